@@ -1,0 +1,3 @@
+from firmscout.cli import app
+
+app()

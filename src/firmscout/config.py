@@ -1,0 +1,60 @@
+"""Root settings. Zero configuration runs the embedded default: SQLite in the data dir, in-process worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path.cwd() / "data"
+
+
+class WorkerSettings(BaseModel):
+    concurrency: int = Field(2, ge=1, le=64, description="Tasks one worker process runs at the same time.")
+    poll_interval_s: float = Field(0.5, gt=0, description="How often an idle worker looks for queued tasks.")
+    lease_s: float = Field(
+        30.0, gt=0, description="A claimed task whose worker stops renewing its lease for this long is retaken."
+    )
+    max_attempts: int = Field(
+        5, ge=1, description="Claims of one task that end without progress before the task is failed."
+    )
+
+
+class PipelineSettings(BaseModel):
+    batch_size: int = Field(25, ge=1, le=500, description="Candidates asked of a source per discovery round.")
+    max_candidates_per_task: int = Field(
+        2000, ge=10, description="Work bound: a task stops discovering (and is exhausted) past this many."
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FIRMSCOUT_", env_nested_delimiter="__", extra="ignore", env_file=None
+    )
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir, description="Where the embedded SQLite database lives."
+    )
+    database_url: str | None = Field(
+        None,
+        description=(
+            "Database URL. Unset: SQLite at DATA_DIR/firmscout.db. Plain sqlite:///PATH and "
+            "postgresql://USER@HOST:PORT/DB work as written; the async driver is chosen for you."
+        ),
+    )
+    seed_builtin_companies: bool = Field(
+        True, description="Load the built-in company database (pytickersymbols) on first start."
+    )
+    bootstrap_token: bool = Field(
+        True, description="On `serve` with no users yet, create a local user and print its API token once."
+    )
+    worker: WorkerSettings = Field(default_factory=WorkerSettings, description="In-process worker.")
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings, description="Pipeline bounds.")
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'firmscout.db'}"

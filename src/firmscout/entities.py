@@ -1,0 +1,159 @@
+"""Frozen value types shared by pipeline stages and adapters (bottom layer: every layer may use them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# The spec's employee-size buckets (Extruct search filters), smallest first.
+EMPLOYEE_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("1-10", 1, 10),
+    ("11-50", 11, 50),
+    ("51-200", 51, 200),
+    ("201-500", 201, 500),
+    ("501-1000", 501, 1000),
+    ("1001-5000", 1001, 5000),
+    ("5001-10000", 5001, 10000),
+    ("10001+", 10001, None),
+)
+
+
+def employee_bucket(employees: int | None) -> str | None:
+    if employees is None or employees < 1:
+        return None
+    for label, low, high in EMPLOYEE_BUCKETS:
+        if employees >= low and (high is None or employees <= high):
+            return label
+    return None
+
+
+@dataclass(frozen=True)
+class Criterion:
+    key: str
+    name: str
+    criterion: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"key": self.key, "name": self.name, "criterion": self.criterion}
+
+
+@dataclass(frozen=True)
+class CompanyProfile:
+    """What the pipeline knows about one company; the grader reads only this."""
+
+    domain: str
+    name: str
+    description: str | None = None
+    full_description: str | None = None
+    website: str | None = None
+    country: str | None = None  # English short name, e.g. "Spain"
+    state: str | None = None
+    city: str | None = None
+    industries: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    products: str | None = None
+    founded_year: int | None = None
+    employees: int | None = None
+    employee_count: str | None = None  # one of EMPLOYEE_BUCKETS' labels
+    revenue: str | None = None
+    status: str | None = None
+    wikipedia_url: str | None = None
+    linkedin_url: str | None = None
+    # URLs the profile's facts come from; graders cite them.
+    sources: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        for key in ("industries", "tags", "sources"):
+            data[key] = list(data[key])
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CompanyProfile:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        for key in ("industries", "tags", "sources"):
+            known[key] = tuple(known.get(key) or ())
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class SourceHit:
+    """One candidate as a data source returned it."""
+
+    domain: str  # registered domain
+    name: str
+    source: str  # data source name on the wire: "extruct_db", "web_search", ...
+    url: str | None = None
+    snippet: str | None = None
+    # Sources that already hold a full profile (the local company database) return it here.
+    profile: CompanyProfile | None = None
+    company_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Grade:
+    grade: int  # 1..5
+    explanation: str
+    sources: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"grade": self.grade, "explanation": self.explanation, "sources": list(self.sources)}
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Structured constraints recognised in a query or criterion; empty fields mean "no constraint"."""
+
+    countries: tuple[str, ...] = ()  # English short names, as CompanyProfile.country
+    cities: tuple[str, ...] = ()
+    states: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()  # industry / product focus phrases, already normalised ("bank", ...)
+    min_employees: int | None = None
+    max_employees: int | None = None
+    founded_after: int | None = None  # inclusive
+    founded_before: int | None = None  # inclusive
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Constraints:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in known.items()})
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the plan stage decided: the criteria to grade and how to search."""
+
+    criteria: tuple[Criterion, ...]
+    constraints: Constraints
+    # Words to send to full-text sources (synonyms already expanded), best first.
+    search_terms: tuple[str, ...] = ()
+    criteria_inferred: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "criteria": [c.to_dict() for c in self.criteria],
+            "constraints": self.constraints.to_dict(),
+            "search_terms": list(self.search_terms),
+            "criteria_inferred": self.criteria_inferred,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plan:
+        return cls(
+            criteria=tuple(Criterion(**c) for c in data["criteria"]),
+            constraints=Constraints.from_dict(data["constraints"]),
+            search_terms=tuple(data.get("search_terms", ())),
+            criteria_inferred=bool(data.get("criteria_inferred", True)),
+        )
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What a source is asked for: free text plus the structured constraints it may use as filters."""
+
+    query: str
+    terms: tuple[str, ...]
+    constraints: Constraints = field(default_factory=Constraints)

@@ -1,0 +1,1 @@
+"""Candidate discovery adapters, one module per provider, behind the `Source` protocol."""

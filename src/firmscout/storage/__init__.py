@@ -1,0 +1,1 @@
+"""Everything that touches SQL: engine/session factories, ORM tables, repositories, migrations."""

@@ -1,0 +1,87 @@
+"""Engine and session factories for SQLite (embedded default) and PostgreSQL, one code path."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from firmscout.errors import FirmscoutError
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def async_url(url: str) -> URL:
+    """Pick the async driver for a plain URL: `sqlite:///x.db` → aiosqlite, `postgresql://` → psycopg 3."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg")
+    raise FirmscoutError(
+        f"Unsupported database URL scheme {parsed.drivername!r}: use sqlite:///PATH or "
+        "postgresql://USER@HOST:PORT/DB in FIRMSCOUT_DATABASE_URL."
+    )
+
+
+def sync_url(url: str) -> URL:
+    """The same database through a blocking driver, for Alembic migrations."""
+    parsed = async_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.set(drivername="sqlite")
+    return parsed  # psycopg 3 serves both sync and async engines under one driver name
+
+
+def is_sqlite(url: str | URL) -> bool:
+    return make_url(str(url) if isinstance(url, URL) else url).get_backend_name() == "sqlite"
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module, so the "begin" hook below decides.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        # WAL: API readers are never blocked by the worker's writes.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # SQLite ships with FK enforcement off; candidate/cursor rows must die with their task.
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commit.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        # Writers queue for the lock instead of failing at once with "database is locked".
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # BEGIN IMMEDIATE takes the write lock up front: a deferred transaction that reads and then writes
+        # can fail with SQLITE_BUSY mid-way, which busy_timeout cannot fix.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str) -> AsyncEngine:
+    target = async_url(url)
+    if target.get_backend_name() == "sqlite":
+        if target.database and target.database != ":memory:":
+            Path(target.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(target, pool_size=8, max_overflow=8)
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(target, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@asynccontextmanager
+async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One transaction: commits when the block ends, rolls back if it raises."""
+    async with sessions() as session, session.begin():
+        yield session

@@ -1,0 +1,182 @@
+"""ORM tables. Singular names, `*_at` timestamps, constraints named by the metadata's convention."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Organization(Base):
+    __tablename__ = "organization"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UserAccount(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    organization_id: Mapped[str | None] = mapped_column(ForeignKey("organization.id"), nullable=True)
+    available_credits: Mapped[int] = mapped_column(Integer, default=1000)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    # sha256 of the token: the token itself is shown once and never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DiscoveryTask(Base):
+    __tablename__ = "discovery_task"
+    __table_args__ = (
+        Index("ix_discovery_task_org_created", "organization_id", "created_at"),
+        Index("ix_discovery_task_status_lease", "status", "lease_expires_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str | None] = mapped_column(ForeignKey("organization.id"), nullable=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("user_account.id"), index=True)
+    query: Mapped[str] = mapped_column(Text)
+    desired_num_results: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="created")
+    is_exhausted: Mapped[bool] = mapped_column(Boolean, default=False)
+    stop_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    auto_data_sources: Mapped[bool] = mapped_column(Boolean, default=True)
+    data_sources: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    criteria: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The plan (criteria + structured constraints) the pipeline derived; null until the plan stage ran.
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    exclude_domains: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    table_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # Counters are recomputed from candidate rows in the transaction that changes them: they cannot drift.
+    num_results_discovered: Mapped[int] = mapped_column(Integer, default=0)
+    num_results_enriched: Mapped[int] = mapped_column(Integer, default=0)
+    num_results_evaluated: Mapped[int] = mapped_column(Integer, default=0)
+    num_results: Mapped[int] = mapped_column(Integer, default=0)
+    # Queue state: the task row is the job (embedded queue). A lease marks which worker holds it.
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class SourceCursor(Base):
+    """Where discovery stands in one source for one task, so a restart continues instead of repeating."""
+
+    __tablename__ = "source_cursor"
+    __table_args__ = (UniqueConstraint("task_id", "source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("discovery_task.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(40))
+    cursor: Mapped[str | None] = mapped_column(Text, nullable=True)
+    is_exhausted: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Candidate(Base):
+    """One company found for one task; its `stage` moves discovered → enriched → evaluated (or filtered)."""
+
+    __tablename__ = "candidate"
+    __table_args__ = (
+        # One row per company per task: a re-run after a crash upserts instead of duplicating.
+        UniqueConstraint("task_id", "domain"),
+        Index("ix_candidate_task_stage", "task_id", "stage", "position"),
+        Index("ix_candidate_task_visible_rank", "task_id", "is_high_fit", "relevance", "created_at", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    task_id: Mapped[str] = mapped_column(ForeignKey("discovery_task.id", ondelete="CASCADE"))
+    domain: Mapped[str] = mapped_column(String(253))
+    source: Mapped[str] = mapped_column(String(40))
+    # Order of discovery; the pipeline works candidates in this order.
+    position: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(20), default="discovered")
+    company_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    hit: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    profile: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    scores: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    relevance: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    is_high_fit: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Company(Base):
+    """The local company database (data source `extruct_db`), keyed by registered domain."""
+
+    __tablename__ = "company"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    website: Mapped[str | None] = mapped_column(Text, nullable=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    full_description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    country: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    state: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    city: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    industries: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    products: Mapped[str | None] = mapped_column(Text, nullable=True)
+    founded_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    employees: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    employee_count: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    revenue: Mapped[str | None] = mapped_column(Text, nullable=True)
+    wikipedia_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    linkedin_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    origin: Mapped[str] = mapped_column(String(100), default="import")
+    # Concatenated searchable text; the full-text index (FTS5 / tsvector) is built from it.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
