@@ -118,8 +118,10 @@ class Constraints:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Constraints:
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in known.items()})
+        known: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in cls.__dataclass_fields__
+        }
+        return cls(**known)
 
 
 @dataclass(frozen=True)

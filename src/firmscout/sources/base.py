@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from firmscout.errors import SourceError
 from firmscout.entities import SearchRequest, SourceHit
+from firmscout.errors import SourceError
 
 __all__ = ["Source", "SourceError", "SourcePage"]
 

@@ -1,0 +1,1 @@
+"""HTTP edge: parse → call the task service → serialise. No business rules here."""

@@ -1,0 +1,81 @@
+"""/v1/discovery_tasks: create, list, get, results, resume."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query
+
+from firmscout.api.deps import CallerDep, ServiceDep
+from firmscout.api.schemas import (
+    CreateDiscoveryTask,
+    DiscoveryTaskOut,
+    DiscoveryTaskResult,
+    DiscoveryTaskResults,
+    ResumeDiscoveryTask,
+)
+from firmscout.entities import Criterion
+from firmscout.tasks.service import NewTask
+
+router = APIRouter(prefix="/v1/discovery_tasks", tags=["company-discovery"])
+
+
+@router.post("", response_model=DiscoveryTaskOut, summary="Create Discovery Task")
+async def create_discovery_task(
+    body: CreateDiscoveryTask, caller: CallerDep, service: ServiceDep
+) -> DiscoveryTaskOut:
+    task = await service.create(
+        caller,
+        NewTask(
+            query=body.query,
+            desired_num_results=body.desired_num_results,
+            auto_data_sources=body.auto_data_sources,
+            data_sources=[s.value for s in body.data_sources],
+            criteria=[Criterion(**c.model_dump()) for c in body.criteria] if body.criteria else None,
+            exclude_domains=body.exclude_domains,
+            exclude_task_ids=[str(i) for i in body.exclude_task_ids],
+            table_id=str(body.table.id) if body.table else None,
+        ),
+    )
+    return DiscoveryTaskOut.from_row(task)
+
+
+@router.get("", response_model=list[DiscoveryTaskOut], summary="List Discovery Tasks")
+async def list_discovery_tasks(
+    caller: CallerDep,
+    service: ServiceDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> list[DiscoveryTaskOut]:
+    return [DiscoveryTaskOut.from_row(t) for t in await service.list(caller, offset=offset, limit=limit)]
+
+
+@router.get("/{task_id}", response_model=DiscoveryTaskOut, summary="Get Discovery Task")
+async def get_discovery_task(task_id: str, caller: CallerDep, service: ServiceDep) -> DiscoveryTaskOut:
+    return DiscoveryTaskOut.from_row(await service.get(caller, task_id))
+
+
+@router.get("/{task_id}/results", response_model=DiscoveryTaskResults, summary="Get Discovery Task Results")
+async def get_discovery_task_results(
+    task_id: str,
+    caller: CallerDep,
+    service: ServiceDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=250)] = 50,
+) -> DiscoveryTaskResults:
+    page = await service.results(caller, task_id, offset=offset, limit=limit)
+    task = DiscoveryTaskOut.from_row(page.task)
+    return DiscoveryTaskResults(
+        **task.model_dump(), results=[DiscoveryTaskResult.from_row(r) for r in page.results]
+    )
+
+
+@router.post("/{task_id}/resume", response_model=DiscoveryTaskOut, summary="Resume Discovery Task")
+async def resume_discovery_task(
+    task_id: str,
+    caller: CallerDep,
+    service: ServiceDep,
+    body: Annotated[ResumeDiscoveryTask | None, Body()] = None,
+) -> DiscoveryTaskOut:
+    desired_new = (body or ResumeDiscoveryTask()).desired_new_results
+    return DiscoveryTaskOut.from_row(await service.resume(caller, task_id, desired_new))

@@ -1,0 +1,189 @@
+"""Wire models, field names exactly as shared/spec/extruct-deep-search.md."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from firmscout.storage.tables import Candidate, DiscoveryTask
+
+TaskStatus = Literal["created", "in_progress", "done", "failed"]
+
+
+class DataSource(StrEnum):
+    web_search = "web_search"
+    extruct_db = "extruct_db"
+    company_db = "company_db"  # accepted alias of extruct_db; never emitted
+    linkedin = "linkedin"
+    maps = "maps"
+
+
+class StrictModel(BaseModel):
+    # Unknown fields are a 422, as the spec's "unsupported fields" requires.
+    model_config = ConfigDict(extra="forbid")
+
+
+class CriterionIn(StrictModel):
+    key: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    criterion: Annotated[str, StringConstraints(min_length=10, max_length=500)]
+
+
+class TableConfig(StrictModel):
+    id: uuid.UUID
+    run: bool = False
+    columns: list[uuid.UUID] | None = None
+    auto_import: bool = False
+
+
+class CreateDiscoveryTask(StrictModel):
+    query: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    desired_num_results: int = Field(100, ge=1, le=250)
+    table: TableConfig | None = None
+    auto_data_sources: bool = True
+    data_sources: list[DataSource] = Field(default_factory=list, max_length=4)
+    criteria: list[CriterionIn] | None = Field(None, max_length=10)
+    exclude_domains: list[Annotated[str, StringConstraints(max_length=2048)]] = Field(
+        default_factory=list, max_length=5000
+    )
+    exclude_task_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
+    notify: bool | None = Field(None, description="Legacy flag; accepted and ignored.")
+
+    @field_validator("criteria")
+    @classmethod
+    def _unique_keys(cls, value: list[CriterionIn] | None) -> list[CriterionIn] | None:
+        if value is not None:
+            keys = [c.key for c in value]
+            dupes = sorted({k for k in keys if keys.count(k) > 1})
+            if dupes:
+                raise ValueError(f"criterion keys must be unique; repeated: {', '.join(dupes)}")
+            if not value:
+                raise ValueError("criteria must not be empty; omit it to have criteria inferred from the query")
+        return value
+
+
+class ResumeDiscoveryTask(StrictModel):
+    desired_new_results: int = Field(25, ge=0, le=250)
+
+
+class CriterionOut(BaseModel):
+    key: str
+    name: str
+    criterion: str
+
+
+class Score(BaseModel):
+    grade: int
+    explanation: str
+    sources: list[str]
+
+
+class DiscoveryTaskOut(BaseModel):
+    id: str
+    created_at: datetime
+    status: TaskStatus
+    query: str
+    desired_num_results: int
+    is_exhausted: bool = False
+    num_results_discovered: int = 0
+    num_results_enriched: int = 0
+    num_results_evaluated: int = 0
+    num_results: int = 0
+    table_id: str | None = None
+    auto_data_sources: bool = True
+    data_sources: list[str] = Field(default_factory=list)
+    criteria: list[CriterionOut] = Field(default_factory=list)
+    exclude_domains: list[str] = Field(default_factory=list)
+    stop_reason: Literal["target_reached", "exhausted", "failed"] | None = None
+    error: str | None = None
+
+    @classmethod
+    def from_row(cls, task: DiscoveryTask) -> DiscoveryTaskOut:
+        return cls(
+            id=task.id,
+            created_at=_utc(task.created_at),
+            status=task.status,
+            query=task.query,
+            desired_num_results=task.desired_num_results,
+            is_exhausted=task.is_exhausted,
+            num_results_discovered=task.num_results_discovered,
+            num_results_enriched=task.num_results_enriched,
+            num_results_evaluated=task.num_results_evaluated,
+            num_results=task.num_results,
+            table_id=task.table_id,
+            auto_data_sources=task.auto_data_sources,
+            data_sources=list(task.data_sources),
+            criteria=[CriterionOut(**c) for c in task.criteria],
+            exclude_domains=list(task.exclude_domains),
+            stop_reason=task.stop_reason,
+            error=task.error,
+        )
+
+
+class DiscoveryTaskResult(BaseModel):
+    id: str
+    task_id: str
+    company_name: str
+    company_description: str | None
+    company_website: str
+    relevance: int
+    created_at: datetime
+    company_profile_id: str | None
+    source: str
+    scores: dict[str, Score]
+    founding_year: int | None
+    employee_count: str | None
+    hq_country: str | None
+    hq_state_province: str | None
+    hq_city: str | None
+    company_full_description: str | None
+
+    @classmethod
+    def from_row(cls, row: Candidate) -> DiscoveryTaskResult:
+        profile = row.profile or {}
+        return cls(
+            id=row.id,
+            task_id=row.task_id,
+            company_name=profile.get("name") or row.domain,
+            company_description=profile.get("description"),
+            company_website=row.domain,
+            relevance=row.relevance or 0,
+            created_at=_utc(row.created_at),
+            company_profile_id=str(row.company_id) if row.company_id is not None else None,
+            source=row.source,
+            scores={k: Score(**v) for k, v in (row.scores or {}).items()},
+            founding_year=profile.get("founded_year"),
+            employee_count=profile.get("employee_count"),
+            hq_country=profile.get("country"),
+            hq_state_province=profile.get("state"),
+            hq_city=profile.get("city"),
+            company_full_description=profile.get("full_description"),
+        )
+
+
+class DiscoveryTaskResults(DiscoveryTaskOut):
+    results: list[DiscoveryTaskResult]
+
+
+class UserOut(BaseModel):
+    user_id: str
+    email: str
+    available_credits: int
+    organization_id: str | None
+    organization_name: str | None
+    organization_slug: str | None
+    organization_is_active: bool | None
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every timestamp we store is UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

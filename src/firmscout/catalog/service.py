@@ -1,0 +1,134 @@
+"""The company database service: seed the built-in companies, import files, count."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from firmscout.catalog.builtin import load_builtin
+from firmscout.catalog.readers import CANONICAL_FIELDS, ReadResult, parse_mapping, read_records
+from firmscout.storage.records import CompanyRecord, merge_records
+from firmscout.storage.repositories import companies as company_repository
+
+__all__ = [
+    "CANONICAL_FIELDS",
+    "ImportProgress",
+    "ImportReport",
+    "count",
+    "import_file",
+    "parse_mapping",
+    "seed_builtin",
+]
+
+DEFAULT_BATCH_SIZE = 5000
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    rows_read: int
+    upserted: int
+    skipped: int
+    seconds: float
+
+
+@dataclass
+class ImportReport:
+    path: Path
+    rows_read: int = 0
+    # Row writes; a company listed in several batches counts once per batch.
+    upserted: int = 0
+    companies: int = 0  # distinct domains in the file
+    skipped_by_reason: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def skipped(self) -> int:
+        return sum(self.skipped_by_reason.values())
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_read / self.seconds if self.seconds > 0 else 0.0
+
+
+async def count(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        return await company_repository.count_companies(session)
+
+
+async def seed_builtin(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """Load the built-in companies into an empty company database; returns how many were added.
+
+    A database that already holds companies is left alone, so a restart never overwrites imports.
+    """
+    async with sessions() as session:
+        if await company_repository.count_companies(session):
+            return 0
+    # Parsing the package's data is CPU work: keep the event loop (and the API) responsive meanwhile.
+    load = await asyncio.to_thread(load_builtin)
+    async with sessions() as session, session.begin():
+        return await company_repository.upsert_companies(session, load.records)
+
+
+def _next_chunk(results: Iterator[ReadResult], size: int) -> list[ReadResult]:
+    return list(islice(results, size))
+
+
+async def import_file(
+    sessions: async_sessionmaker[AsyncSession],
+    path: Path,
+    mapping: dict[str, list[str]] | None,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Callable[[ImportProgress], None] | None = None,
+) -> ImportReport:
+    """Upsert every usable row of a CSV / JSON Lines file (optionally .gz), one transaction per batch.
+
+    Rows of one company (same registered domain) are merged, and so is a company already in the
+    database: a later row fills and updates fields but never blanks one that is known. An empty
+    `mapping` means "columns named like the canonical fields".
+    """
+    report = ImportReport(path=path)
+    started = time.perf_counter()
+    results = read_records(path, mapping or None)
+    seen: set[str] = set()
+    while True:
+        # File reading and cleaning run in a worker thread, so an import inside the API does not
+        # stall request handling; only one thread touches the generator at a time.
+        chunk = await asyncio.to_thread(_next_chunk, results, batch_size)
+        if not chunk:
+            break
+        batch: dict[str, CompanyRecord] = {}
+        for record, reason in chunk:
+            report.rows_read += 1
+            if record is None:
+                report.skipped_by_reason[reason or "unusable"] += 1
+                continue
+            seen.add(record.domain)
+            # ON CONFLICT cannot update one row twice in a statement: collapse the batch by domain.
+            earlier = batch.get(record.domain)
+            batch[record.domain] = merge_records(earlier, record) if earlier else record
+        if batch:
+            report.upserted += await _write_batch(sessions, batch)
+        report.seconds = time.perf_counter() - started
+        if progress is not None:
+            progress(ImportProgress(report.rows_read, report.upserted, report.skipped, report.seconds))
+    report.companies = len(seen)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+async def _write_batch(sessions: async_sessionmaker[AsyncSession], batch: dict[str, CompanyRecord]) -> int:
+    async with sessions() as session, session.begin():
+        existing = await company_repository.get_companies_by_domains(session, batch)
+        records = [
+            merge_records(company_repository.to_record(existing[domain]), record) if domain in existing else record
+            for domain, record in batch.items()
+        ]
+        return await company_repository.upsert_companies(session, records)

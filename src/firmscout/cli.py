@@ -1,0 +1,146 @@
+"""Command line. Each command parses its arguments and calls the same service functions as the API."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from firmscout import __version__
+from firmscout.config import Settings
+from firmscout.errors import FirmscoutError, InvalidField
+
+app = typer.Typer(help="Firmscout: self-hostable company discovery (Extruct Deep Search compatible).",
+                  no_args_is_help=True, add_completion=False)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+companies_app = typer.Typer(help="The local company database.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+app.add_typer(companies_app, name="companies")
+
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+def _run(coro_fn: Callable[[], Awaitable[T]]) -> T:
+    """Run a command; any error becomes one clear line on stderr and exit code 1."""
+    try:
+        return asyncio.run(coro_fn())  # type: ignore[arg-type]
+    except FirmscoutError as exc:
+        where = f" ({'.'.join(str(p) for p in exc.loc)})" if isinstance(exc, InvalidField) else ""
+        err.print(f"[red]error{where}:[/red] {exc.message}", highlight=False)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    worker: Annotated[bool, typer.Option(help="Also run an in-process worker.")] = True,
+) -> None:
+    """Run the HTTP API (and, by default, a worker in the same process)."""
+    from firmscout.commands.serve import serve as run_serve
+
+    _run(lambda: run_serve(Settings(), host=host, port=port, with_worker=worker))
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Run a worker alone: it claims queued tasks from the database until interrupted."""
+    from firmscout.commands.serve import work
+
+    _run(lambda: work(Settings()))
+
+
+@token_app.command("create")
+def token_create(
+    email: Annotated[str, typer.Option(help="The user's email; created if new.")],
+    org: Annotated[str | None, typer.Option(help="Organization name; created if new.")] = None,
+) -> None:
+    """Create an API token; it is printed once, alone on the last line."""
+    from firmscout.commands.admin import create_token
+
+    token = _run(lambda: create_token(Settings(), email=email, org=org))
+    typer.echo(f"Token for {email} (shown once; only its hash is stored):")
+    typer.echo(token)
+
+
+@companies_app.command("import")
+def companies_import(
+    file: Annotated[Path, typer.Argument(help="CSV (plain or .gz) or JSON Lines (.jsonl/.ndjson, plain or .gz).")],
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="FIELD=COLUMN[,COLUMN…]; repeatable. See README for the fields."),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="Rows per transaction.")] = 5000,
+) -> None:
+    """Upsert companies from a file into the local database, keyed by registered domain."""
+    from firmscout.commands.admin import import_companies
+
+    _run(lambda: import_companies(Settings(), file, map_ or [], batch_size=batch_size))
+
+
+@companies_app.command("count")
+def companies_count() -> None:
+    """Print how many companies the local database holds."""
+    from firmscout.commands.admin import count_companies
+
+    typer.echo(_run(lambda: count_companies(Settings())))
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='What to find, e.g. "banks in Spain".')],
+    n: Annotated[int, typer.Option("-n", "--num", help="Desired number of results (1-250).")] = 25,
+    criteria: Annotated[
+        Path | None, typer.Option(help='JSON file: [{"key", "name", "criterion"}, ...].')
+    ] = None,
+    exclude: Annotated[list[str] | None, typer.Option(help="Domain or URL to exclude; repeatable.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Write the results as JSON to stdout.")] = False,
+    csv_out: Annotated[bool, typer.Option("--csv", help="Write the results as CSV to stdout.")] = False,
+) -> None:
+    """Run a discovery task here, with a live progress bar, then print the graded results."""
+    from firmscout.commands.search import run_search
+
+    crit: list[dict[str, Any]] | None = None
+    if criteria is not None:
+        try:
+            crit = json.loads(criteria.read_text())
+        except (OSError, ValueError) as exc:
+            err.print(f"[red]error (criteria):[/red] cannot read {criteria}: {exc}", highlight=False)
+            raise typer.Exit(1) from None
+    fmt = "json" if json_out else "csv" if csv_out else "table"
+    rows = _run(lambda: run_search(Settings(), query, n=n, criteria=crit, exclude=exclude or [],
+                                   show_progress=fmt == "table"))
+    if fmt == "json":
+        json.dump(rows, sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    elif fmt == "csv":
+        _write_csv(rows)
+    else:
+        from firmscout.commands.search import print_table
+
+        print_table(rows)
+
+
+def _write_csv(rows: list[dict[str, Any]]) -> None:
+    fields = ["company_name", "company_website", "relevance", "hq_country", "hq_city", "founding_year",
+              "employee_count", "company_description", "scores"]
+    writer = csv.DictWriter(sys.stdout, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "scores": json.dumps(row.get("scores", {}))})

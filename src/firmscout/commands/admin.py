@@ -1,0 +1,56 @@
+"""`token create` and `companies import|count`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from firmscout.catalog.service import ImportProgress, count, import_file, parse_mapping
+from firmscout.config import Settings
+from firmscout.tasks import accounts
+from firmscout.tasks.runtime import open_runtime
+
+console = Console(stderr=True)
+
+
+async def create_token(settings: Settings, *, email: str, org: str | None) -> str:
+    runtime = await open_runtime(settings)
+    try:
+        return await accounts.create_token(runtime.sessions, email=email, org_name=org)
+    finally:
+        await runtime.close()
+
+
+async def count_companies(settings: Settings) -> int:
+    runtime = await open_runtime(settings)
+    try:
+        return await count(runtime.sessions)
+    finally:
+        await runtime.close()
+
+
+async def import_companies(settings: Settings, path: Path, pairs: list[str], *, batch_size: int) -> None:
+    mapping = parse_mapping(pairs)
+    runtime = await open_runtime(settings)
+    try:
+        with Progress(
+            TextColumn("importing {task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(), console=console, transient=False,
+        ) as bar:
+            job = bar.add_task(path.name, total=None, status="")
+
+            def on_progress(p: ImportProgress) -> None:
+                bar.update(job, status=f"{p.rows_read:,} rows read, {p.upserted:,} upserted, {p.skipped:,} skipped")
+
+            report = await import_file(runtime.sessions, path, mapping, batch_size=batch_size, progress=on_progress)
+    finally:
+        await runtime.close()
+    console.print(
+        f"Imported {path}: {report.rows_read:,} rows read, {report.upserted:,} companies upserted, "
+        f"{report.skipped:,} skipped in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s).",
+        highlight=False,
+    )
+    for reason, n in sorted(report.skipped_by_reason.items(), key=lambda kv: -kv[1]):
+        console.print(f"  skipped {n:,}: {reason}", highlight=False)

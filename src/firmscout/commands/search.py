@@ -1,0 +1,99 @@
+"""`search`: create a task through the task service, run it here with a live funnel, return results."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from firmscout.api.schemas import CreateDiscoveryTask, DiscoveryTaskResult
+from firmscout.commands.serve import prepare
+from firmscout.config import Settings
+from firmscout.entities import Criterion
+from firmscout.errors import FirmscoutError, InvalidField
+from firmscout.tasks import accounts
+from firmscout.tasks.service import NewTask
+from firmscout.worker import run_worker
+
+console = Console(stderr=True)
+POLL_S = 0.2
+
+
+def _validate(query: str, n: int, criteria: list[dict[str, Any]] | None, exclude: list[str]) -> CreateDiscoveryTask:
+    # The CLI validates with the API's own request model, so both reject the same input the same way.
+    from pydantic import ValidationError
+
+    try:
+        return CreateDiscoveryTask(query=query, desired_num_results=n, criteria=criteria, exclude_domains=exclude)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InvalidField(tuple(first["loc"]), first["msg"]) from None
+
+
+async def run_search(
+    settings: Settings, query: str, *, n: int, criteria: list[dict[str, Any]] | None, exclude: list[str],
+    show_progress: bool,
+) -> list[dict[str, Any]]:
+    body = _validate(query, n, criteria, exclude)
+    runtime = await prepare(settings)
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_worker(runtime, stop))
+    try:
+        caller = await accounts.local_caller(runtime.sessions)
+        task = await runtime.service.create(
+            caller,
+            NewTask(
+                query=body.query,
+                desired_num_results=body.desired_num_results,
+                criteria=[Criterion(**c.model_dump()) for c in body.criteria] if body.criteria else None,
+                exclude_domains=body.exclude_domains,
+            ),
+        )
+        with Progress(
+            TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), console=console,
+            disable=not show_progress, transient=True,
+        ) as bar:
+            rows = {name: bar.add_task(name, total=None) for name in ("discovered", "enriched", "evaluated", "results")}
+            while True:
+                task = await runtime.service.get(caller, task.id)
+                counts = (task.num_results_discovered, task.num_results_enriched, task.num_results_evaluated,
+                          task.num_results)
+                for (name, row), value in zip(rows.items(), counts, strict=True):
+                    total = task.desired_num_results if name == "results" else max(task.num_results_discovered, 1)
+                    bar.update(row, completed=value, total=total)
+                if task.status in ("done", "failed"):
+                    break
+                await asyncio.sleep(POLL_S)
+        if task.status == "failed":
+            raise FirmscoutError(f"task {task.id} failed: {task.error}")
+        page = await runtime.service.results(caller, task.id, offset=0, limit=250)
+        if show_progress:
+            console.print(
+                f"Task {task.id}: {task.num_results} results from {task.num_results_discovered} candidates "
+                f"({task.num_results_evaluated} graded); stopped: {task.stop_reason}.", highlight=False
+            )
+            console.print("Criteria: " + "; ".join(f"{c['key']}: {c['criterion']}" for c in task.criteria),
+                          highlight=False)
+        return [DiscoveryTaskResult.from_row(r).model_dump(mode="json") for r in page.results]
+    finally:
+        stop.set()
+        await worker
+        await runtime.close()
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    out = Console()
+    if not rows:
+        out.print("No company met the criteria.")
+        return
+    table = Table(show_lines=True)
+    for column in ("#", "Company", "Website", "HQ", "Rel.", "Grades and explanations"):
+        table.add_column(column, overflow="fold")
+    for i, row in enumerate(rows, 1):
+        hq = ", ".join(p for p in (row.get("hq_city"), row.get("hq_country")) if p)
+        grades = "\n".join(f"{key} {s['grade']}/5: {s['explanation']}" for key, s in row["scores"].items())
+        table.add_row(str(i), row["company_name"], row["company_website"], hq, str(row["relevance"]), grades)
+    out.print(table)

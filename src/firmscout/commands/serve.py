@@ -1,0 +1,75 @@
+"""`serve` (API + in-process worker) and `worker` (worker alone)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import uvicorn
+from rich.console import Console
+
+from firmscout.api.app import create_app
+from firmscout.catalog.service import seed_builtin
+from firmscout.config import Settings
+from firmscout.tasks import accounts
+from firmscout.tasks.runtime import Runtime, open_runtime
+from firmscout.worker import run_worker
+
+console = Console(stderr=True)
+
+
+async def prepare(settings: Settings) -> Runtime:
+    runtime = await open_runtime(settings)
+    if settings.seed_builtin_companies:
+        added = await seed_builtin(runtime.sessions)
+        if added:
+            console.print(f"Loaded {added} companies into the built-in company database.")
+    return runtime
+
+
+async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runtime = await prepare(settings)
+    try:
+        if settings.bootstrap_token:
+            token = await accounts.bootstrap_local_token(runtime.sessions)
+            if token:
+                console.print(
+                    f"Created user {accounts.LOCAL_EMAIL} (organization '{accounts.LOCAL_ORG}'). "
+                    "Its API token, shown once:"
+                )
+                console.print(f"  {token}", highlight=False)
+        console.print(
+            f"Firmscout {'API + worker' if with_worker else 'API'} on http://{host}:{port} "
+            f"— docs at http://{host}:{port}/docs, database {settings.resolved_database_url()}",
+            highlight=False,
+        )
+        server = uvicorn.Server(uvicorn.Config(create_app(runtime), host=host, port=port, log_level="info"))
+        stop = asyncio.Event()
+        worker = asyncio.create_task(run_worker(runtime, stop)) if with_worker else None
+        try:
+            await server.serve()
+        finally:
+            stop.set()
+            if worker is not None:
+                await worker
+    finally:
+        await runtime.close()
+
+
+async def work(settings: Settings) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runtime = await prepare(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    console.print(f"Worker {runtime.queue.worker_id} waiting for tasks in {settings.resolved_database_url()}",
+                  highlight=False)
+    try:
+        await run_worker(runtime, stop)
+    finally:
+        await runtime.close()

@@ -1,0 +1,286 @@
+"""Place names: countries (pycountry), demonyms, regions, US states and a few big cities.
+
+Countries are identified by ISO alpha-2 code internally and shown by the English short name the
+company database uses ("South Korea", not pycountry's "Korea, Republic of").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pycountry
+
+from firmscout.pipeline.local.vocabulary import words
+
+# Short names as the company data spells them (FinanceDatabase, pytickersymbols), where pycountry's
+# `common_name`/`name` differ.
+_DISPLAY = {
+    "RU": "Russia",
+    "TR": "Turkey",
+    "CZ": "Czech Republic",
+    "MO": "Macau",
+    "KR": "South Korea",
+    "KP": "North Korea",
+    "CD": "Democratic Republic of the Congo",
+    "CG": "Republic of the Congo",
+    "VG": "British Virgin Islands",
+    "MK": "North Macedonia",
+    "PS": "Palestine",
+    "FM": "Micronesia",
+}
+
+# Extra spellings; "us"/"uk" only count when written in capitals (see `CASE_SENSITIVE`).
+_ALIASES = {
+    "us": "US",
+    "usa": "US",
+    "u s a": "US",
+    "u s": "US",
+    "united states of america": "US",
+    "america": "US",
+    "uk": "GB",
+    "u k": "GB",
+    "britain": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "holland": "NL",
+    "the netherlands": "NL",
+    "uae": "AE",
+    "emirates": "AE",
+    "korea": "KR",
+    "south korea": "KR",
+    "czechia": "CZ",
+    "czech": "CZ",
+    "turkiye": "TR",
+    "russia": "RU",
+    "macao": "MO",
+    "ivory coast": "CI",
+    "swiss": "CH",
+}
+CASE_SENSITIVE = frozenset({"us", "uk"})
+
+_DEMONYMS = {
+    "spanish": "ES",
+    "japanese": "JP",
+    "german": "DE",
+    "french": "FR",
+    "italian": "IT",
+    "british": "GB",
+    "english": "GB",
+    "american": "US",
+    "chinese": "CN",
+    "indian": "IN",
+    "brazilian": "BR",
+    "canadian": "CA",
+    "mexican": "MX",
+    "dutch": "NL",
+    "swedish": "SE",
+    "norwegian": "NO",
+    "danish": "DK",
+    "finnish": "FI",
+    "irish": "IE",
+    "belgian": "BE",
+    "austrian": "AT",
+    "polish": "PL",
+    "portuguese": "PT",
+    "greek": "GR",
+    "turkish": "TR",
+    "israeli": "IL",
+    "korean": "KR",
+    "south korean": "KR",
+    "australian": "AU",
+    "singaporean": "SG",
+    "argentine": "AR",
+    "argentinian": "AR",
+    "argentinean": "AR",
+    "chilean": "CL",
+    "colombian": "CO",
+    "peruvian": "PE",
+    "nigerian": "NG",
+    "kenyan": "KE",
+    "egyptian": "EG",
+    "south african": "ZA",
+    "saudi": "SA",
+    "emirati": "AE",
+    "russian": "RU",
+    "ukrainian": "UA",
+    "hungarian": "HU",
+    "romanian": "RO",
+    "indonesian": "ID",
+    "thai": "TH",
+    "vietnamese": "VN",
+    "malaysian": "MY",
+    "filipino": "PH",
+    "taiwanese": "TW",
+    "icelandic": "IS",
+    "estonian": "EE",
+    "latvian": "LV",
+    "lithuanian": "LT",
+    "luxembourgish": "LU",
+    "new zealand": "NZ",
+    "scottish": "GB",
+    "welsh": "GB",
+    "swiss": "CH",
+}
+
+
+def _codes(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+_EU = _codes("AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE")
+_EUROPE = (*_EU, *_codes("GB NO CH IS LI MC AD SM UA RS BA ME MK AL MD BY GI IM JE GG FO"))
+_NORDICS = ("SE", "NO", "DK", "FI", "IS")
+_APAC = _codes("JP CN KR TW HK MO SG IN AU NZ ID MY TH VN PH BD PK LK KH MN")
+_ASIA = _codes("JP CN KR TW HK MO SG IN ID MY TH VN PH BD PK LK KH MN LA MM NP KZ UZ KG TJ TM AF BT BN MV TL")
+_LATAM = _codes("MX BR AR CL CO PE UY PY BO EC VE CR PA GT HN SV NI DO CU PR")
+_MIDDLE_EAST = _codes("AE SA IL QA KW BH OM JO LB IQ IR SY YE TR EG PS")
+_AFRICA = _codes(
+    "ZA NG KE EG MA GH ET TZ UG RW SN CI TN DZ AO CM ZW ZM MZ BW NA MU MG ML NE BF BJ"
+    " TG SL LR GN GM CD CG GA SD SS LY SO DJ ER MW LS SZ CV ST GQ CF TD BI KM SC MR"
+)
+
+# (label shown in criteria, member codes); several spellings share one row.
+REGIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "europe": ("Europe", _EUROPE),
+    "european": ("Europe", _EUROPE),
+    "emea": ("Europe", _EUROPE),
+    "eu": ("the European Union", _EU),
+    "european union": ("the European Union", _EU),
+    "dach": ("the DACH region", ("DE", "AT", "CH")),
+    "nordic": ("the Nordics", _NORDICS),
+    "nordics": ("the Nordics", _NORDICS),
+    "scandinavia": ("Scandinavia", ("SE", "NO", "DK")),
+    "scandinavian": ("Scandinavia", ("SE", "NO", "DK")),
+    "benelux": ("the Benelux", ("BE", "NL", "LU")),
+    "apac": ("Asia-Pacific", _APAC),
+    "asia pacific": ("Asia-Pacific", _APAC),
+    "asia": ("Asia", _ASIA),
+    "asian": ("Asia", _ASIA),
+    "latam": ("Latin America", _LATAM),
+    "latin america": ("Latin America", _LATAM),
+    "latin american": ("Latin America", _LATAM),
+    "south america": ("Latin America", _LATAM),
+    "north america": ("North America", ("US", "CA", "MX")),
+    "north american": ("North America", ("US", "CA", "MX")),
+    "middle east": ("the Middle East", _MIDDLE_EAST),
+    "middle eastern": ("the Middle East", _MIDDLE_EAST),
+    "mena": ("the Middle East", (*_MIDDLE_EAST, "MA", "DZ", "TN", "LY")),
+    "africa": ("Africa", _AFRICA),
+    "african": ("Africa", _AFRICA),
+}
+
+# (display name, country, state or None); spellings normalised by `words()`.
+_CITIES: dict[str, tuple[str, str, str | None]] = {
+    "new york city": ("New York City", "US", "New York"),
+    "nyc": ("New York City", "US", "New York"),
+    "san francisco": ("San Francisco", "US", "California"),
+    "sf": ("San Francisco", "US", "California"),
+    "los angeles": ("Los Angeles", "US", "California"),
+    "boston": ("Boston", "US", "Massachusetts"),
+    "seattle": ("Seattle", "US", "Washington"),
+    "chicago": ("Chicago", "US", "Illinois"),
+    "austin": ("Austin", "US", "Texas"),
+    "houston": ("Houston", "US", "Texas"),
+    "london": ("London", "GB", None),
+    "paris": ("Paris", "FR", None),
+    "berlin": ("Berlin", "DE", None),
+    "munich": ("Munich", "DE", None),
+    "hamburg": ("Hamburg", "DE", None),
+    "madrid": ("Madrid", "ES", None),
+    "barcelona": ("Barcelona", "ES", None),
+    "bilbao": ("Bilbao", "ES", None),
+    "amsterdam": ("Amsterdam", "NL", None),
+    "stockholm": ("Stockholm", "SE", None),
+    "zurich": ("Zurich", "CH", None),
+    "dublin": ("Dublin", "IE", None),
+    "milan": ("Milan", "IT", None),
+    "tokyo": ("Tokyo", "JP", None),
+    "osaka": ("Osaka", "JP", None),
+    "seoul": ("Seoul", "KR", None),
+    "shanghai": ("Shanghai", "CN", None),
+    "beijing": ("Beijing", "CN", None),
+    "shenzhen": ("Shenzhen", "CN", None),
+    "guangzhou": ("Guangzhou", "CN", None),
+    "bangalore": ("Bangalore", "IN", None),
+    "bengaluru": ("Bangalore", "IN", None),
+    "mumbai": ("Mumbai", "IN", None),
+    "sao paulo": ("São Paulo", "BR", None),
+    "mexico city": ("Mexico City", "MX", None),
+    "toronto": ("Toronto", "CA", None),
+    "sydney": ("Sydney", "AU", None),
+    "dubai": ("Dubai", "AE", None),
+    "tel aviv": ("Tel Aviv", "IL", None),
+}
+
+# Ambiguous with ordinary words or person names in queries; left out of the country lexicon.
+_SKIP_NAMES = frozenset({"chad", "jersey", "guernsey", "georgia", "reunion"})
+
+
+@dataclass(frozen=True)
+class Place:
+    countries: tuple[str, ...] = ()  # alpha-2
+    states: tuple[str, ...] = ()
+    cities: tuple[str, ...] = ()
+    label: str | None = None  # region label, when the phrase named a region
+
+
+def country_name(code: str) -> str:
+    if code in _DISPLAY:
+        return _DISPLAY[code]
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    return str(getattr(country, "common_name", None) or country.name)
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[tuple[str, ...], Place]:
+    """Every recognised place phrase as normalised words → what it names."""
+    table: dict[tuple[str, ...], Place] = {}
+    for country in pycountry.countries:
+        code = country.alpha_2
+        for attr in ("name", "common_name", "official_name"):
+            value = getattr(country, attr, None)
+            if value:
+                key = words(value)
+                if " ".join(key) not in _SKIP_NAMES:
+                    table.setdefault(key, Place(countries=(code,)))
+        table.setdefault(words(country_name(code)), Place(countries=(code,)))
+    for alias, code in (*_ALIASES.items(), *_DEMONYMS.items()):
+        table[words(alias)] = Place(countries=(code,))
+    for subdivision in pycountry.subdivisions.get(country_code="US") or ():
+        if subdivision.type in ("State", "District"):
+            table[words(subdivision.name)] = Place(countries=("US",), states=(subdivision.name,))
+    table[words("georgia")] = Place(countries=("GE",))  # the country; "Atlanta" style queries name cities
+    table[words("washington dc")] = Place(countries=("US",), states=("District of Columbia",))
+    for spelling, (city, code, state) in _CITIES.items():
+        table[words(spelling)] = Place(countries=(code,), states=(state,) if state else (), cities=(city,))
+    for spelling, (label, codes) in REGIONS.items():
+        table[words(spelling)] = Place(countries=tuple(codes), label=label)
+    return table
+
+
+@lru_cache(maxsize=4096)
+def country_code(name: str) -> str | None:
+    """The alpha-2 code for a country name as data spells it ("Spain", "USA", "Korea, Republic of")."""
+    key = words(name)
+    place = lexicon().get(key)
+    if place is not None and len(place.countries) == 1 and not place.cities and not place.states:
+        return place.countries[0]
+    if len(key) == 1 and len(key[0]) == 2:
+        found = pycountry.countries.get(alpha_2=key[0].upper())
+        return str(found.alpha_2) if found is not None else None
+    return None
+
+
+def same_place(a: str, b: str) -> bool:
+    """City/state names compared loosely: "New York City" equals "New York", "Zürich" equals "Zurich"."""
+    wa, wb = words(a), words(b)
+    trim = ("city",)
+    wa = wa[:-1] if wa[-1:] == trim and len(wa) > 1 else wa
+    wb = wb[:-1] if wb[-1:] == trim and len(wb) > 1 else wb
+    return wa == wb

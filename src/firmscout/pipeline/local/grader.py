@@ -1,0 +1,73 @@
+"""Grading without an LLM: each criterion becomes structured requirements, each checked against the profile."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from firmscout.entities import CompanyProfile, Constraints, Criterion, Grade, Plan
+from firmscout.pipeline.local.checks import Check, check_founding, check_geography, check_size, cite
+from firmscout.pipeline.local.criteria import (
+    FOUNDING_KEY,
+    GEOGRAPHY_KEY,
+    INDUSTRY_KEY,
+    INFERRED_KEYS,
+    SIZE_KEY,
+)
+from firmscout.pipeline.local.query_parser import parse_query
+from firmscout.pipeline.local.topic_match import check_topics
+
+
+def requirement(criterion: Criterion, plan: Plan) -> Constraints:
+    """What a criterion asks for, as constraints.
+
+    Criteria this package inferred take their facet straight from the plan (their wording is for
+    people; re-parsing it could drift). Any other criterion is parsed with the query parser.
+    """
+    c = plan.constraints
+    if plan.criteria_inferred and criterion.key in INFERRED_KEYS:
+        if criterion.key == INDUSTRY_KEY:
+            return Constraints(topics=c.topics)
+        if criterion.key == GEOGRAPHY_KEY:
+            return Constraints(countries=c.countries, states=c.states, cities=c.cities)
+        if criterion.key == SIZE_KEY:
+            return Constraints(min_employees=c.min_employees, max_employees=c.max_employees)
+        assert criterion.key == FOUNDING_KEY
+        return Constraints(founded_after=c.founded_after, founded_before=c.founded_before)
+    return parse_query(criterion.criterion).constraints
+
+
+def structured_checks(req: Constraints, profile: CompanyProfile) -> list[Check]:
+    """The location, size and founding-year checks a requirement calls for (no topic check)."""
+    checks: list[Check] = []
+    if req.countries or req.states or req.cities:
+        checks.append(check_geography(req, profile))
+    if req.min_employees is not None or req.max_employees is not None:
+        checks.append(check_size(req, profile))
+    if req.founded_after is not None or req.founded_before is not None:
+        checks.append(check_founding(req, profile))
+    return checks
+
+
+def grade_criterion(criterion: Criterion, profile: CompanyProfile, plan: Plan) -> Grade:
+    req = requirement(criterion, plan)
+    checks = structured_checks(req, profile)
+    if req.topics:
+        checks.append(check_topics(req.topics, profile))
+    if not checks:
+        return Grade(
+            2,
+            "Cannot be checked without an LLM: the criterion names no place, size, founding year or "
+            f"topic this grader recognises {cite(profile)}.",
+            profile.sources,
+        )
+    if len(checks) == 1:
+        return Grade(checks[0].grade, checks[0].explanation, profile.sources)
+    # A criterion asking several things holds only as well as its weakest part.
+    worst = min(check.grade for check in checks)
+    parts = " ".join(f"({i}) {check.explanation}" for i, check in enumerate(checks, start=1))
+    return Grade(worst, f"Lowest of {len(checks)} checks: {parts}", profile.sources)
+
+
+def grade_company(criteria: Sequence[Criterion], profile: CompanyProfile, plan: Plan) -> dict[str, Grade]:
+    """Grade every criterion 1-5 from the profile alone; the map is keyed by `Criterion.key` (spec §2.5)."""
+    return {criterion.key: grade_criterion(criterion, profile, plan) for criterion in criteria}

@@ -1,0 +1,194 @@
+"""Run one discovery task to completion, checkpointing every step in the database.
+
+Each step reads what it needs, does its work outside any transaction, then persists its output in one
+transaction that also recomputes the task's counters. A step re-run after a crash finds its inputs
+already advanced (conditional updates, unique keys) and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from firmscout.config import PipelineSettings
+from firmscout.entities import CompanyProfile, Plan, SearchRequest
+from firmscout.errors import FirmscoutError
+from firmscout.pipeline.stages import discover, enrich, evaluate
+from firmscout.pipeline.stages.plan import make_plan
+from firmscout.sources.base import Source
+from firmscout.storage.db import unit_of_work
+from firmscout.storage.repositories import candidates as candidate_repo
+from firmscout.storage.repositories import tasks as task_repo
+from firmscout.storage.tables import DiscoveryTask
+
+log = logging.getLogger(__name__)
+
+
+class TaskGone(FirmscoutError):
+    """The queued task no longer exists."""
+
+
+@dataclass(frozen=True)
+class PipelineDeps:
+    sessions: async_sessionmaker[AsyncSession]
+    sources: Mapping[str, Source]
+    grader: evaluate.Grader
+    settings: PipelineSettings
+    max_attempts: int = 5
+
+
+async def run_task(deps: PipelineDeps, task_id: str) -> None:
+    """Queue handler: advance the task until it is done or failed. Unexpected errors fail the task."""
+    try:
+        await _run(deps, task_id)
+    except TaskGone:
+        raise
+    except FirmscoutError as exc:
+        await _fail(deps, task_id, exc.message)
+    except Exception as exc:
+        log.exception("task %s failed", task_id)
+        await _fail(deps, task_id, f"internal error: {type(exc).__name__}: {exc}")
+
+
+async def _fail(deps: PipelineDeps, task_id: str, message: str) -> None:
+    async with unit_of_work(deps.sessions) as session:
+        await task_repo.update_task(session, task_id, status="failed", stop_reason="failed", error=message)
+
+
+async def _load(deps: PipelineDeps, task_id: str) -> DiscoveryTask:
+    async with deps.sessions() as session:
+        task = await task_repo.get_task(session, task_id)
+    if task is None:
+        raise TaskGone(f"discovery task {task_id} does not exist")
+    return task
+
+
+async def _start(deps: PipelineDeps, task: DiscoveryTask) -> Plan:
+    if task.attempts > deps.max_attempts:
+        raise FirmscoutError(f"gave up after {task.attempts - 1} interrupted attempts; resume to retry")
+    plan = Plan.from_dict(task.plan) if task.plan else make_plan(task.query, task.criteria)
+    async with unit_of_work(deps.sessions) as session:
+        values: dict[str, object] = {"status": "in_progress"}
+        if not task.plan:
+            values |= {"plan": plan.to_dict(), "criteria": [c.to_dict() for c in plan.criteria]}
+        await task_repo.update_task(session, task.id, **values)
+    return plan
+
+
+async def _run(deps: PipelineDeps, task_id: str) -> None:
+    task = await _load(deps, task_id)
+    if task.status not in task_repo.ACTIVE_STATUSES:
+        return
+    plan = await _start(deps, task)
+    excluded = frozenset(task.exclude_domains)
+    while True:
+        task = await _load(deps, task_id)
+        if task.status != "in_progress":
+            return
+        target = task.desired_num_results
+        if task.num_results >= target:
+            await _finish(deps, task, "target_reached")
+            return
+        if await _evaluate_batch(deps, task, plan):
+            continue
+        if await _enrich_batch(deps, task, plan):
+            continue
+        if await _discover_round(deps, task, plan, excluded):
+            continue
+        # Nothing left anywhere: every source ran dry and every candidate went through the funnel.
+        await _finish(deps, task, "exhausted")
+        return
+
+
+async def _finish(deps: PipelineDeps, task: DiscoveryTask, reason: str) -> None:
+    async with unit_of_work(deps.sessions) as session:
+        done = await task_repo.finish_task(
+            session,
+            task.id,
+            seen_target=task.desired_num_results,
+            stop_reason=reason,
+            is_exhausted=reason == "exhausted" or task.is_exhausted,
+        )
+    if not done:
+        log.info("task %s: target changed while finishing; continuing", task.id)
+        await _run(deps, task.id)
+
+
+async def _evaluate_batch(deps: PipelineDeps, task: DiscoveryTask, plan: Plan) -> bool:
+    async with deps.sessions() as session:
+        batch = await candidate_repo.pending(session, task.id, "enriched", deps.settings.batch_size)
+    if not batch:
+        return False
+    profiles = [CompanyProfile.from_dict(c.profile or {}) for c in batch]
+    graded = await deps.grader.grade(plan.criteria, profiles, plan)
+    room = task.desired_num_results - task.num_results
+    async with unit_of_work(deps.sessions) as session:
+        for candidate, scores in zip(batch, graded, strict=True):
+            if room <= 0:
+                break  # target reached: the rest stay enriched, to be evaluated first on resume
+            result = evaluate.qualify(scores)
+            changed = await candidate_repo.mark_evaluated(
+                session,
+                candidate.id,
+                scores={key: grade.to_dict() for key, grade in result.scores.items()},
+                relevance=result.relevance,
+                is_high_fit=result.is_high_fit,
+                evaluated_at=datetime.now(UTC),
+            )
+            if changed and result.is_high_fit:
+                room -= 1
+        await task_repo.refresh_counters(session, task.id)
+    return True
+
+
+async def _enrich_batch(deps: PipelineDeps, task: DiscoveryTask, plan: Plan) -> bool:
+    async with deps.sessions() as session:
+        batch = await candidate_repo.pending(session, task.id, "discovered", deps.settings.batch_size)
+    if not batch:
+        return False
+    async with unit_of_work(deps.sessions) as session:
+        for candidate in batch:
+            profile = enrich.profile_from_hit(candidate.domain, candidate.hit, candidate.profile)
+            if enrich.keep(plan, profile):
+                await candidate_repo.advance(
+                    session, candidate.id, from_stage="discovered", to_stage="enriched", profile=profile.to_dict()
+                )
+            else:
+                await candidate_repo.advance(session, candidate.id, from_stage="discovered", to_stage="filtered")
+        await task_repo.refresh_counters(session, task.id)
+    return True
+
+
+async def _discover_round(deps: PipelineDeps, task: DiscoveryTask, plan: Plan, excluded: frozenset[str]) -> bool:
+    """One page from every source that is not yet dry; False when no source can yield anything more."""
+    async with deps.sessions() as session:
+        cursors = await candidate_repo.get_cursors(session, task.id)
+        seen = await candidate_repo.count_candidates(session, task.id)
+    open_sources = [
+        name for name in task.data_sources if not (cursors.get(name) and cursors[name].is_exhausted)
+    ]
+    budget_left = deps.settings.max_candidates_per_task - seen
+    if not open_sources or budget_left <= 0:
+        if not task.is_exhausted:
+            async with unit_of_work(deps.sessions) as session:
+                await task_repo.update_task(session, task.id, is_exhausted=True)
+        return False
+    request = SearchRequest(query=task.query, terms=plan.search_terms, constraints=plan.constraints)
+    for name in open_sources:
+        source = deps.sources.get(name)
+        if source is None:
+            raise FirmscoutError(f"data source {name!r} is not configured on this worker")
+        cursor = cursors[name].cursor if name in cursors else None
+        page = await source.search(request, cursor, min(deps.settings.batch_size, budget_left))
+        rows = discover.candidate_rows(page.hits, excluded)
+        async with unit_of_work(deps.sessions) as session:
+            await candidate_repo.insert_new(session, task.id, rows)
+            await candidate_repo.save_cursor(
+                session, task.id, name, cursor=page.next_cursor, is_exhausted=page.next_cursor is None
+            )
+            await task_repo.refresh_counters(session, task.id)
+    return True

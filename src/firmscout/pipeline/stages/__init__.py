@@ -1,0 +1,1 @@
+"""One module per stage: a pure core plus a thin persist step."""

@@ -1,0 +1,1 @@
+"""Job transport. Never imports the pipeline: the handler is injected by the composition root."""

@@ -1,0 +1,21 @@
+"""The queue contract: enqueue inside the caller's transaction; run a worker with an injected handler."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+Handler = Callable[[str], Awaitable[None]]
+
+
+class JobQueue(Protocol):
+    async def enqueue(self, session: AsyncSession, task_id: str) -> None:
+        """Queue `task_id` in the caller's open transaction: if it rolls back, no job exists."""
+        ...
+
+    async def run_worker(self, handler: Handler, stop: asyncio.Event) -> None:
+        """Run jobs with `handler(task_id)` until `stop` is set, then return after in-flight jobs finish."""
+        ...

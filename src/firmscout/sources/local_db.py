@@ -1,0 +1,95 @@
+"""Source `extruct_db`: full-text search over the local company database."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from firmscout.entities import CompanyProfile, SearchRequest, SourceHit, employee_bucket
+from firmscout.errors import SourceError
+from firmscout.sources.base import SourcePage
+from firmscout.storage.repositories.companies import search_companies
+from firmscout.storage.tables import Company
+
+SOURCE_NAME = "extruct_db"
+
+
+def company_profile(company: Company) -> CompanyProfile:
+    sources = tuple(url for url in (company.wikipedia_url, company.website) if url)
+    return CompanyProfile(
+        domain=company.domain,
+        name=company.name,
+        description=company.description,
+        full_description=company.full_description,
+        website=company.website,
+        country=company.country,
+        state=company.state,
+        city=company.city,
+        industries=tuple(company.industries or ()),
+        tags=tuple(company.tags or ()),
+        products=company.products,
+        founded_year=company.founded_year,
+        employees=company.employees,
+        employee_count=company.employee_count or employee_bucket(company.employees),
+        revenue=company.revenue,
+        status=company.status,
+        wikipedia_url=company.wikipedia_url,
+        linkedin_url=company.linkedin_url,
+        sources=sources,
+    )
+
+
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        offset = int(cursor)
+    except ValueError:
+        raise SourceError(f"Invalid cursor {cursor!r} for source {SOURCE_NAME!r}: expected an offset.") from None
+    if offset < 0:
+        raise SourceError(f"Invalid cursor {cursor!r} for source {SOURCE_NAME!r}: offsets start at 0.")
+    return offset
+
+
+class LocalDatabaseSource:
+    """Full-text search in the `company` table; every hit carries the complete stored profile.
+
+    The cursor is the offset of the next page. Ranking ties break by company id, so a given
+    (request, cursor) always returns the same page while the table is unchanged.
+    """
+
+    name = SOURCE_NAME
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def search(self, request: SearchRequest, cursor: str | None, limit: int) -> SourcePage:
+        offset = _offset(cursor)
+        if limit <= 0:
+            return SourcePage(hits=(), next_cursor=cursor)
+        try:
+            async with self._sessions() as session:
+                rows = await search_companies(
+                    session,
+                    terms=request.terms,
+                    countries=request.constraints.countries,
+                    limit=limit,
+                    offset=offset,
+                )
+        except SQLAlchemyError as exc:
+            raise SourceError(f"Local company database search failed: {exc.__class__.__name__}: {exc}") from exc
+        hits = tuple(self._hit(company) for company in rows)
+        next_cursor = str(offset + len(rows)) if len(rows) == limit else None
+        return SourcePage(hits=hits, next_cursor=next_cursor)
+
+    def _hit(self, company: Company) -> SourceHit:
+        profile = company_profile(company)
+        return SourceHit(
+            domain=company.domain,
+            name=company.name,
+            source=self.name,
+            url=company.website,
+            snippet=company.description,
+            profile=profile,
+            company_id=company.id,
+        )

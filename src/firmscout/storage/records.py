@@ -1,0 +1,79 @@
+"""The write model of a company row (pure: no SQLAlchemy), shared by importers and the repository."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CompanyRecord:
+    """One company as an importer produced it; `domain` (registered domain) is the key."""
+
+    domain: str
+    name: str
+    website: str | None = None
+    description: str | None = None
+    full_description: str | None = None
+    country: str | None = None
+    state: str | None = None
+    city: str | None = None
+    industries: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    products: str | None = None
+    founded_year: int | None = None
+    employees: int | None = None
+    employee_count: str | None = None
+    revenue: str | None = None
+    wikipedia_url: str | None = None
+    linkedin_url: str | None = None
+    status: str | None = None
+    origin: str = "import"
+
+    def to_row(self) -> dict[str, Any]:
+        row = {f.name: getattr(self, f.name) for f in fields(self)}
+        row["industries"] = list(self.industries)
+        row["tags"] = list(self.tags)
+        row["search_text"] = build_search_text(self)
+        return row
+
+
+def build_search_text(record: CompanyRecord) -> str:
+    """The text the full-text index sees: every field a searcher could mean, in one string."""
+    parts: list[str | None] = [
+        record.name,
+        record.description,
+        record.full_description,
+        " ".join(record.industries),
+        # Tags are slugs ("artificial-intelligence"); both tokenizers split on "-", so they match as words.
+        " ".join(record.tags),
+        record.products,
+        record.city,
+        record.state,
+        record.country,
+    ]
+    return "\n".join(p.strip() for p in parts if p and p.strip())
+
+
+def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for value in values:
+        seen.setdefault(value, None)
+    return tuple(seen)
+
+
+def merge_records(older: CompanyRecord, newer: CompanyRecord) -> CompanyRecord:
+    """Combine two records of one company: `newer` wins field by field, but never erases a known value.
+
+    Listings of one company on several exchanges each carry part of its data (one has the industry,
+    another the city), so keeping the last row alone would throw facts away.
+    """
+    changes: dict[str, Any] = {}
+    for f in fields(newer):
+        new_value = getattr(newer, f.name)
+        old_value = getattr(older, f.name)
+        if f.name in ("industries", "tags"):
+            changes[f.name] = _unique(tuple(new_value) + tuple(old_value))
+        elif new_value is None or new_value == "":
+            changes[f.name] = old_value
+    return replace(newer, **changes)

@@ -1,0 +1,57 @@
+"""Organizations, users and API tokens."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from firmscout.storage.tables import ApiToken, Organization, UserAccount
+
+
+async def get_org_by_slug(session: AsyncSession, slug: str) -> Organization | None:
+    return await session.scalar(select(Organization).where(Organization.slug == slug))
+
+
+async def create_org(session: AsyncSession, *, name: str, slug: str) -> Organization:
+    org = Organization(name=name, slug=slug)
+    session.add(org)
+    await session.flush()
+    return org
+
+
+async def get_user_by_email(session: AsyncSession, email: str) -> UserAccount | None:
+    return await session.scalar(select(UserAccount).where(UserAccount.email == email))
+
+
+async def create_user(session: AsyncSession, *, email: str, organization_id: str | None) -> UserAccount:
+    user = UserAccount(email=email, organization_id=organization_id)
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def count_users(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(UserAccount)) or 0)
+
+
+async def add_token(session: AsyncSession, *, user_id: str, token_hash: str, prefix: str) -> ApiToken:
+    token = ApiToken(user_id=user_id, token_hash=token_hash, prefix=prefix)
+    session.add(token)
+    await session.flush()
+    return token
+
+
+async def find_token_owner(
+    session: AsyncSession, token_hash: str
+) -> tuple[ApiToken, UserAccount, Organization | None] | None:
+    row = (
+        await session.execute(
+            select(ApiToken, UserAccount, Organization)
+            .join(UserAccount, UserAccount.id == ApiToken.user_id)
+            .outerjoin(Organization, Organization.id == UserAccount.organization_id)
+            .where(ApiToken.token_hash == token_hash)
+        )
+    ).first()
+    if row is None:
+        return None
+    return row[0], row[1], row[2]

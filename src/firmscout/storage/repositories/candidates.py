@@ -1,0 +1,122 @@
+"""Candidate rows of a task. Writes are keyed on (task_id, domain) and conditional on the stage they
+advance from, so re-running a step after a crash neither duplicates nor rewinds anything."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from firmscout.storage.tables import Candidate, SourceCursor, new_id, utcnow
+
+
+async def insert_new(session: AsyncSession, task_id: str, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert candidates not seen before in this task (by domain); returns how many were new."""
+    if not rows:
+        return 0
+    start = int(
+        await session.scalar(select(func.coalesce(func.max(Candidate.position), -1)).where(
+            Candidate.task_id == task_id
+        ))
+        or 0
+    )
+    now = utcnow()
+    values = [
+        {"id": new_id(), "task_id": task_id, "position": start + 1 + i, "created_at": now,
+         "stage": "discovered", "is_high_fit": False, **row}
+        for i, row in enumerate(rows)
+    ]
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    stmt = insert(Candidate).on_conflict_do_nothing(index_elements=["task_id", "domain"])
+    result = await session.execute(stmt.returning(Candidate.id), values)
+    return len(result.all())
+
+
+async def known_domains(session: AsyncSession, task_id: str, domains: Sequence[str]) -> set[str]:
+    stmt = select(Candidate.domain).where(Candidate.task_id == task_id, Candidate.domain.in_(domains))
+    return set((await session.scalars(stmt)).all())
+
+
+async def count_candidates(session: AsyncSession, task_id: str) -> int:
+    stmt = select(func.count()).select_from(Candidate).where(Candidate.task_id == task_id)
+    return int(await session.scalar(stmt) or 0)
+
+
+async def pending(session: AsyncSession, task_id: str, stage: str, limit: int) -> list[Candidate]:
+    stmt = (
+        select(Candidate)
+        .where(Candidate.task_id == task_id, Candidate.stage == stage)
+        .order_by(Candidate.position)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def advance(
+    session: AsyncSession, candidate_id: str, *, from_stage: str, to_stage: str, **values: Any
+) -> bool:
+    result = await session.execute(
+        update(Candidate)
+        .where(Candidate.id == candidate_id, Candidate.stage == from_stage)
+        .values(stage=to_stage, **values)
+        .returning(Candidate.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.first() is not None
+
+
+async def mark_evaluated(
+    session: AsyncSession,
+    candidate_id: str,
+    *,
+    scores: dict[str, Any],
+    relevance: int,
+    is_high_fit: bool,
+    evaluated_at: datetime,
+) -> bool:
+    return await advance(
+        session,
+        candidate_id,
+        from_stage="enriched",
+        to_stage="evaluated",
+        scores=scores,
+        relevance=relevance,
+        is_high_fit=is_high_fit,
+        evaluated_at=evaluated_at,
+    )
+
+
+async def results_page(session: AsyncSession, task_id: str, *, offset: int, limit: int) -> list[Candidate]:
+    """Visible results, best first; the (relevance, created_at, id) order makes paging stable."""
+    stmt = (
+        select(Candidate)
+        .where(Candidate.task_id == task_id, Candidate.is_high_fit.is_(True))
+        .order_by(Candidate.relevance.desc(), Candidate.created_at, Candidate.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def get_cursors(session: AsyncSession, task_id: str) -> dict[str, SourceCursor]:
+    rows = (await session.scalars(select(SourceCursor).where(SourceCursor.task_id == task_id))).all()
+    return {row.source: row for row in rows}
+
+
+async def save_cursor(
+    session: AsyncSession, task_id: str, source: str, *, cursor: str | None, is_exhausted: bool
+) -> None:
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
+    stmt = insert(SourceCursor).values(
+        task_id=task_id, source=source, cursor=cursor, is_exhausted=is_exhausted, updated_at=utcnow()
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["task_id", "source"],
+        set_={"cursor": cursor, "is_exhausted": is_exhausted, "updated_at": utcnow()},
+    )
+    await session.execute(stmt)

@@ -1,0 +1,167 @@
+"""Discovery task rows: tenancy-scoped reads, counters derived from candidates, and lease-based claiming."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from firmscout.storage.tables import Candidate, DiscoveryTask
+
+ACTIVE_STATUSES = ("created", "in_progress")
+
+
+def _scope(organization_id: str | None, user_id: str) -> ColumnElement[bool]:
+    # Users without an organization see only their own tasks; members see their organization's.
+    if organization_id is None:
+        return DiscoveryTask.user_id == user_id
+    return DiscoveryTask.organization_id == organization_id
+
+
+async def add_task(session: AsyncSession, task: DiscoveryTask) -> DiscoveryTask:
+    session.add(task)
+    await session.flush()
+    return task
+
+
+async def get_task(session: AsyncSession, task_id: str, *, for_update: bool = False) -> DiscoveryTask | None:
+    stmt = select(DiscoveryTask).where(DiscoveryTask.id == task_id)
+    if for_update:
+        stmt = stmt.with_for_update()  # no-op on SQLite, where BEGIN IMMEDIATE already serialises writers
+    return await session.scalar(stmt)
+
+
+async def get_scoped_task(
+    session: AsyncSession, task_id: str, *, organization_id: str | None, user_id: str, for_update: bool = False
+) -> DiscoveryTask | None:
+    stmt = select(DiscoveryTask).where(DiscoveryTask.id == task_id, _scope(organization_id, user_id))
+    if for_update:
+        stmt = stmt.with_for_update()
+    return await session.scalar(stmt)
+
+
+async def get_tasks(session: AsyncSession, task_ids: Sequence[str]) -> list[DiscoveryTask]:
+    return list((await session.scalars(select(DiscoveryTask).where(DiscoveryTask.id.in_(task_ids)))).all())
+
+
+async def list_tasks(
+    session: AsyncSession, *, organization_id: str | None, user_id: str, offset: int, limit: int
+) -> list[DiscoveryTask]:
+    stmt = (
+        select(DiscoveryTask)
+        .where(_scope(organization_id, user_id))
+        .order_by(DiscoveryTask.created_at.desc(), DiscoveryTask.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def visible_domains(session: AsyncSession, task_ids: Sequence[str]) -> set[str]:
+    stmt = select(Candidate.domain).where(Candidate.task_id.in_(task_ids), Candidate.is_high_fit.is_(True))
+    return set((await session.scalars(stmt)).all())
+
+
+async def update_task(session: AsyncSession, task_id: str, **values: Any) -> None:
+    await session.execute(update(DiscoveryTask).where(DiscoveryTask.id == task_id).values(**values))
+
+
+async def finish_task(
+    session: AsyncSession, task_id: str, *, seen_target: int, stop_reason: str, is_exhausted: bool
+) -> bool:
+    """Mark done unless a resume raised the target meanwhile; returns whether the task was finished."""
+    result = await session.execute(
+        update(DiscoveryTask)
+        .where(
+            DiscoveryTask.id == task_id,
+            DiscoveryTask.status == "in_progress",
+            DiscoveryTask.desired_num_results == seen_target,
+        )
+        .values(status="done", stop_reason=stop_reason, is_exhausted=is_exhausted, attempts=0)
+        .returning(DiscoveryTask.id)
+    )
+    return result.first() is not None
+
+
+async def refresh_counters(session: AsyncSession, task_id: str) -> None:
+    """Recompute the funnel counters from candidate rows, in the caller's transaction."""
+    c = Candidate
+    mine = c.task_id == DiscoveryTask.id
+
+    def count(*conds: ColumnElement[bool]) -> Any:
+        return select(func.count()).select_from(c).where(mine, *conds).scalar_subquery()
+
+    await session.execute(
+        update(DiscoveryTask)
+        .where(DiscoveryTask.id == task_id)
+        .values(
+            num_results_discovered=count(),
+            num_results_enriched=count(c.stage.in_(("enriched", "evaluated"))),
+            num_results_evaluated=count(c.stage == "evaluated"),
+            num_results=count(c.stage == "evaluated", c.is_high_fit.is_(True)),
+        )
+    )
+
+
+async def claim_next(session: AsyncSession, *, owner: str, now: datetime, until: datetime) -> str | None:
+    """Lease the oldest task that needs work and nobody holds; None when there is none.
+
+    The lease condition is repeated in the UPDATE so that, on PostgreSQL, two workers racing for the same
+    row both re-check it under the row lock and only one wins.
+    """
+    free = or_(DiscoveryTask.lease_expires_at.is_(None), DiscoveryTask.lease_expires_at < now)
+    pick = (
+        select(DiscoveryTask.id)
+        .where(DiscoveryTask.status.in_(ACTIVE_STATUSES), free)
+        .order_by(DiscoveryTask.created_at, DiscoveryTask.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    result = await session.execute(
+        update(DiscoveryTask)
+        .where(DiscoveryTask.id == pick, DiscoveryTask.status.in_(ACTIVE_STATUSES), free)
+        .values(lease_owner=owner, lease_expires_at=until, attempts=DiscoveryTask.attempts + 1)
+        .returning(DiscoveryTask.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.scalar_one_or_none()
+
+
+async def renew_lease(session: AsyncSession, task_id: str, *, owner: str, until: datetime) -> bool:
+    result = await session.execute(
+        update(DiscoveryTask)
+        .where(DiscoveryTask.id == task_id, DiscoveryTask.lease_owner == owner)
+        .values(lease_expires_at=until)
+        .returning(DiscoveryTask.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.first() is not None
+
+
+async def release_lease(session: AsyncSession, task_id: str, *, owner: str) -> None:
+    await session.execute(
+        update(DiscoveryTask)
+        .where(DiscoveryTask.id == task_id, DiscoveryTask.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def make_claimable(session: AsyncSession, task_id: str) -> None:
+    """Clear a stale lease so the task is picked up at once (used when a task is (re)queued)."""
+    await session.execute(
+        update(DiscoveryTask)
+        .where(DiscoveryTask.id == task_id, DiscoveryTask.lease_owner.is_(None))
+        .values(lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def count_active(session: AsyncSession) -> int:
+    stmt = select(func.count()).select_from(DiscoveryTask).where(DiscoveryTask.status.in_(ACTIVE_STATUSES))
+    return int(await session.scalar(stmt) or 0)
+
+

@@ -1,0 +1,41 @@
+"""Composition of the shared parts a process needs: engine, sessions, queue, sources, task service."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from firmscout.config import Settings
+from firmscout.queue.inprocess import InProcessQueue
+from firmscout.sources.base import Source
+from firmscout.sources.registry import build_sources
+from firmscout.storage import migrate
+from firmscout.storage.db import create_engine, session_factory
+from firmscout.tasks.service import TaskService
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    queue: InProcessQueue
+    sources: dict[str, Source]
+    service: TaskService
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def open_runtime(settings: Settings) -> Runtime:
+    """Migrate the database to head, then build everything; safe to call from several processes."""
+    url = settings.resolved_database_url()
+    await asyncio.to_thread(migrate.upgrade, url)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    queue = InProcessQueue(sessions, settings.worker)
+    sources = build_sources(settings, sessions)
+    service = TaskService(sessions, queue, available_sources=list(sources))
+    return Runtime(settings, engine, sessions, queue, sources, service)

@@ -1,0 +1,190 @@
+"""Use cases on a discovery task. Each opens its own unit of work; a create commits the row and its job
+together, so a `200` never leaves before both exist and a rejected request writes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from firmscout.domains import registered_domain
+from firmscout.entities import Criterion
+from firmscout.errors import BadRequest, Forbidden, InvalidField, NotFound
+from firmscout.queue.base import JobQueue
+from firmscout.storage.db import unit_of_work
+from firmscout.storage.repositories import candidates as candidate_repo
+from firmscout.storage.repositories import tasks as task_repo
+from firmscout.storage.tables import Candidate, DiscoveryTask
+from firmscout.tasks.accounts import Caller
+
+MAX_TARGET = 250
+MAX_EXCLUDED_DOMAINS = 1000
+DATA_SOURCE_ALIASES = {"company_db": "extruct_db"}
+
+
+@dataclass(frozen=True)
+class NewTask:
+    query: str
+    desired_num_results: int = 100
+    auto_data_sources: bool = True
+    data_sources: Sequence[str] = ()
+    criteria: Sequence[Criterion] | None = None
+    exclude_domains: Sequence[str] = ()
+    exclude_task_ids: Sequence[str] = ()
+    table_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ResultsPage:
+    task: DiscoveryTask
+    results: list[Candidate] = field(default_factory=list)
+
+
+class TaskService:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], queue: JobQueue, available_sources: Sequence[str]
+    ) -> None:
+        self._sessions = sessions
+        self._queue = queue
+        self._available = tuple(available_sources)
+
+    def _pick_sources(self, new: NewTask) -> list[str]:
+        if new.auto_data_sources:
+            # Only one source exists today, so "auto" means every configured source.
+            return list(self._available)
+        if not new.data_sources:
+            raise InvalidField(
+                ("body", "data_sources"),
+                "data_sources must list at least one source when auto_data_sources is false",
+            )
+        picked: list[str] = []
+        for i, raw in enumerate(new.data_sources):
+            name = DATA_SOURCE_ALIASES.get(raw, raw)
+            if name not in self._available:
+                raise InvalidField(
+                    ("body", "data_sources", i),
+                    f"data source {raw!r} is not configured on this server "
+                    f"(available: {', '.join(self._available)}); choose one of those or set "
+                    "auto_data_sources=true",
+                )
+            if name not in picked:
+                picked.append(name)
+        return picked
+
+    async def _resolve_exclusions(self, session: AsyncSession, caller: Caller, new: NewTask) -> list[str]:
+        domains: set[str] = set()
+        for i, raw in enumerate(new.exclude_domains):
+            domain = registered_domain(raw)
+            if domain is None:
+                raise InvalidField(
+                    ("body", "exclude_domains", i),
+                    f"{raw!r} is not a domain or URL with a public suffix (e.g. acme.com)",
+                )
+            domains.add(domain)
+        ids = list(dict.fromkeys(new.exclude_task_ids))
+        if ids:
+            found = {t.id: t for t in await task_repo.get_tasks(session, ids)}
+            for task_id in ids:
+                ref = found.get(task_id)
+                if ref is None:
+                    raise NotFound(f"exclude_task_ids: task {task_id} does not exist")
+                if not _same_workspace(ref, caller):
+                    raise Forbidden(f"exclude_task_ids: task {task_id} belongs to another organization")
+                if ref.status != "done":
+                    raise BadRequest(
+                        f"exclude_task_ids: task {task_id} is {ref.status!r}; only tasks with status 'done' "
+                        "can be excluded"
+                    )
+            domains |= await task_repo.visible_domains(session, ids)
+        if len(domains) > MAX_EXCLUDED_DOMAINS:
+            raise InvalidField(
+                ("body", "exclude_domains"),
+                f"The resolved exclusion set has {len(domains)} domains, over the {MAX_EXCLUDED_DOMAINS}-domain "
+                "cap. Reduce exclude_domains or exclude_task_ids.",
+            )
+        return sorted(domains)
+
+    async def create(self, caller: Caller, new: NewTask) -> DiscoveryTask:
+        sources = self._pick_sources(new)
+        async with unit_of_work(self._sessions) as session:
+            excluded = await self._resolve_exclusions(session, caller, new)
+            task = await task_repo.add_task(
+                session,
+                DiscoveryTask(
+                    organization_id=caller.organization_id,
+                    user_id=caller.user_id,
+                    query=new.query,
+                    desired_num_results=new.desired_num_results,
+                    status="created",
+                    is_exhausted=False,
+                    auto_data_sources=new.auto_data_sources,
+                    data_sources=sources,
+                    criteria=[c.to_dict() for c in new.criteria or ()],
+                    exclude_domains=excluded,
+                    table_id=new.table_id,
+                    num_results_discovered=0,
+                    num_results_enriched=0,
+                    num_results_evaluated=0,
+                    num_results=0,
+                    attempts=0,
+                ),
+            )
+            await self._queue.enqueue(session, task.id)
+        return task
+
+    async def get(self, caller: Caller, task_id: str) -> DiscoveryTask:
+        async with self._sessions() as session:
+            task = await task_repo.get_scoped_task(
+                session, task_id, organization_id=caller.organization_id, user_id=caller.user_id
+            )
+        if task is None:
+            raise NotFound()
+        return task
+
+    async def list(self, caller: Caller, *, offset: int, limit: int) -> list[DiscoveryTask]:
+        async with self._sessions() as session:
+            return await task_repo.list_tasks(
+                session, organization_id=caller.organization_id, user_id=caller.user_id, offset=offset, limit=limit
+            )
+
+    async def results(self, caller: Caller, task_id: str, *, offset: int, limit: int) -> ResultsPage:
+        # One read transaction, so the envelope's counters and the page describe the same moment.
+        async with self._sessions() as session, session.begin():
+            task = await task_repo.get_scoped_task(
+                session, task_id, organization_id=caller.organization_id, user_id=caller.user_id
+            )
+            if task is None:
+                raise NotFound()
+            rows = await candidate_repo.results_page(session, task_id, offset=offset, limit=limit)
+        return ResultsPage(task=task, results=rows)
+
+    async def resume(self, caller: Caller, task_id: str, desired_new_results: int) -> DiscoveryTask:
+        async with unit_of_work(self._sessions) as session:
+            task = await task_repo.get_scoped_task(
+                session, task_id, organization_id=caller.organization_id, user_id=caller.user_id, for_update=True
+            )
+            if task is None:
+                raise NotFound()
+            if task.is_exhausted:
+                raise BadRequest(
+                    "The task is exhausted: its sources have no more candidates. Create a new task "
+                    "(use exclude_task_ids to skip companies it already returned)."
+                )
+            if task.desired_num_results >= MAX_TARGET:
+                raise BadRequest(f"The task is already at the {MAX_TARGET}-result cap; create a new task.")
+            task.desired_num_results = min(MAX_TARGET, task.desired_num_results + desired_new_results)
+            if task.status != "created":
+                task.status = "in_progress"
+            task.stop_reason = None
+            task.error = None
+            task.attempts = 0
+            await session.flush()
+            await self._queue.enqueue(session, task.id)
+        return task
+
+
+def _same_workspace(task: DiscoveryTask, caller: Caller) -> bool:
+    if task.user_id == caller.user_id:
+        return True
+    return caller.organization_id is not None and task.organization_id == caller.organization_id

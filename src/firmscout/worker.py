@@ -1,0 +1,24 @@
+"""Composition root for workers: build the pipeline's adapters and hand `run_task` to the queue."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+
+from firmscout.pipeline.runner import PipelineDeps, run_task
+from firmscout.pipeline.stages.evaluate import LocalGrader
+from firmscout.tasks.runtime import Runtime
+
+
+def pipeline_deps(runtime: Runtime) -> PipelineDeps:
+    return PipelineDeps(
+        sessions=runtime.sessions,
+        sources=runtime.sources,
+        grader=LocalGrader(),
+        settings=runtime.settings.pipeline,
+        max_attempts=runtime.settings.worker.max_attempts,
+    )
+
+
+async def run_worker(runtime: Runtime, stop: asyncio.Event) -> None:
+    await runtime.queue.run_worker(partial(run_task, pipeline_deps(runtime)), stop)

@@ -1,0 +1,117 @@
+"""Shared fixtures: a fresh migrated database per test (SQLite and PostgreSQL), a runtime, an API client."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from firmscout.config import Settings
+from firmscout.storage import migrate
+from firmscout.tasks.runtime import Runtime, open_runtime
+
+PG_ADMIN_URL = os.environ.get("FIRMSCOUT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def _pg_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1):
+            pass
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=2):
+            return True
+    except (OSError, psycopg.Error):
+        return False
+
+
+PG_AVAILABLE = _pg_reachable()
+
+
+def _pg_url(dbname: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + dbname
+
+
+def _pg_admin(sql: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    if not PG_AVAILABLE:
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
+    name = f"firmscout_tpl_{uuid.uuid4().hex[:8]}"
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    migrate.upgrade(_pg_url(name))
+    yield name
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database for one test, copied from a template made once per session."""
+    if request.param == "sqlite":
+        target = tmp_path / "firmscout.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        yield f"sqlite:///{target}"
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"firmscout_t_{uuid.uuid4().hex[:10]}"
+    _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield _pg_url(name)
+    finally:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        worker={"poll_interval_s": 0.05, "lease_s": 2.0},  # type: ignore[arg-type]
+        pipeline={"batch_size": 10},  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    rt = await open_runtime(settings)
+    yield rt
+    await rt.close()
+
+
+@pytest.fixture
+async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    from firmscout.api.app import create_app
+
+    transport = httpx.ASGITransport(app=create_app(runtime))
+    async with httpx.AsyncClient(transport=transport, base_url="http://firmscout.test") as c:
+        yield c
+
+
+@pytest.fixture
+async def worker(runtime: Runtime) -> AsyncIterator[None]:
+    """An in-process worker running beside the test, as `firmscout serve` runs one beside the API."""
+    from firmscout.worker import run_worker
+
+    stop = asyncio.Event()
+    job = asyncio.create_task(run_worker(runtime, stop))
+    yield
+    stop.set()
+    await asyncio.wait_for(job, timeout=30)
