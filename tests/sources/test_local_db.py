@@ -105,7 +105,7 @@ async def test_database_failure_is_a_source_error(tmp_path: object) -> None:
 
     engine = create_engine(f"sqlite:///{tmp_path}/empty-unmigrated.db")
     try:
-        with pytest.raises(SourceError, match="Local company database"):
+        with pytest.raises(SourceError, match="company database search failed .no such table"):
             await LocalDatabaseSource(session_factory(engine)).search(request("bank"), None, 10)
     finally:
         await engine.dispose()

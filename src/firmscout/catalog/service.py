@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from firmscout.catalog.builtin import load_builtin
 from firmscout.catalog.readers import CANONICAL_FIELDS, ReadResult, parse_mapping, read_records
+from firmscout.storage.db import unit_of_work
 from firmscout.storage.records import CompanyRecord, merge_records
 from firmscout.storage.repositories import companies as company_repository
 
@@ -72,7 +73,7 @@ async def seed_builtin(sessions: async_sessionmaker[AsyncSession]) -> int:
             return 0
     # Parsing the package's data is CPU work: keep the event loop (and the API) responsive meanwhile.
     load = await asyncio.to_thread(load_builtin)
-    async with sessions() as session, session.begin():
+    async with unit_of_work(sessions) as session:
         return await company_repository.upsert_companies(session, load.records)
 
 
@@ -125,7 +126,7 @@ async def import_file(
 
 
 async def _write_batch(sessions: async_sessionmaker[AsyncSession], batch: dict[str, CompanyRecord]) -> int:
-    async with sessions() as session, session.begin():
+    async with unit_of_work(sessions) as session:
         existing = await company_repository.get_companies_by_domains(session, batch)
         records = [
             merge_records(company_repository.to_record(existing[domain]), record) if domain in existing else record

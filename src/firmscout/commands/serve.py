@@ -20,6 +20,11 @@ from firmscout.worker import run_worker
 console = Console(stderr=True)
 
 
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per start, not per migration step
+
+
 async def prepare(settings: Settings) -> Runtime:
     runtime = await open_runtime(settings)
     if settings.seed_builtin_companies:
@@ -30,7 +35,7 @@ async def prepare(settings: Settings) -> Runtime:
 
 
 async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _configure_logging()
     runtime = await prepare(settings)
     try:
         if settings.bootstrap_token:
@@ -60,7 +65,7 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
 
 
 async def work(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _configure_logging()
     runtime = await prepare(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

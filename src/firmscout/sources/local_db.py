@@ -77,7 +77,9 @@ class LocalDatabaseSource:
                     offset=offset,
                 )
         except SQLAlchemyError as exc:
-            raise SourceError(f"Local company database search failed: {exc.__class__.__name__}: {exc}") from exc
+            # The driver's own message, first line only: the full text carries SQL and parameters.
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise SourceError(f"Data source {SOURCE_NAME!r}: company database search failed ({reason}).") from exc
         hits = tuple(self._hit(company) for company in rows)
         next_cursor = str(offset + len(rows)) if len(rows) == limit else None
         return SourcePage(hits=hits, next_cursor=next_cursor)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from firmscout.errors import FirmscoutError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+WRITE_OPTION = "firmscout_write"
 
 
 def async_url(url: str) -> URL:
@@ -60,9 +61,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # BEGIN IMMEDIATE takes the write lock up front: a deferred transaction that reads and then writes
-        # can fail with SQLITE_BUSY mid-way, which busy_timeout cannot fix.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers (unit_of_work) take the write lock up front with BEGIN IMMEDIATE: a deferred transaction
+        # that reads and then writes can fail with SQLITE_BUSY mid-way, which busy_timeout cannot fix.
+        # Readers use a deferred BEGIN, so under WAL they never wait for a writer.
+        if conn.get_execution_options().get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -82,6 +87,8 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 @asynccontextmanager
 async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One transaction: commits when the block ends, rolls back if it raises."""
+    """One write transaction: commits when the block ends, rolls back if it raises."""
     async with sessions() as session, session.begin():
+        # Procure the connection now, marked as a writer, so its BEGIN is IMMEDIATE on SQLite.
+        await session.connection(execution_options={WRITE_OPTION: True})
         yield session

@@ -1,0 +1,96 @@
+"""The pipeline run of one task: funnel counters, failure, and re-runs that change nothing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select, text
+
+from firmscout.pipeline.runner import run_task
+from firmscout.storage.tables import Candidate, DiscoveryTask
+from firmscout.tasks import accounts
+from firmscout.tasks.runtime import Runtime
+from firmscout.tasks.service import NewTask
+from firmscout.worker import pipeline_deps
+from tests.factories import company, create_companies
+
+COUNTERS = ("num_results_discovered", "num_results_enriched", "num_results_evaluated", "num_results")
+
+
+async def _task(runtime: Runtime, task_id: str) -> DiscoveryTask:
+    async with runtime.sessions() as session:
+        row = await session.get(DiscoveryTask, task_id, populate_existing=True)
+    assert row is not None
+    return row
+
+
+async def _spanish_banks(runtime: Runtime, n: int) -> None:
+    await create_companies(runtime, [
+        company(f"banco{i}.es", f"Banco {i}", country="Spain" if i % 3 else "Portugal",
+                industries=("Banks",), description="Retail bank") for i in range(n)
+    ])
+
+
+class TestFunnel:
+    @pytest.mark.usefixtures("worker")
+    async def test_counters_never_decrease_and_narrow_down_the_funnel(self, runtime: Runtime) -> None:
+        await _spanish_banks(runtime, 90)
+        caller = await accounts.local_caller(runtime.sessions)
+        task = await runtime.service.create(caller, NewTask(query="banks in Spain", desired_num_results=250))
+        seen: list[tuple[int, ...]] = []
+        while True:
+            row = await _task(runtime, task.id)
+            seen.append(tuple(getattr(row, c) for c in COUNTERS))
+            if row.status in ("done", "failed"):
+                break
+            await asyncio.sleep(0.005)
+        assert row.status == "done"
+        for discovered, enriched, evaluated, results in seen:
+            assert discovered >= enriched >= evaluated >= results
+        for before, after in zip(seen, seen[1:], strict=False):
+            assert all(b <= a for b, a in zip(before, after, strict=True)), (before, after)
+        assert seen[-1][3] == 60, "the 60 Spanish banks; the Portuguese ones fail geography"
+
+
+class TestRerun:
+    async def test_running_a_done_task_again_changes_nothing(self, runtime: Runtime) -> None:
+        await _spanish_banks(runtime, 12)
+        caller = await accounts.local_caller(runtime.sessions)
+        task = await runtime.service.create(caller, NewTask(query="banks in Spain", desired_num_results=5))
+        deps = pipeline_deps(runtime)
+        await run_task(deps, task.id)
+        first = await _task(runtime, task.id)
+        assert first.status == "done" and first.num_results == 5
+        await run_task(deps, task.id)
+        second = await _task(runtime, task.id)
+        assert [getattr(second, c) for c in COUNTERS] == [getattr(first, c) for c in COUNTERS]
+        async with runtime.sessions() as session:
+            stored = await session.scalar(select(func.count()).select_from(Candidate).where(
+                Candidate.task_id == task.id))
+        assert stored == second.num_results_discovered
+
+
+class TestFailure:
+    async def test_a_broken_source_fails_the_task_with_an_error_then_resume_recovers(
+        self, runtime: Runtime
+    ) -> None:
+        await _spanish_banks(runtime, 6)
+        caller = await accounts.local_caller(runtime.sessions)
+        task = await runtime.service.create(caller, NewTask(query="banks in Spain", desired_num_results=3))
+        async with runtime.engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE company RENAME TO company_away"))
+        deps = pipeline_deps(runtime)
+        await run_task(deps, task.id)
+        failed = await _task(runtime, task.id)
+        assert failed.status == "failed"
+        assert failed.stop_reason == "failed"
+        assert failed.error and "extruct_db" in failed.error
+
+        async with runtime.engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE company_away RENAME TO company"))
+        resumed = await runtime.service.resume(caller, task.id, 0)
+        assert resumed.status == "in_progress" and resumed.error is None
+        await run_task(deps, task.id)
+        done = await _task(runtime, task.id)
+        assert done.status == "done" and done.num_results == 3
