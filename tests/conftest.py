@@ -13,9 +13,13 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from firmscout.config import Settings
 from firmscout.storage import migrate
+from firmscout.storage.db import create_engine, session_factory, unit_of_work
+from firmscout.storage.tables import Company
 from firmscout.tasks.runtime import Runtime, open_runtime
 
 PG_ADMIN_URL = os.environ.get("FIRMSCOUT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -115,3 +119,33 @@ async def worker(runtime: Runtime) -> AsyncIterator[None]:
     yield
     stop.set()
     await asyncio.wait_for(job, timeout=30)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database shared by the tests of one module (for tests that only need companies)."""
+    if request.param == "sqlite":
+        target = tmp_path_factory.mktemp("db") / "firmscout.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), target)
+        yield f"sqlite:///{target}"
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"firmscout_m_{uuid.uuid4().hex[:10]}"
+    _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    try:
+        yield _pg_url(name)
+    finally:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def sessions(db_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the module's database, emptied of companies first so tests do not see each other."""
+    engine = create_engine(db_url)
+    factory = session_factory(engine)
+    async with unit_of_work(factory) as session:
+        await session.execute(delete(Company))
+    try:
+        yield factory
+    finally:
+        await engine.dispose()

@@ -24,7 +24,8 @@ companies_app = typer.Typer(help="The local company database.", no_args_is_help=
 app.add_typer(token_app, name="token")
 app.add_typer(companies_app, name="companies")
 
-err = Console(stderr=True)
+# soft_wrap: an error stays one line even when stderr is not a terminal (rich would wrap at 80 columns).
+err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 
@@ -33,7 +34,8 @@ def _run(coro_fn: Callable[[], Awaitable[T]]) -> T:
     try:
         return asyncio.run(coro_fn())  # type: ignore[arg-type]
     except FirmscoutError as exc:
-        where = f" ({'.'.join(str(p) for p in exc.loc)})" if isinstance(exc, InvalidField) else ""
+        loc = [str(p) for p in exc.loc if p != "body"] if isinstance(exc, InvalidField) else []
+        where = f" ({'.'.join(loc)})" if loc else ""
         err.print(f"[red]error{where}:[/red] {exc.message}", highlight=False)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:

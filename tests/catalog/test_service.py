@@ -8,9 +8,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-# The database fixtures live with the storage tests until they move to a shared conftest.
-from tests.storage.conftest import db_url, sessions  # noqa: F401
-
 from firmscout.catalog.service import ImportProgress, count, import_file, parse_mapping, seed_builtin
 from firmscout.storage.repositories.companies import get_company_by_domain, search_companies
 
@@ -31,7 +28,7 @@ SPANISH_BANKS = {"bbva.com", "caixabank.com", "bankinter.com"}
 
 
 class TestSeedBuiltin:
-    async def test_seeds_once_with_spanish_banks(self, sessions: Sessions) -> None:  # noqa: F811
+    async def test_seeds_once_with_spanish_banks(self, sessions: Sessions) -> None:
         added = await seed_builtin(sessions)
         assert 1400 <= added <= 1837
         assert await count(sessions) == added
@@ -49,7 +46,7 @@ class TestSeedBuiltin:
 
 
 class TestImport:
-    async def test_batches_merge_and_report(self, sessions: Sessions, tmp_path: Path) -> None:  # noqa: F811
+    async def test_batches_merge_and_report(self, sessions: Sessions, tmp_path: Path) -> None:
         path = tmp_path / "listings.csv"
         with path.open("w", newline="") as handle:
             writer = csv.writer(handle)
@@ -81,7 +78,7 @@ class TestImport:
         assert set(acme.industries) == {"Industrials", "Machinery", "Materials"}
         assert acme.website == "https://acme.de"  # a later row's blank never erases, a value replaces
 
-    async def test_import_updates_seeded_company(self, sessions: Sessions, tmp_path: Path) -> None:  # noqa: F811
+    async def test_import_updates_seeded_company(self, sessions: Sessions, tmp_path: Path) -> None:
         await seed_builtin(sessions)
         path = tmp_path / "extra.jsonl"
         path.write_text('{"name": "BBVA", "website": "bbva.com", "tags": ["retail-banking"]}\n')
@@ -96,7 +93,7 @@ class TestImport:
 @pytest.mark.slow
 @pytest.mark.skipif(not YC_FILE.exists() or not FINANCE_FILE.exists(), reason=f"shared data not at {SHARED_DATA}")
 class TestSharedFiles:
-    async def test_imports_both_files(self, sessions: Sessions, db_url: str) -> None:  # noqa: F811
+    async def test_imports_both_files(self, sessions: Sessions, db_url: str) -> None:
         yc = await import_file(sessions, YC_FILE, parse_mapping(YC_MAP))
         assert yc.rows_read == 4663
         assert 4550 <= yc.companies <= 4663

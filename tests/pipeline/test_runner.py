@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import pytest
 from sqlalchemy import func, select, text
@@ -48,7 +49,7 @@ class TestFunnel:
         assert row.status == "done"
         for discovered, enriched, evaluated, results in seen:
             assert discovered >= enriched >= evaluated >= results
-        for before, after in zip(seen, seen[1:], strict=False):
+        for before, after in itertools.pairwise(seen):
             assert all(b <= a for b, a in zip(before, after, strict=True)), (before, after)
         assert seen[-1][3] == 60, "the 60 Spanish banks; the Portuguese ones fail geography"
 

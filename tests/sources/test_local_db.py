@@ -5,9 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-# The database fixtures live with the storage tests until they move to a shared conftest.
-from tests.storage.conftest import db_url, sessions  # noqa: F401
-
 from firmscout.entities import Constraints, SearchRequest
 from firmscout.errors import SourceError
 from firmscout.sources.base import Source
@@ -37,7 +34,7 @@ def request(*terms: str, countries: tuple[str, ...] = ()) -> SearchRequest:
 
 
 @pytest.fixture
-async def source(sessions: Sessions) -> LocalDatabaseSource:  # noqa: F811
+async def source(sessions: Sessions) -> LocalDatabaseSource:
     async with sessions() as session, session.begin():
         await upsert_companies(session, BANKS)
     return LocalDatabaseSource(sessions)
@@ -105,7 +102,7 @@ async def test_database_failure_is_a_source_error(tmp_path: object) -> None:
 
     engine = create_engine(f"sqlite:///{tmp_path}/empty-unmigrated.db")
     try:
-        with pytest.raises(SourceError, match="company database search failed .no such table"):
+        with pytest.raises(SourceError, match=r"company database search failed \(no such table"):
             await LocalDatabaseSource(session_factory(engine)).search(request("bank"), None, 10)
     finally:
         await engine.dispose()

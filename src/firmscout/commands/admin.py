@@ -9,10 +9,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from firmscout.catalog.service import ImportProgress, count, import_file, parse_mapping
 from firmscout.config import Settings
+from firmscout.errors import ImportFailed
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import open_runtime
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 async def create_token(settings: Settings, *, email: str, org: str | None) -> str:
@@ -33,6 +34,8 @@ async def count_companies(settings: Settings) -> int:
 
 async def import_companies(settings: Settings, path: Path, pairs: list[str], *, batch_size: int) -> None:
     mapping = parse_mapping(pairs)
+    if not path.is_file():
+        raise ImportFailed(f"No such file: {path}")
     runtime = await open_runtime(settings)
     try:
         with Progress(

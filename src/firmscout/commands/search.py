@@ -18,7 +18,7 @@ from firmscout.tasks import accounts
 from firmscout.tasks.service import NewTask
 from firmscout.worker import run_worker
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 POLL_S = 0.2
 
 

@@ -17,7 +17,7 @@ from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime, open_runtime
 from firmscout.worker import run_worker
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def _configure_logging() -> None:
