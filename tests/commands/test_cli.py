@@ -1,0 +1,101 @@
+"""The CLI as a person runs it: real subprocesses, a fresh data directory, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def firmscout(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FIRMSCOUT_DATA_DIR": str(data_dir)}
+    env.pop("FIRMSCOUT_DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "firmscout", *args], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One embedded database for the module; the first command seeds the built-in companies."""
+    return tmp_path_factory.mktemp("cli")
+
+
+class TestTokenCreate:
+    def test_prints_the_token_alone_on_the_last_line(self, data_dir: Path) -> None:
+        first = firmscout(data_dir, "token", "create", "--email", "ana@acme.com", "--org", "Acme")
+        second = firmscout(data_dir, "token", "create", "--email", "ana@acme.com", "--org", "Acme")
+        assert first.returncode == second.returncode == 0, first.stderr
+        tokens = [run.stdout.strip().splitlines()[-1] for run in (first, second)]
+        assert all(t.startswith("fs_") and " " not in t for t in tokens)
+        assert tokens[0] != tokens[1]
+
+    def test_bad_email_is_one_line_and_non_zero(self, data_dir: Path) -> None:
+        run = firmscout(data_dir, "token", "create", "--email", "nobody")
+        assert run.returncode != 0
+        assert len(run.stderr.strip().splitlines()) == 1
+        assert "email" in run.stderr
+
+
+class TestSearch:
+    def test_banks_in_spain_as_json(self, data_dir: Path) -> None:
+        run = firmscout(data_dir, "search", "banks in Spain", "-n", "5", "--json")
+        assert run.returncode == 0, run.stderr
+        rows = json.loads(run.stdout)
+        assert {"bbva.com", "caixabank.com", "bankinter.com"} <= {r["company_website"] for r in rows}
+        for row in rows:
+            assert row["hq_country"] == "Spain"
+            assert all(s["grade"] >= 4 and s["explanation"] for s in row["scores"].values())
+
+    def test_csv_and_exclusion(self, data_dir: Path) -> None:
+        run = firmscout(data_dir, "search", "banks in Spain", "-n", "5", "--csv", "--exclude", "https://www.bbva.com")
+        assert run.returncode == 0, run.stderr
+        lines = run.stdout.strip().splitlines()
+        assert lines[0].startswith("company_name,company_website,relevance")
+        assert len(lines) > 1
+        assert not any(",bbva.com," in line for line in lines)
+
+    def test_table_shows_grades_and_explanations(self, data_dir: Path) -> None:
+        run = firmscout(data_dir, "search", "banks in Spain", "-n", "3")
+        assert run.returncode == 0, run.stderr
+        assert "geography" in run.stdout and "5/5" in run.stdout
+
+    @pytest.mark.parametrize(
+        ("args", "field"),
+        [(["-n", "0"], "desired_num_results"), (["--exclude", "not a domain"], "exclude_domains")],
+    )
+    def test_bad_input_is_one_clear_line(self, data_dir: Path, args: list[str], field: str) -> None:
+        run = firmscout(data_dir, "search", "banks", *args)
+        assert run.returncode == 1
+        assert len(run.stderr.strip().splitlines()) == 1
+        assert field in run.stderr
+
+
+class TestCompaniesImport:
+    def test_import_then_find(self, data_dir: Path, tmp_path: Path) -> None:
+        before = int(firmscout(data_dir, "companies", "count").stdout.strip())
+        path = tmp_path / "mine.csv"
+        path.write_text(
+            "Company,Site,Country,Sector\n"
+            "Zorblax Robotics,https://www.zorblax-robotics.es/en,ES,Industrial robots\n"
+            "No Website Ltd,,ES,Robots\n"
+        )
+        run = firmscout(data_dir, "companies", "import", str(path), "--map", "name=Company", "--map", "website=Site",
+                        "--map", "country=Country", "--map", "industry=Sector")
+        assert run.returncode == 0, run.stderr
+        assert "1 skipped" in run.stderr or "skipped 1" in run.stderr
+        assert int(firmscout(data_dir, "companies", "count").stdout.strip()) == before + 1
+        found = json.loads(firmscout(data_dir, "search", "industrial robots in Spain", "-n", "5", "--json").stdout)
+        assert "zorblax-robotics.es" in {r["company_website"] for r in found}
+
+    def test_unknown_field_lists_the_valid_ones(self, data_dir: Path, tmp_path: Path) -> None:
+        path = tmp_path / "x.csv"
+        path.write_text("a\n1\n")
+        run = firmscout(data_dir, "companies", "import", str(path), "--map", "bogus=a")
+        assert run.returncode == 1
+        assert "name" in run.stderr and "website" in run.stderr and "bogus" in run.stderr
