@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Iterator
 
 import uvicorn
 from rich.console import Console
@@ -18,6 +19,27 @@ from firmscout.tasks.runtime import Runtime, open_runtime
 from firmscout.worker import run_worker
 
 console = Console(stderr=True, soft_wrap=True)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGINT/SIGTERM once its own shutdown is done, which would end the process before
+    the in-process worker checkpoints and the database is closed. Here a signal only asks to stop (a second
+    one forces it), and `serve` then stops the worker and exits 0."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._ask_to_exit)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+    def _ask_to_exit(self) -> None:
+        self.force_exit = self.should_exit
+        self.should_exit = True
 
 
 def _configure_logging() -> None:
@@ -51,7 +73,7 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
             f"— docs at http://{host}:{port}/docs, database {settings.resolved_database_url()}",
             highlight=False,
         )
-        server = uvicorn.Server(uvicorn.Config(create_app(runtime), host=host, port=port, log_level="info"))
+        server = _Server(uvicorn.Config(create_app(runtime), host=host, port=port, log_level="info"))
         stop = asyncio.Event()
         worker = asyncio.create_task(run_worker(runtime, stop)) if with_worker else None
         try:
