@@ -126,21 +126,22 @@ async def _evaluate_batch(deps: PipelineDeps, task: DiscoveryTask, plan: Plan) -
     profiles = [CompanyProfile.from_dict(c.profile or {}) for c in batch]
     graded = await deps.grader.grade(plan.criteria, profiles, plan)
     room = task.desired_num_results - task.num_results
+    now = datetime.now(UTC)
+    rows: list[dict[str, object]] = []
+    for candidate, scores in zip(batch, graded, strict=True):
+        if room <= 0:
+            break  # target reached: the rest stay enriched, to be evaluated first on resume
+        result = evaluate.qualify(scores)
+        rows.append({
+            "id": candidate.id,
+            "scores": {key: grade.to_dict() for key, grade in result.scores.items()},
+            "relevance": result.relevance,
+            "is_high_fit": result.is_high_fit,
+            "evaluated_at": now,
+        })
+        room -= result.is_high_fit
     async with unit_of_work(deps.sessions) as session:
-        for candidate, scores in zip(batch, graded, strict=True):
-            if room <= 0:
-                break  # target reached: the rest stay enriched, to be evaluated first on resume
-            result = evaluate.qualify(scores)
-            changed = await candidate_repo.mark_evaluated(
-                session,
-                candidate.id,
-                scores={key: grade.to_dict() for key, grade in result.scores.items()},
-                relevance=result.relevance,
-                is_high_fit=result.is_high_fit,
-                evaluated_at=datetime.now(UTC),
-            )
-            if changed and result.is_high_fit:
-                room -= 1
+        await candidate_repo.advance_many(session, from_stage="enriched", to_stage="evaluated", rows=rows)
         await task_repo.refresh_counters(session, task.id)
     return True
 
@@ -150,15 +151,17 @@ async def _enrich_batch(deps: PipelineDeps, task: DiscoveryTask, plan: Plan) -> 
         batch = await candidate_repo.pending(session, task.id, "discovered", deps.settings.batch_size)
     if not batch:
         return False
+    kept: list[dict[str, object]] = []
+    dropped: list[dict[str, object]] = []
+    for candidate in batch:
+        profile = enrich.profile_from_hit(candidate.domain, candidate.hit, candidate.profile)
+        if enrich.keep(plan, profile):
+            kept.append({"id": candidate.id, "profile": profile.to_dict()})
+        else:
+            dropped.append({"id": candidate.id})
     async with unit_of_work(deps.sessions) as session:
-        for candidate in batch:
-            profile = enrich.profile_from_hit(candidate.domain, candidate.hit, candidate.profile)
-            if enrich.keep(plan, profile):
-                await candidate_repo.advance(
-                    session, candidate.id, from_stage="discovered", to_stage="enriched", profile=profile.to_dict()
-                )
-            else:
-                await candidate_repo.advance(session, candidate.id, from_stage="discovered", to_stage="filtered")
+        await candidate_repo.advance_many(session, from_stage="discovered", to_stage="enriched", rows=kept)
+        await candidate_repo.advance_many(session, from_stage="discovered", to_stage="filtered", rows=dropped)
         await task_repo.refresh_counters(session, task.id)
     return True
 

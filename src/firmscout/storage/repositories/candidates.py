@@ -4,10 +4,9 @@ advance from, so re-running a step after a crash neither duplicates nor rewinds 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,38 +56,25 @@ async def pending(session: AsyncSession, task_id: str, stage: str, limit: int) -
     return list((await session.scalars(stmt)).all())
 
 
-async def advance(
-    session: AsyncSession, candidate_id: str, *, from_stage: str, to_stage: str, **values: Any
-) -> bool:
-    result = await session.execute(
-        update(Candidate)
-        .where(Candidate.id == candidate_id, Candidate.stage == from_stage)
-        .values(stage=to_stage, **values)
-        .returning(Candidate.id)
-        .execution_options(synchronize_session=False)
-    )
-    return result.first() is not None
+async def advance_many(
+    session: AsyncSession, *, from_stage: str, to_stage: str, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Move candidates from one stage to the next in one executemany round trip.
 
-
-async def mark_evaluated(
-    session: AsyncSession,
-    candidate_id: str,
-    *,
-    scores: dict[str, Any],
-    relevance: int,
-    is_high_fit: bool,
-    evaluated_at: datetime,
-) -> bool:
-    return await advance(
-        session,
-        candidate_id,
-        from_stage="enriched",
-        to_stage="evaluated",
-        scores=scores,
-        relevance=relevance,
-        is_high_fit=is_high_fit,
-        evaluated_at=evaluated_at,
+    Each row is {"id": ..., <column>: <value>, ...} with the same columns in every row. The stage
+    condition makes a replay after a crash a no-op for rows already advanced.
+    """
+    if not rows:
+        return
+    table = cast(Table, Candidate.__table__)
+    columns = [key for key in rows[0] if key != "id"]
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("_id"), table.c.stage == from_stage)
+        .values(stage=to_stage, **{column: bindparam(f"_{column}") for column in columns})
     )
+    params = [{f"_{key}": value for key, value in row.items()} for row in rows]
+    await session.execute(stmt, params)
 
 
 async def results_page(session: AsyncSession, task_id: str, *, offset: int, limit: int) -> list[Candidate]:
