@@ -8,35 +8,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from firmscout.entities import CompanyProfile, SearchRequest, SourceHit, employee_bucket
 from firmscout.errors import SourceError
 from firmscout.sources.base import SourcePage
-from firmscout.storage.repositories.companies import search_companies
+from firmscout.storage.repositories.companies import search_companies, to_record
 from firmscout.storage.tables import Company
 
 SOURCE_NAME = "extruct_db"
 
 
 def company_profile(company: Company) -> CompanyProfile:
-    sources = tuple(url for url in (company.wikipedia_url, company.website) if url)
-    return CompanyProfile(
-        domain=company.domain,
-        name=company.name,
-        description=company.description,
-        full_description=company.full_description,
-        website=company.website,
-        country=company.country,
-        state=company.state,
-        city=company.city,
-        industries=tuple(company.industries or ()),
-        tags=tuple(company.tags or ()),
-        products=company.products,
-        founded_year=company.founded_year,
-        employees=company.employees,
-        employee_count=company.employee_count or employee_bucket(company.employees),
-        revenue=company.revenue,
-        status=company.status,
-        wikipedia_url=company.wikipedia_url,
-        linkedin_url=company.linkedin_url,
-        sources=sources,
-    )
+    record = to_record(company)
+    fields = {name: getattr(record, name) for name in CompanyProfile.__dataclass_fields__ if hasattr(record, name)}
+    fields["employee_count"] = record.employee_count or employee_bucket(record.employees)
+    fields["sources"] = tuple(url for url in (company.wikipedia_url, company.website) if url)
+    return CompanyProfile(**fields)
 
 
 def _offset(cursor: str | None) -> int:
