@@ -74,9 +74,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         shutil.copy(request.getfixturevalue("sqlite_template"), target)
         yield f"sqlite:///{target}"
         return
-    template = request.getfixturevalue("pg_template")
+    yield request.getfixturevalue("pg_database")
+
+
+@pytest.fixture
+def pg_database(pg_template: str) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for one test (skipped when no server is reachable)."""
     name = f"firmscout_t_{uuid.uuid4().hex[:10]}"
-    _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
     try:
         yield _pg_url(name)
     finally:
@@ -89,6 +94,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path,
         database_url=database_url,
         worker={"poll_interval_s": 0.05, "lease_s": 2.0},  # type: ignore[arg-type]
+        queue={"stalled_after_s": 2.0, "heartbeat_s": 0.5, "shutdown_grace_s": 5.0},  # type: ignore[arg-type]
         pipeline={"batch_size": 10},  # type: ignore[arg-type]
     )
 

@@ -52,12 +52,17 @@ def version() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    worker: Annotated[bool, typer.Option(help="Also run an in-process worker.")] = True,
+    worker: Annotated[
+        bool | None,
+        typer.Option(help="Also run a worker here. Default: yes on the embedded queue, no on procrastinate."),
+    ] = None,
 ) -> None:
-    """Run the HTTP API (and, by default, a worker in the same process)."""
+    """Run the HTTP API (and, on the embedded default, a worker in the same process)."""
     from firmscout.commands.serve import serve as run_serve
 
-    _run(lambda: run_serve(Settings(), host=host, port=port, with_worker=worker))
+    settings = Settings()
+    with_worker = worker if worker is not None else settings.queue_backend() == "inprocess"
+    _run(lambda: run_serve(settings, host=host, port=port, with_worker=with_worker))
 
 
 @app.command("worker")

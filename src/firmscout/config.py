@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,26 @@ class WorkerSettings(BaseModel):
     )
     max_attempts: int = Field(
         5, ge=1, description="Claims of one task that end without progress before the task is failed."
+    )
+
+
+class QueueSettings(BaseModel):
+    backend: Literal["auto", "inprocess", "procrastinate"] = Field(
+        "auto",
+        description=(
+            "How tasks reach workers. auto: procrastinate on a PostgreSQL database, the embedded in-process "
+            "queue on SQLite. inprocess also works on PostgreSQL (workers claim task rows with a lease)."
+        ),
+    )
+    stalled_after_s: float = Field(
+        30.0, gt=0, description="procrastinate: a worker silent this long is dead and its jobs are retried."
+    )
+    heartbeat_s: float = Field(10.0, gt=0, description="procrastinate: how often a worker says it is alive.")
+    retry_attempts: int = Field(
+        5, ge=0, description="procrastinate: retries of a job that raised (backoff doubles from 2 s)."
+    )
+    shutdown_grace_s: float = Field(
+        30.0, ge=0, description="On SIGTERM, how long running tasks may take to reach their next checkpoint."
     )
 
 
@@ -51,8 +72,14 @@ class Settings(BaseSettings):
     bootstrap_token: bool = Field(
         True, description="On `serve` with no users yet, create a local user and print its API token once."
     )
-    worker: WorkerSettings = Field(default_factory=WorkerSettings, description="In-process worker.")
+    worker: WorkerSettings = Field(default_factory=WorkerSettings, description="Worker concurrency and leases.")
+    queue: QueueSettings = Field(default_factory=QueueSettings, description="Job transport.")
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings, description="Pipeline bounds.")
+
+    def queue_backend(self) -> Literal["inprocess", "procrastinate"]:
+        if self.queue.backend != "auto":
+            return self.queue.backend
+        return "procrastinate" if self.resolved_database_url().startswith("postgres") else "inprocess"
 
     def resolved_database_url(self) -> str:
         if self.database_url:

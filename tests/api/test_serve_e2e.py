@@ -45,6 +45,9 @@ def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen([sys.executable, "-m", "firmscout", "serve", "--port", str(port)], env=env,
                                stdout=log, stderr=subprocess.STDOUT)
+    # On PostgreSQL this is the scaled-out shape: the API runs no pipeline work, a separate worker does.
+    workers = ([subprocess.Popen([sys.executable, "-m", "firmscout", "worker"], env=env, stdout=log,
+                                 stderr=subprocess.STDOUT)] if database_url.startswith("postgresql") else [])
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -58,12 +61,15 @@ def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
             assert time.monotonic() < deadline, "server did not come up"
             time.sleep(0.1)
         yield Server(env, base_url, process)
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0, "serve stops its worker and exits 0 on SIGTERM"
+        for proc in (process, *workers):
+            proc.send_signal(signal.SIGTERM)
+        for proc in (process, *workers):
+            assert proc.wait(timeout=30) == 0, "serve and worker stop their work and exit 0 on SIGTERM"
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        for proc in (process, *workers):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         log.close()
 
 

@@ -29,6 +29,9 @@ def _spawn_worker(database_url: str) -> subprocess.Popen[bytes]:
         "FIRMSCOUT_DATABASE_URL": database_url,
         "FIRMSCOUT_SEED_BUILTIN_COMPANIES": "false",
         "FIRMSCOUT_WORKER__LEASE_S": "2",
+        # On PostgreSQL the procrastinate queue serves: a worker silent for 2 s is declared dead.
+        "FIRMSCOUT_QUEUE__STALLED_AFTER_S": "2",
+        "FIRMSCOUT_QUEUE__HEARTBEAT_S": "0.5",
         "FIRMSCOUT_WORKER__POLL_INTERVAL_S": "0.1",
         # Small batches: many checkpoints, so the kill lands mid-task.
         "FIRMSCOUT_PIPELINE__BATCH_SIZE": "2",

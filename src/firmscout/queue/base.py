@@ -12,6 +12,8 @@ Handler = Callable[[str], Awaitable[None]]
 
 
 class JobQueue(Protocol):
+    worker_id: str
+
     async def enqueue(self, session: AsyncSession, task_id: str) -> None:
         """Queue `task_id` in the caller's open transaction: if it rolls back, no job exists."""
         ...

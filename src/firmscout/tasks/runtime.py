@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from firmscout.config import Settings
+from firmscout.queue.base import JobQueue
 from firmscout.queue.inprocess import InProcessQueue
 from firmscout.sources.base import Source
 from firmscout.sources.registry import build_sources
@@ -21,7 +22,7 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    queue: InProcessQueue
+    queue: JobQueue
     sources: dict[str, Source]
     service: TaskService
 
@@ -35,7 +36,16 @@ async def open_runtime(settings: Settings) -> Runtime:
     await asyncio.to_thread(migrate.upgrade, url)
     engine = create_engine(url)
     sessions = session_factory(engine)
-    queue = InProcessQueue(sessions, settings.worker)
+    queue = _build_queue(settings, sessions)
     sources = build_sources(settings, sessions)
     service = TaskService(sessions, queue, available_sources=list(sources))
     return Runtime(settings, engine, sessions, queue, sources, service)
+
+
+def _build_queue(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> JobQueue:
+    if settings.queue_backend() == "procrastinate":
+        # Imported here: procrastinate is needed only on PostgreSQL deployments.
+        from firmscout.queue.procrastinate import ProcrastinateQueue
+
+        return ProcrastinateQueue(settings.resolved_database_url(), settings.worker, settings.queue)
+    return InProcessQueue(sessions, settings.worker)
