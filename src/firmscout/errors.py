@@ -55,11 +55,20 @@ class SourceError(FirmscoutError):
 
     status_code = 502
 
+    def __init__(self, message: str | None = None, *, transient: bool = False) -> None:
+        super().__init__(message)
+        # Transient failures (a dropped connection, a 429) are worth retrying; others fail the task.
+        self.transient = transient
+
 
 class LLMError(FirmscoutError):
     """The language-model provider failed (transport, quota or malformed reply)."""
 
     status_code = 502
+
+    def __init__(self, message: str | None = None, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class ImportFailed(FirmscoutError):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 
 import pytest
 from sqlalchemy import func, select, text
 
+from firmscout.entities import SearchRequest
+from firmscout.errors import SourceError
 from firmscout.pipeline.runner import run_task
+from firmscout.sources.base import SourcePage
 from firmscout.storage.tables import Candidate, DiscoveryTask
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime
@@ -95,3 +99,25 @@ class TestFailure:
         await run_task(deps, task.id)
         done = await _task(runtime, task.id)
         assert done.status == "done" and done.num_results == 3
+
+
+class _SaysTryLater:
+    """A source whose provider answers "try later" (HTTP 429 style): a transient failure."""
+
+    name = "extruct_db"
+
+    async def search(self, request: SearchRequest, cursor: str | None, limit: int) -> SourcePage:
+        raise SourceError("rate limited; retry in 30 s", transient=True)
+
+
+class TestTransientFailure:
+    async def test_is_retried_by_the_queue_until_the_last_attempt_fails_the_task(self, runtime: Runtime) -> None:
+        caller = await accounts.local_caller(runtime.sessions)
+        task = await runtime.service.create(caller, NewTask(query="banks in Spain", desired_num_results=3))
+        deps = dataclasses.replace(pipeline_deps(runtime), sources={"extruct_db": _SaysTryLater()})
+        with pytest.raises(SourceError):
+            await run_task(deps, task.id, last_attempt=False)
+        assert (await _task(runtime, task.id)).status == "in_progress"
+        await run_task(deps, task.id, last_attempt=True)
+        failed = await _task(runtime, task.id)
+        assert failed.status == "failed" and failed.error == "rate limited; retry in 30 s"

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from firmscout.config import PipelineSettings
@@ -20,7 +21,7 @@ from firmscout.errors import FirmscoutError
 from firmscout.pipeline.stages import discover, enrich, evaluate
 from firmscout.pipeline.stages.plan import make_plan
 from firmscout.sources.base import Source
-from firmscout.storage.db import unit_of_work
+from firmscout.storage.db import is_transient, unit_of_work
 from firmscout.storage.repositories import candidates as candidate_repo
 from firmscout.storage.repositories import tasks as task_repo
 from firmscout.storage.tables import DiscoveryTask
@@ -41,17 +42,32 @@ class PipelineDeps:
     max_attempts: int = 5
 
 
-async def run_task(deps: PipelineDeps, task_id: str) -> None:
-    """Queue handler: advance the task until it is done or failed. Unexpected errors fail the task."""
+async def run_task(deps: PipelineDeps, task_id: str, last_attempt: bool = False) -> None:
+    """Queue handler: advance the task until it is done or failed.
+
+    Transient failures (the database connection dropped, a source said "try later") propagate, so the
+    queue retries the task from its checkpoints; on the last attempt they fail it instead. Any other
+    error fails the task at once with a readable `error`.
+    """
     try:
         await _run(deps, task_id)
     except TaskGone:
         raise
+    except DBAPIError as exc:
+        if is_transient(exc) and not last_attempt:
+            raise
+        await _fail(deps, task_id, f"database error: {_first_line(exc)}")
     except FirmscoutError as exc:
+        if getattr(exc, "transient", False) and not last_attempt:
+            raise
         await _fail(deps, task_id, exc.message)
     except Exception as exc:
         log.exception("task %s failed", task_id)
         await _fail(deps, task_id, f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
 
 
 async def _fail(deps: PipelineDeps, task_id: str, message: str) -> None:

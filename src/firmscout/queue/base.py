@@ -8,7 +8,9 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-Handler = Callable[[str], Awaitable[None]]
+# handler(task_id, last_attempt): a handler that raises is retried later; on the last attempt it must
+# settle the task itself (fail it) instead of raising, so no task stays in_progress for ever.
+Handler = Callable[[str, bool], Awaitable[None]]
 
 
 class JobQueue(Protocol):

@@ -65,7 +65,8 @@ class InProcessQueue:
     async def _run_one(self, handler: Handler, task_id: str) -> None:
         beat = asyncio.create_task(self._heartbeat(task_id))
         try:
-            await handler(task_id)
+            # Attempts are counted on the task row; the handler gives up on its own past max_attempts.
+            await handler(task_id, False)
         except Exception:
             # Keep the lease: it expires after lease_s, which is the retry backoff. The handler counts
             # attempts and fails the task for good past worker.max_attempts.

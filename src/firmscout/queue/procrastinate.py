@@ -43,12 +43,14 @@ class ProcrastinateQueue:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=_conninfo(database_url)))
         retry = procrastinate.RetryStrategy(max_attempts=queue.retry_attempts, exponential_wait=2)
-        self._job = self.app.task(name=JOB_NAME, queue=QUEUE_NAME, retry=retry)(self._run_job)
+        self._job = self.app.task(name=JOB_NAME, queue=QUEUE_NAME, retry=retry, pass_context=True)(self._run_job)
 
-    async def _run_job(self, task_id: str) -> None:
+    async def _run_job(self, context: procrastinate.JobContext, task_id: str) -> None:
         if self._handler is None:
             raise RuntimeError("a job arrived before run_worker installed its handler")
-        await self._handler(task_id)
+        # job.attempts counts earlier failed runs; the retry strategy stops retrying at retry_attempts.
+        attempts = context.job.attempts if context.job else 0
+        await self._handler(task_id, attempts >= self._queue.retry_attempts)
 
     async def enqueue(self, session: AsyncSession, task_id: str) -> None:
         connection = await session.connection()

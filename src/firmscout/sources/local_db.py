@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from firmscout.entities import CompanyProfile, SearchRequest, SourceHit, employee_bucket
 from firmscout.errors import SourceError
 from firmscout.sources.base import SourcePage
+from firmscout.storage.db import is_transient
 from firmscout.storage.repositories.companies import search_companies, to_record
 from firmscout.storage.tables import Company
 
@@ -62,7 +63,10 @@ class LocalDatabaseSource:
         except SQLAlchemyError as exc:
             # The driver's own message, first line only: the full text carries SQL and parameters.
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise SourceError(f"Data source {SOURCE_NAME!r}: company database search failed ({reason}).") from exc
+            raise SourceError(
+                f"Data source {SOURCE_NAME!r}: company database search failed ({reason}).",
+                transient=is_transient(exc),
+            ) from exc
         hits = tuple(self._hit(company) for company in rows)
         next_cursor = str(offset + len(rows)) if len(rows) == limit else None
         return SourcePage(hits=hits, next_cursor=next_cursor)

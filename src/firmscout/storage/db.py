@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from firmscout.errors import FirmscoutError
@@ -92,3 +93,19 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
         # Procure the connection now, marked as a writer, so its BEGIN is IMMEDIATE on SQLite.
         await session.connection(execution_options={WRITE_OPTION: True})
         yield session
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a database error is worth retrying: a lost connection, a busy or locked database.
+
+    SQLite reports a missing table and a lock timeout with the same OperationalError class, so the
+    class alone cannot decide; SQLAlchemy's disconnect detection and the message can.
+    """
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, InterfaceError):
+        return True
+    if isinstance(exc, OperationalError):
+        text = str(exc.orig or exc).lower()
+        return any(word in text for word in ("locked", "busy", "connection", "terminat", "timeout", "shutdown"))
+    return False
