@@ -1,0 +1,1 @@
+"""Discovery-quality benchmark: labelled queries on three corpora, methods side by side. See __main__."""

@@ -1,0 +1,198 @@
+"""Discovery quality on three corpora, every method on the same labelled queries in one run.
+
+    python -m bench.quality [--corpus builtin,yc,fd] [--no-write] [--verbose]
+
+Corpora: the built-in database (listed companies from pytickersymbols), the Y Combinator directory and
+FinanceDatabase from ../shared/data (each imported through `firmscout companies import`'s code into its
+own temporary SQLite database). Ground truth: `labels.py` rules over the imported records. Each task asks
+for 100 results; recall is measured against min(|truth|, 100).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform
+import re
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.quality.metrics import Scores, macro, score
+from bench.quality.queries import QUERIES
+from firmscout.catalog.builtin import load_builtin
+from firmscout.catalog.readers import read_records
+from firmscout.catalog.service import import_file, seed_builtin
+from firmscout.config import Settings
+from firmscout.pipeline.runner import run_task
+from firmscout.storage.records import CompanyRecord
+from firmscout.storage.repositories import candidates as candidate_repo
+from firmscout.storage.repositories.companies import search_companies
+from firmscout.tasks import accounts
+from firmscout.tasks.runtime import Runtime, open_runtime
+from firmscout.tasks.service import NewTask
+from firmscout.worker import pipeline_deps
+
+K = 100
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
+CORPORA: dict[str, tuple[str, dict[str, list[str]]]] = {
+    "yc": ("yc_companies_2024-05-11.csv", {
+        "name": ["company_name"], "website": ["website"], "description": ["short_description"],
+        "full_description": ["long_description"], "tags": ["tags"], "country": ["country"],
+        "location": ["location"], "founded_year": ["year_founded"], "employees": ["team_size"],
+        "status": ["status"]}),
+    "fd": ("financedatabase_equities.csv.gz", {
+        "name": ["name"], "website": ["website"], "description": ["summary"],
+        "industry": ["industry", "industry_group", "sector"], "country": ["country"], "state": ["state"],
+        "city": ["city"]}),
+}
+STOPWORDS = {"in", "the", "of", "and", "with", "for", "a", "an", "companies", "company", "since", "before",
+             "after", "founded", "than", "more", "over", "fewer", "people", "employees", "startups"}
+METHODS = ("bm25", "local")
+
+
+@dataclass
+class Outcome:
+    corpus: str
+    query: str
+    held_out: bool
+    method: str
+    scores: Scores
+    seconds: float
+    returned: int
+    truth: int
+
+
+async def _build(corpus: str, tmp: Path) -> tuple[Runtime, list[CompanyRecord]]:
+    settings = Settings(data_dir=tmp / corpus, database_url=f"sqlite:///{tmp / corpus}/db.sqlite",
+                        seed_builtin_companies=False)
+    runtime = await open_runtime(settings)
+    if corpus == "builtin":
+        await seed_builtin(runtime.sessions)
+        return runtime, list(load_builtin().records)
+    name, mapping = CORPORA[corpus]
+    await import_file(runtime.sessions, SHARED / name, mapping)
+    return runtime, [r for r, _ in read_records(SHARED / name, mapping) if r is not None]
+
+
+async def _bm25(runtime: Runtime, query: str) -> list[str]:
+    words = [w for w in re.findall(r"[\w-]+", query.lower()) if w not in STOPWORDS and not w.isdigit()]
+    async with runtime.sessions() as session:
+        rows = await search_companies(session, terms=words, limit=K, offset=0)
+    return [r.domain for r in rows]
+
+
+async def _local(runtime: Runtime, query: str) -> list[str]:
+    caller = await accounts.local_caller(runtime.sessions)
+    task = await runtime.service.create(caller, NewTask(query=query, desired_num_results=K))
+    await run_task(pipeline_deps(runtime), task.id)
+    async with runtime.sessions() as session:
+        rows = await candidate_repo.results_page(session, task.id, offset=0, limit=K)
+    return [r.domain for r in rows]
+
+
+async def run(corpora: Sequence[str], verbose: bool) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for corpus in corpora:
+            started = time.perf_counter()
+            runtime, records = await _build(corpus, Path(tmp))
+            print(f"[{corpus}] {len(records):,} records loaded in {time.perf_counter() - started:.1f} s", flush=True)
+            try:
+                for q in (q for q in QUERIES if q.corpus == corpus):
+                    truth = {r.domain for r in records if q.rule(r)}
+                    if not truth:
+                        print(f"  ! no ground truth for {q.text!r}; skipped")
+                        continue
+                    for method in METHODS:
+                        started = time.perf_counter()
+                        ranked = await (_bm25 if method == "bm25" else _local)(runtime, q.text)
+                        elapsed = time.perf_counter() - started
+                        outcomes.append(Outcome(corpus, q.text, q.held_out, method, score(ranked, truth, K),
+                                                elapsed, len(ranked), len(truth)))
+                        if verbose:
+                            s = outcomes[-1].scores
+                            print(f"  {method:5} {q.text[:60]:60} |T|={len(truth):4} |R|={len(ranked):3} "
+                                  f"P={s.precision:.2f} R={s.recall:.2f} F1={s.f1:.2f}")
+            finally:
+                await runtime.close()
+    return outcomes
+
+
+def report(outcomes: list[Outcome]) -> str:
+    lines = ["| corpus | half | method | queries | precision | recall | F1 | nDCG@10 | median latency |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    corpora = sorted({o.corpus for o in outcomes}, key=["builtin", "yc", "fd"].index)
+    for corpus in [*corpora, "all"]:
+        for half, held in (("tuning", False), ("held-out", True)):
+            for method in METHODS:
+                rows = [o for o in outcomes if o.method == method and o.held_out == held
+                        and corpus in ("all", o.corpus)]
+                if not rows:
+                    continue
+                m = macro([o.scores for o in rows])
+                latency = statistics.median(o.seconds for o in rows) * 1000
+                lines.append(f"| {corpus} | {half} | {method} | {len(rows)} | {m.precision:.2f} | {m.recall:.2f} | "
+                             f"{m.f1:.2f} | {m.ndcg10:.2f} | {latency:.0f} ms |")
+    return "\n".join(lines)
+
+
+def per_query(outcomes: list[Outcome]) -> str:
+    lines = [
+        "| corpus | query | held out | truth | BM25 F1 | local P | local R | local F1 |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    local = {(o.corpus, o.query): o for o in outcomes if o.method == "local"}
+    for o in outcomes:
+        if o.method != "bm25":
+            continue
+        lo = local[(o.corpus, o.query)]
+        lines.append(f"| {o.corpus} | {o.query} | {'yes' if o.held_out else ''} | {o.truth} | {o.scores.f1:.2f} | "
+                     f"{lo.scores.precision:.2f} | {lo.scores.recall:.2f} | {lo.scores.f1:.2f} |")
+    return "\n".join(lines)
+
+
+def _write_doc(section: str) -> None:
+    start, end = "<!-- quality:start -->", "<!-- quality:end -->"
+    block = f"{start}\n{section}\n{end}"
+    doc = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    if start in doc:
+        before, rest = doc.split(start, 1)
+        doc = before + block + rest.split(end, 1)[1]
+    else:
+        doc = doc.rstrip() + "\n\n" + block + "\n"
+    DOC.write_text(doc)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", default="builtin,yc,fd")
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    corpora = [c for c in args.corpus.split(",") if c]
+    if any(c != "builtin" for c in corpora) and not SHARED.exists():
+        print(f"{SHARED} not found: running the built-in corpus only")
+        corpora = ["builtin"]
+    outcomes = await run(corpora, args.verbose)
+    summary = report(outcomes)
+    print(summary)
+    n = len({(o.corpus, o.query) for o in outcomes})
+    header = (
+        f"## Discovery quality\n\nRun {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "
+        f"{n} labelled queries ({', '.join(corpora)}), {K} results asked per query; recall against "
+        f"min(|truth|, {K}). Rerun: `python -m bench.quality`. Methods: `bm25` = the query's words "
+        "(stop-words dropped) through the full-text index, best 100; `local` = a Firmscout task with the "
+        "no-LLM method (query parsing, structured filters, field/text grading, high-fit rule)."
+    )
+    if not args.no_write:
+        _write_doc(f"{header}\n\n{summary}\n\n### Per query\n\n{per_query(outcomes)}\n")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
