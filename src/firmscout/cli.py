@@ -110,6 +110,22 @@ def companies_count() -> None:
 
 
 @app.command()
+def explain(
+    query: Annotated[str, typer.Argument(help='A query, e.g. "Nordic banks founded before 1900".')],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the parse as JSON.")] = False,
+) -> None:
+    """Show how a query is understood: inferred criteria, structured constraints, search terms."""
+    from firmscout.commands.explain import explain as parse
+    from firmscout.commands.explain import print_explanation
+
+    result = parse(query)
+    if json_out:
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print_explanation(result)
+
+
+@app.command()
 def search(
     query: Annotated[str, typer.Argument(help='What to find, e.g. "banks in Spain".')],
     n: Annotated[int, typer.Option("-n", "--num", help="Desired number of results (1-250).")] = 25,
