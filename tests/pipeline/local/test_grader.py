@@ -150,3 +150,24 @@ def test_grades_in_range_with_explanations(query: str, profile: CompanyProfile) 
         assert 1 <= grade.grade <= 5
         assert grade.explanation.strip()
     assert 0 <= relevance(scores) <= 100
+
+
+class TestTextEvidenceCalibration:
+    """A company's own opening words are good evidence; a mention deep in a long summary is not enough."""
+
+    def _grade(self, description: str) -> int:
+        plan = infer_criteria("banks in Germany")
+        profile = CompanyProfile(domain="x.de", name="X AG", country="Germany", industries=("Software",),
+                                 description=description)
+        return grade_company(plan.criteria, profile, plan)["industry_focus"].grade
+
+    def test_opening_sentence_mention_grades_4(self) -> None:
+        assert self._grade("X AG operates as a regional bank in Bavaria. It offers loans.") == 4
+
+    def test_mention_in_passing_grades_3(self) -> None:
+        text = ("X AG. develops accounting software for small firms. It serves retailers and "
+                "wholesalers. Its customers include several banks.")
+        assert self._grade(text) == 3
+
+    def test_company_name_abbreviations_do_not_end_the_opening(self) -> None:
+        assert self._grade("X Ltd. provides banking services to farmers. It was founded in 1900.") == 4

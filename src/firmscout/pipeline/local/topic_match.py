@@ -7,6 +7,7 @@ multi-word topic appearing is weak (3); nothing is a miss (1).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from firmscout.entities import CompanyProfile
@@ -35,6 +36,23 @@ def _quote(values: tuple[str, ...]) -> str:
     return f"'{shown}'"
 
 
+# A sentence ends at ". " before a capital, but not after the abbreviations that end company names
+# ("Northern Star Resources Ltd. engages in ...").
+_SENTENCE_END = re.compile(
+    r"(?<!\bLtd)(?<!\bInc)(?<!\bCorp)(?<!\bCo)(?<!\bPlc)(?<!\bPLC)(?<!\bBhd)(?<!\bPty)(?<!\bLtda)(?<!\bS\.A)"
+    r"(?<!\bN\.V)(?<!\bA\.S)(?<!\bA\.G)(?<!\bS\.p\.A)(?<!\bU\.S)(?<!\bSt)(?<!\bNo)\.\s+(?=[A-Z])"
+)
+
+
+def _split_lead(text: str | None) -> tuple[str | None, str | None]:
+    """The opening of a description (its first two sentences: "X operates as a mining company. It
+    explores for gold ..." is how directory summaries state what a company does), and the rest."""
+    if not text:
+        return None, None
+    parts = _SENTENCE_END.split(text, maxsplit=2)
+    return ". ".join(parts[:2]), parts[2] if len(parts) > 2 else None
+
+
 def _term_evidence(term: str, profile: CompanyProfile) -> _Evidence:
     own = words(term)
     variants = (own, *synonym_forms(term))
@@ -43,20 +61,27 @@ def _term_evidence(term: str, profile: CompanyProfile) -> _Evidence:
             if any(_contains(words(v), variant) for v in values):
                 via = "" if variant == own else f" (as '{' '.join(variant)}')"
                 return _Evidence(5, f"{field} {_quote(values)} match '{term}'{via}.")
+    lead, rest = _split_lead(profile.description)
+    # What a company says first about itself (name, the opening sentences, its products) is good evidence
+    # (4); a mention further into a long text is often about customers or partners ("software for banks"),
+    # so it only reaches 3, which alone does not make a company high-fit.
     texts = (
-        ("Name", profile.name),
-        ("Description", profile.description),
-        ("Products", profile.products),
-        ("Full description", profile.full_description),
+        ("Name", profile.name, 4),
+        ("Description", lead, 4),
+        ("Products", profile.products, 4),
+        ("Description", rest, 3),
+        ("Full description", profile.full_description, 3),
     )
-    for variant in variants:
-        for field, text in texts:
-            if text and _contains(words(text), variant):
-                via = "" if variant == own else f" (related to '{term}')"
-                return _Evidence(4, f"{field} mentions '{' '.join(variant)}'{via}.")
+    for strength in (4, 3):
+        for variant in variants:
+            for field, text, weight in texts:
+                if weight == strength and text and _contains(words(text), variant):
+                    via = "" if variant == own else f" (related to '{term}')"
+                    where = "" if strength == 4 else " (in passing, not in its opening)"
+                    return _Evidence(strength, f"{field} mentions '{' '.join(variant)}'{via}{where}.")
     significant = [w for w in own if w not in STOPWORDS and w not in GENERIC_NOUNS]
     if len(significant) > 1:
-        every = tuple(words(" ".join(filter(None, (*profile.industries, *profile.tags, *(t for _, t in texts))))))
+        every = tuple(words(" ".join(filter(None, (*profile.industries, *profile.tags, *(t for _, t, _ in texts))))))
         found = [w for w in significant if any(_word_eq(h, w) for h in every)]
         if found:
             return _Evidence(3, f"Only part of '{term}' appears in the profile ({', '.join(found)}).")

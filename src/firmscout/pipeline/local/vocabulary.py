@@ -142,6 +142,13 @@ GENERIC_NOUNS = frozenset(
 # labels, tags and descriptions call it. Labels come from pytickersymbols ("Auto & Truck Manufacturers"),
 # FinanceDatabase (GICS-like) and Y Combinator tags ("developer-tools", "crypto-web3").
 _SYNONYM_ROWS: tuple[tuple[str, ...], ...] = (
+    # "<field> tech" names a sector of startups; the tag spellings in startup directories run the words together.
+    ("legal tech", "legaltech", "legal technology", "legal"),
+    ("hr tech", "hr-tech", "hrtech", "human resources", "recruiting", "payroll"),
+    ("food tech", "food-tech", "foodtech", "food technology"),
+    ("climate tech", "climatetech", "climate", "decarbonization", "carbon removal"),
+    ("insurtech", "insurance technology", "insurance"),
+    ("edtech", "education technology", "education", "elearning", "e-learning"),
     ("bank", "banking", "banks", "lender", "lending", "neobank"),
     ("insurance", "insurer", "reinsurance", "insurtech", "assurance"),
     (
