@@ -44,6 +44,14 @@ class QueueSettings(BaseModel):
     )
 
 
+class ApiSettings(BaseModel):
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="Larger request bodies are refused with 413.")
+    creates_per_minute: float = Field(
+        60.0, gt=0, description="Sustained task creations allowed per user and API process (429 beyond)."
+    )
+    create_burst: int = Field(20, ge=1, description="Task creations a user may make at once before the limit.")
+
+
 class PipelineSettings(BaseModel):
     batch_size: int = Field(25, ge=1, le=500, description="Candidates asked of a source per discovery round.")
     max_candidates_per_task: int = Field(
@@ -74,6 +82,7 @@ class Settings(BaseSettings):
     )
     worker: WorkerSettings = Field(default_factory=WorkerSettings, description="Worker concurrency and leases.")
     queue: QueueSettings = Field(default_factory=QueueSettings, description="Job transport.")
+    api: ApiSettings = Field(default_factory=ApiSettings, description="HTTP limits.")
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings, description="Pipeline bounds.")
 
     def queue_backend(self) -> Literal["inprocess", "procrastinate"]:

@@ -39,6 +39,16 @@ class NotFound(FirmscoutError):
     status_code = 404
 
 
+class RateLimited(FirmscoutError):
+    """Too many tasks created; wait for the time in Retry-After before creating more."""
+
+    status_code = 429
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(f"Too many task creations: retry after {retry_after_s:.0f} s.")
+        self.retry_after_s = retry_after_s
+
+
 class InvalidField(FirmscoutError):
     """A field passed schema validation but its value cannot be used; rendered as a 422 naming the field."""
 

@@ -6,7 +6,9 @@ from fastapi import FastAPI
 
 from firmscout import __version__
 from firmscout.api import errors
-from firmscout.api.routes import account, discovery_tasks
+from firmscout.api.middleware import RequestMiddleware
+from firmscout.api.ratelimit import CreateRateLimiter
+from firmscout.api.routes import account, discovery_tasks, metrics
 from firmscout.tasks.runtime import Runtime
 
 
@@ -17,7 +19,11 @@ def create_app(runtime: Runtime) -> FastAPI:
         description="Self-hostable company discovery, wire-compatible with Extruct's Deep Search API.",
     )
     app.state.runtime = runtime
+    limits = runtime.settings.api
+    app.state.create_limiter = CreateRateLimiter(limits.creates_per_minute, limits.create_burst)
     errors.install(app)
     app.include_router(discovery_tasks.router)
     app.include_router(account.router)
+    app.include_router(metrics.router)
+    app.add_middleware(RequestMiddleware, max_body_bytes=limits.max_body_bytes)
     return app

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from firmscout.errors import FirmscoutError, InvalidField, Unauthorized
+from firmscout.errors import FirmscoutError, InvalidField, RateLimited, Unauthorized
 
 
 async def _firmscout_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -13,7 +15,11 @@ async def _firmscout_error(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, InvalidField):
         body = {"detail": [{"loc": list(exc.loc), "msg": exc.message, "type": exc.error_type}]}
         return JSONResponse(body, status_code=422)
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+    headers: dict[str, str] | None = None
+    if isinstance(exc, Unauthorized):
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
     return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
 
 

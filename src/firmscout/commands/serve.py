@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import signal
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import uvicorn
 from rich.console import Console
@@ -42,8 +44,34 @@ class _Server(uvicorn.Server):
         self.should_exit = True
 
 
+class _JsonFormatter(logging.Formatter):
+    """One JSON object per line, so log shippers need no parsing rules; messages that are JSON objects
+    already (the access log) are merged in rather than quoted."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+        }
+        message = record.getMessage()
+        parsed = None
+        if message.startswith("{"):
+            with contextlib.suppress(ValueError):
+                parsed = json.loads(message)
+        if isinstance(parsed, dict):
+            entry.update(parsed)
+        else:
+            entry["message"] = message
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
 def _configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_JsonFormatter())
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per start, not per migration step
 
 
@@ -73,7 +101,10 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
             f"— docs at http://{host}:{port}/docs, database {settings.resolved_database_url()}",
             highlight=False,
         )
-        server = _Server(uvicorn.Config(create_app(runtime), host=host, port=port, log_level="info"))
+        # log_config=None: uvicorn logs through our JSON handler; its access log is replaced by ours,
+        # which carries the request id. lifespan="off": the runtime is built and closed here, not by the app.
+        server = _Server(uvicorn.Config(create_app(runtime), host=host, port=port, log_level="info",
+                                        log_config=None, access_log=False, lifespan="off"))
         stop = asyncio.Event()
         worker = asyncio.create_task(run_worker(runtime, stop)) if with_worker else None
         try:

@@ -8,7 +8,8 @@ already advanced (conditional updates, unique keys) and changes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -25,6 +26,7 @@ from firmscout.storage.db import is_transient, unit_of_work
 from firmscout.storage.repositories import candidates as candidate_repo
 from firmscout.storage.repositories import tasks as task_repo
 from firmscout.storage.tables import DiscoveryTask
+from firmscout.telemetry import STAGE_DURATION
 
 log = logging.getLogger(__name__)
 
@@ -109,15 +111,24 @@ async def _run(deps: PipelineDeps, task_id: str) -> None:
         if task.num_results >= target:
             await _finish(deps, task, "target_reached")
             return
-        if await _evaluate_batch(deps, task, plan):
+        if await _timed("evaluate", _evaluate_batch(deps, task, plan)):
             continue
-        if await _enrich_batch(deps, task, plan):
+        if await _timed("enrich", _enrich_batch(deps, task, plan)):
             continue
-        if await _discover_round(deps, task, plan, excluded):
+        if await _timed("discover", _discover_round(deps, task, plan, excluded)):
             continue
         # Nothing left anywhere: every source ran dry and every candidate went through the funnel.
         await _finish(deps, task, "exhausted")
         return
+
+
+async def _timed(stage: str, step: Awaitable[bool]) -> bool:
+    """Run one step; record its duration only when it did work (an empty check is not a stage run)."""
+    started = time.perf_counter()
+    did_work = await step
+    if did_work:
+        STAGE_DURATION.labels(stage).observe(time.perf_counter() - started)
+    return did_work
 
 
 async def _finish(deps: PipelineDeps, task: DiscoveryTask, reason: str) -> None:

@@ -159,6 +159,11 @@ class TaskService:
             rows = await candidate_repo.results_page(session, task_id, offset=offset, limit=limit)
         return ResultsPage(task=task, results=rows)
 
+    async def counts_by_status(self) -> dict[str, int]:
+        """Tasks of every organization by status, for /metrics."""
+        async with self._sessions() as session:
+            return await task_repo.count_by_status(session)
+
     async def resume(self, caller: Caller, task_id: str, desired_new_results: int) -> DiscoveryTask:
         async with unit_of_work(self._sessions) as session:
             task = await task_repo.get_scoped_task(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Query, Request
 
 from firmscout.api.deps import CallerDep, ServiceDep
 from firmscout.api.schemas import (
@@ -22,8 +22,10 @@ router = APIRouter(prefix="/v1/discovery_tasks", tags=["company-discovery"])
 
 @router.post("", response_model=DiscoveryTaskOut, summary="Create Discovery Task")
 async def create_discovery_task(
-    body: CreateDiscoveryTask, caller: CallerDep, service: ServiceDep
+    body: CreateDiscoveryTask, caller: CallerDep, service: ServiceDep, request: Request
 ) -> DiscoveryTaskOut:
+    # Only valid requests spend from the caller's budget: the body was validated before this line.
+    request.app.state.create_limiter.take(caller.user_id)
     task = await service.create(
         caller,
         NewTask(

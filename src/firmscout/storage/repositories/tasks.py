@@ -160,6 +160,11 @@ async def make_claimable(session: AsyncSession, task_id: str) -> None:
     )
 
 
+async def count_by_status(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(DiscoveryTask.status, func.count()).group_by(DiscoveryTask.status))
+    return {status: int(n) for status, n in rows.all()}
+
+
 async def count_active(session: AsyncSession) -> int:
     stmt = select(func.count()).select_from(DiscoveryTask).where(DiscoveryTask.status.in_(ACTIVE_STATUSES))
     return int(await session.scalar(stmt) or 0)

@@ -1,0 +1,77 @@
+"""Limits an exposed service needs: per-user create rate limit, body-size cap, request ids, /metrics."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from firmscout.api.ratelimit import CreateRateLimiter
+from firmscout.errors import RateLimited
+from firmscout.tasks.runtime import Runtime
+from tests.factories import auth, create_token
+
+
+class TestCreateRateLimiter:
+    def test_burst_then_refill(self) -> None:
+        now = [0.0]
+        limiter = CreateRateLimiter(per_minute=60, burst=2, clock=lambda: now[0])
+        limiter.take("ana")
+        limiter.take("ana")
+        with pytest.raises(RateLimited) as refused:
+            limiter.take("ana")
+        assert refused.value.retry_after_s == pytest.approx(1.0)
+        limiter.take("bob")  # budgets are per user
+        now[0] = 1.0
+        limiter.take("ana")
+
+
+class TestRateLimitOverHttp:
+    async def test_429_with_retry_after_once_the_burst_is_spent(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        token = await create_token(runtime)
+        burst = runtime.settings.api.create_burst
+        for _ in range(burst):
+            assert (await client.post("/v1/discovery_tasks", json={"query": "banks"},
+                                      headers=auth(token))).status_code == 200
+        refused = await client.post("/v1/discovery_tasks", json={"query": "banks"}, headers=auth(token))
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) >= 1
+        assert "retry" in refused.json()["detail"].lower()
+        listed = (await client.get("/v1/discovery_tasks", params={"limit": 100}, headers=auth(token))).json()
+        assert len(listed) == burst, "a refused create writes nothing"
+
+    async def test_invalid_requests_do_not_spend_the_budget(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        token = await create_token(runtime)
+        for _ in range(runtime.settings.api.create_burst + 5):
+            await client.post("/v1/discovery_tasks", json={"query": "x", "desired_num_results": 0},
+                              headers=auth(token))
+        assert (await client.post("/v1/discovery_tasks", json={"query": "banks"},
+                                  headers=auth(token))).status_code == 200
+
+
+class TestBodyAndRequestIds:
+    async def test_oversized_body_is_413(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+        token = await create_token(runtime)
+        huge = {"query": "x" * (runtime.settings.api.max_body_bytes + 10)}
+        response = await client.post("/v1/discovery_tasks", json=huge, headers=auth(token))
+        assert response.status_code == 413
+        assert "bytes" in response.json()["detail"]
+
+    async def test_every_response_carries_a_request_id(self, client: httpx.AsyncClient) -> None:
+        generated = await client.get("/v1/healthcheck")
+        assert len(generated.headers["x-request-id"]) == 32
+        echoed = await client.get("/v1/healthcheck", headers={"X-Request-ID": "abc-123"})
+        assert echoed.headers["x-request-id"] == "abc-123"
+
+
+class TestMetrics:
+    async def test_prometheus_text_with_tasks_by_status(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+        token = await create_token(runtime)
+        await client.post("/v1/discovery_tasks", json={"query": "banks"}, headers=auth(token))
+        body = (await client.get("/metrics")).text
+        assert 'firmscout_tasks{status="created"} 1.0' in body
+        assert "firmscout_queue_depth 1.0" in body
+        assert 'firmscout_http_requests_total{method="POST",route="/v1/discovery_tasks",status="200"}' in body
