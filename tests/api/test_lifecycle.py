@@ -100,7 +100,9 @@ class TestPaging:
             offset += 1
         assert paged == everything
 
-    @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 251}, {"offset": -1}, {"limit": "x"}])
+    @pytest.mark.parametrize(
+        "params", [{"limit": 0}, {"limit": 251}, {"offset": -1}, {"limit": "x"}, {"offset": 10**20}]
+    )
     async def test_results_paging_out_of_range_is_422(
         self, client: httpx.AsyncClient, runtime: Runtime, params: dict[str, Any]
     ) -> None:
@@ -109,7 +111,7 @@ class TestPaging:
         response = await client.get(f"{URL}/{task['id']}/results", params=params, headers=auth(token))
         assert response.status_code == 422
 
-    @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"offset": -1}])
+    @pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"offset": -1}, {"offset": 10**20}])
     async def test_list_paging_out_of_range_is_422(
         self, client: httpx.AsyncClient, runtime: Runtime, params: dict[str, Any]
     ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -177,6 +177,18 @@ class UserOut(BaseModel):
     organization_name: str | None
     organization_slug: str | None
     organization_is_active: bool | None
+
+
+class ErrorDetail(BaseModel):
+    detail: str
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the `{"detail": "..."}` errors a route can return."""
+    meaning = {400: "Not allowed in the task's current state", 401: "Missing or invalid token",
+               403: "Belongs to another organization", 404: "Not found in your workspace",
+               413: "Request body too large", 429: "Too many task creations (see Retry-After)"}
+    return {code: {"model": ErrorDetail, "description": meaning[code]} for code in codes}
 
 
 class Health(BaseModel):

@@ -6,12 +6,12 @@ from fastapi import APIRouter
 
 from firmscout import __version__
 from firmscout.api.deps import CallerDep
-from firmscout.api.schemas import Health, UserOut
+from firmscout.api.schemas import Health, UserOut, error_responses
 
 router = APIRouter(prefix="/v1")
 
 
-@router.get("/user", response_model=UserOut, tags=["user"], summary="Get User")
+@router.get("/user", response_model=UserOut, tags=["user"], summary="Get User", responses=error_responses(401))
 async def get_user(caller: CallerDep) -> UserOut:
     return UserOut(
         user_id=caller.user_id,

@@ -13,14 +13,18 @@ from firmscout.api.schemas import (
     DiscoveryTaskResult,
     DiscoveryTaskResults,
     ResumeDiscoveryTask,
+    error_responses,
 )
 from firmscout.entities import Criterion
 from firmscout.tasks.service import NewTask
 
 router = APIRouter(prefix="/v1/discovery_tasks", tags=["company-discovery"])
+# Deeper than any real list; keeps offsets inside the 64-bit integers databases accept.
+MAX_OFFSET = 10_000_000
 
 
-@router.post("", response_model=DiscoveryTaskOut, summary="Create Discovery Task")
+@router.post("", response_model=DiscoveryTaskOut, summary="Create Discovery Task",
+             responses=error_responses(400, 401, 403, 404, 413, 429))
 async def create_discovery_task(
     body: CreateDiscoveryTask, caller: CallerDep, service: ServiceDep, request: Request
 ) -> DiscoveryTaskOut:
@@ -42,27 +46,30 @@ async def create_discovery_task(
     return DiscoveryTaskOut.from_row(task)
 
 
-@router.get("", response_model=list[DiscoveryTaskOut], summary="List Discovery Tasks")
+@router.get("", response_model=list[DiscoveryTaskOut], summary="List Discovery Tasks",
+            responses=error_responses(401))
 async def list_discovery_tasks(
     caller: CallerDep,
     service: ServiceDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> list[DiscoveryTaskOut]:
     return [DiscoveryTaskOut.from_row(t) for t in await service.list(caller, offset=offset, limit=limit)]
 
 
-@router.get("/{task_id}", response_model=DiscoveryTaskOut, summary="Get Discovery Task")
+@router.get("/{task_id}", response_model=DiscoveryTaskOut, summary="Get Discovery Task",
+            responses=error_responses(401, 404))
 async def get_discovery_task(task_id: str, caller: CallerDep, service: ServiceDep) -> DiscoveryTaskOut:
     return DiscoveryTaskOut.from_row(await service.get(caller, task_id))
 
 
-@router.get("/{task_id}/results", response_model=DiscoveryTaskResults, summary="Get Discovery Task Results")
+@router.get("/{task_id}/results", response_model=DiscoveryTaskResults, summary="Get Discovery Task Results",
+            responses=error_responses(401, 404))
 async def get_discovery_task_results(
     task_id: str,
     caller: CallerDep,
     service: ServiceDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=250)] = 50,
 ) -> DiscoveryTaskResults:
     page = await service.results(caller, task_id, offset=offset, limit=limit)
@@ -72,7 +79,8 @@ async def get_discovery_task_results(
     )
 
 
-@router.post("/{task_id}/resume", response_model=DiscoveryTaskOut, summary="Resume Discovery Task")
+@router.post("/{task_id}/resume", response_model=DiscoveryTaskOut, summary="Resume Discovery Task",
+             responses=error_responses(400, 401, 404, 413))
 async def resume_discovery_task(
     task_id: str,
     caller: CallerDep,
