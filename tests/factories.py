@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import socket
+import subprocess
+import sys
+import time
 from typing import Any
 
 import httpx
@@ -53,3 +58,41 @@ async def wait_for_task(
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"task still {body['status']} after {timeout}s: {body}")
         await asyncio.sleep(0.05)
+
+
+def start_serve(env: dict[str, str], *args: str) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `firmscout serve` on a free loopback port and wait until it answers its healthcheck."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    proc = subprocess.Popen([sys.executable, "-m", "firmscout", "serve", "--port", str(port), *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"firmscout serve exited with {proc.returncode}")
+        try:
+            if httpx.get(f"{base_url}/v1/healthcheck", timeout=1).status_code == 200:
+                return proc, base_url
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("firmscout serve did not come up in 60 s")
+        time.sleep(0.1)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> int:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+
+
+def cli_token(env: dict[str, str], email: str, org: str) -> str:
+    run = subprocess.run([sys.executable, "-m", "firmscout", "token", "create", "--email", email, "--org", org],
+                         env=env, capture_output=True, text=True, timeout=120, check=True)
+    return run.stdout.strip().splitlines()[-1]

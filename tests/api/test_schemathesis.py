@@ -4,26 +4,16 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
+from tests.factories import cli_token, start_serve, stop
+
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -33,27 +23,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
            # Generated cases create many tasks; the rate limit is tested elsewhere.
            "FIRMSCOUT_API__CREATE_BURST": "100000"}
     env.pop("FIRMSCOUT_DATABASE_URL", None)
-    token = subprocess.run([sys.executable, "-m", "firmscout", "token", "create", "--email", "st@example.com",
-                            "--org", "Schemathesis"], env=env, capture_output=True, text=True, check=True,
-                           timeout=120).stdout.strip().splitlines()[-1]
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "firmscout", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
+    token = cli_token(env, "st@example.com", "Schemathesis")
+    proc, base_url = start_serve(env)
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/v1/healthcheck", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        yield base, token
+        yield base_url, token
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 def test_every_operation_conforms_to_its_schema(server: tuple[str, str]) -> None:
