@@ -50,6 +50,9 @@ class ApiSettings(BaseModel):
         60.0, gt=0, description="Sustained task creations allowed per user and API process (429 beyond)."
     )
     create_burst: int = Field(20, ge=1, description="Task creations a user may make at once before the limit.")
+    auth_cache_s: float = Field(
+        30.0, ge=0, description="How long an API process trusts a token it has already checked (0: never)."
+    )
 
 
 class PipelineSettings(BaseModel):

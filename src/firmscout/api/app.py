@@ -9,6 +9,7 @@ from firmscout.api import errors
 from firmscout.api.middleware import RequestMiddleware
 from firmscout.api.ratelimit import CreateRateLimiter
 from firmscout.api.routes import account, discovery_tasks, metrics
+from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime
 
 
@@ -21,6 +22,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     limits = runtime.settings.api
     app.state.create_limiter = CreateRateLimiter(limits.creates_per_minute, limits.create_burst)
+    app.state.caller_cache = accounts.CallerCache(ttl_s=limits.auth_cache_s)
     errors.install(app)
     app.include_router(discovery_tasks.router)
     app.include_router(account.router)

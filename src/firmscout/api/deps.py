@@ -23,7 +23,9 @@ def runtime(request: Request) -> Runtime:
 async def caller(
     request: Request, _creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> accounts.Caller:
-    return await accounts.authenticate(runtime(request).sessions, request.headers.get("authorization"))
+    return await accounts.authenticate(
+        runtime(request).sessions, request.headers.get("authorization"), request.app.state.caller_cache
+    )
 
 
 def service(request: Request) -> TaskService:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -38,19 +39,48 @@ def _slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "org"
 
 
-async def authenticate(sessions: async_sessionmaker[AsyncSession], authorization: str | None) -> Caller:
+class CallerCache:
+    """Recently authenticated tokens (by hash) → Caller, for `ttl_s` seconds.
+
+    Polling clients send the same token many times a second; without this every request would cost an
+    extra database round trip. Only successful lookups are cached, so a new token works at once; a
+    deleted token keeps working for at most `ttl_s` in each API process.
+    """
+
+    def __init__(self, ttl_s: float = 30.0, max_entries: int = 10_000) -> None:
+        self._ttl_s = ttl_s
+        self._max_entries = max_entries
+        self._entries: dict[str, tuple[float, Caller]] = {}
+
+    def get(self, digest: str) -> Caller | None:
+        entry = self._entries.get(digest)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, digest: str, caller: Caller) -> None:
+        if len(self._entries) >= self._max_entries:
+            self._entries.clear()  # crude but bounded; the cache refills from the database
+        self._entries[digest] = (time.monotonic() + self._ttl_s, caller)
+
+
+async def authenticate(
+    sessions: async_sessionmaker[AsyncSession], authorization: str | None, cache: CallerCache | None = None
+) -> Caller:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized()
     token = token.strip()
     digest = hash_token(token)
+    if cache is not None and (cached := cache.get(digest)) is not None:
+        return cached
     async with sessions() as session:
         found = await account_repo.find_token_owner(session, digest)
     # The lookup is by hash, so timing reveals nothing about the token; compare_digest guards the last step.
     if found is None or not hmac.compare_digest(found[0].token_hash, digest):
         raise Unauthorized()
     _, user, org = found
-    return Caller(
+    caller = Caller(
         user_id=user.id,
         email=user.email,
         organization_id=org.id if org else None,
@@ -59,6 +89,9 @@ async def authenticate(sessions: async_sessionmaker[AsyncSession], authorization
         organization_is_active=org.is_active if org else None,
         available_credits=user.available_credits,
     )
+    if cache is not None:
+        cache.put(digest, caller)
+    return caller
 
 
 async def _issue_token(session: AsyncSession, *, email: str, org_name: str | None) -> str:

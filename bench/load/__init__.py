@@ -1,0 +1,1 @@
+"""Load benchmarks: API throughput under a real load generator, pipeline throughput by worker count."""
