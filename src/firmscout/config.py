@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -55,6 +55,19 @@ class ApiSettings(BaseModel):
     )
 
 
+class LLMSettings(BaseModel):
+    base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama). Unset: no LLM."
+    )
+    api_key: SecretStr | None = Field(None, description="API key for the endpoint; local servers need none.")
+    model: str | None = Field(None, description="Model name, e.g. gpt-4o-mini or llama3.1:8b.")
+    timeout_s: float = Field(60.0, gt=0, description="Per-request timeout.")
+    max_attempts: int = Field(4, ge=1, description="Tries per request on 429, 5xx and timeouts.")
+    max_concurrency: int = Field(4, ge=1, description="Requests in flight at once per worker process.")
+    batch_size: int = Field(5, ge=1, le=50, description="Companies graded per request.")
+    cache: bool = Field(True, description="Cache replies by (model, prompt) in DATA_DIR/llm-cache.sqlite.")
+
+
 class PipelineSettings(BaseModel):
     batch_size: int = Field(25, ge=1, le=500, description="Candidates asked of a source per discovery round.")
     max_candidates_per_task: int = Field(
@@ -86,6 +99,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings, description="Worker concurrency and leases.")
     queue: QueueSettings = Field(default_factory=QueueSettings, description="Job transport.")
     api: ApiSettings = Field(default_factory=ApiSettings, description="HTTP limits.")
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="Optional LLM grading.")
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings, description="Pipeline bounds.")
 
     def queue_backend(self) -> Literal["inprocess", "procrastinate"]:

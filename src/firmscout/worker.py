@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from functools import partial
 
+from firmscout.llm.registry import llm_grader
 from firmscout.pipeline.runner import PipelineDeps, run_task
 from firmscout.pipeline.stages.evaluate import LocalGrader
 from firmscout.tasks.runtime import Runtime
@@ -14,7 +15,7 @@ def pipeline_deps(runtime: Runtime) -> PipelineDeps:
     return PipelineDeps(
         sessions=runtime.sessions,
         sources=runtime.sources,
-        grader=LocalGrader(),
+        grader=llm_grader(runtime.settings) or LocalGrader(),
         settings=runtime.settings.pipeline,
         max_attempts=runtime.settings.worker.max_attempts,
     )

@@ -1,0 +1,1 @@
+"""Language-model adapters: one OpenAI-compatible protocol adapter; vendors are configuration."""

@@ -1,0 +1,97 @@
+"""The OpenAI-compatible adapter, with the real openai SDK over HTTP against a scripted loopback server."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from firmscout.errors import LLMError
+from firmscout.llm.cache import ResponseCache
+from firmscout.llm.openai_compatible import OpenAICompatibleLLM
+from tests.servers.chat_completions import ChatCompletionsServer, Reply
+
+SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"],
+          "additionalProperties": False}
+MESSAGES = [{"role": "user", "content": "Is this fine?"}]
+
+
+def _llm(server: ChatCompletionsServer, **kwargs: object) -> OpenAICompatibleLLM:
+    options: dict[str, object] = {"base_url": server.base_url, "model": "scripted-1", "timeout_s": 5.0,
+                                  "backoff_s": 0.05}
+    options.update(kwargs)
+    return OpenAICompatibleLLM(**options)  # type: ignore[arg-type]
+
+
+class TestStructuredOutput:
+    async def test_sends_the_json_schema_and_returns_parsed_json_with_usage(
+        self, chat_server: ChatCompletionsServer
+    ) -> None:
+        chat_server.script.append(Reply(content='{"ok": true}'))
+        result, usage = await _llm(chat_server).complete_json(MESSAGES, SCHEMA, "verdict")
+        assert result == {"ok": True}
+        assert (usage.prompt_tokens, usage.completion_tokens) == (100, 20)
+        sent = chat_server.requests[0][1]
+        assert sent["model"] == "scripted-1" and sent["messages"] == MESSAGES
+        assert sent["response_format"] == {"type": "json_schema",
+                                           "json_schema": {"name": "verdict", "schema": SCHEMA, "strict": True}}
+
+    async def test_malformed_json_gets_one_repair_round(self, chat_server: ChatCompletionsServer) -> None:
+        chat_server.script += [Reply(content='{"ok": tru'), Reply(content='{"ok": false}')]
+        result, usage = await _llm(chat_server).complete_json(MESSAGES, SCHEMA, "verdict")
+        assert result == {"ok": False} and usage.prompt_tokens == 200
+        repair = chat_server.requests[1][1]["messages"]
+        assert repair[-2] == {"role": "assistant", "content": '{"ok": tru'}
+
+    async def test_malformed_twice_is_a_permanent_error(self, chat_server: ChatCompletionsServer) -> None:
+        chat_server.script += [Reply(content="nope"), Reply(content="still nope")]
+        with pytest.raises(LLMError, match="valid JSON") as failure:
+            await _llm(chat_server).complete_json(MESSAGES, SCHEMA, "verdict")
+        assert failure.value.transient is False
+
+
+class TestRetries:
+    async def test_429_waits_for_retry_after(self, chat_server: ChatCompletionsServer) -> None:
+        chat_server.script += [Reply(status=429, headers={"Retry-After": "1"}), Reply(content='{"ok": true}')]
+        result, _ = await _llm(chat_server).complete_json(MESSAGES, SCHEMA, "verdict")
+        assert result == {"ok": True}
+        (first, _), (second, _) = chat_server.requests
+        assert second - first >= 0.95, "the second try came before Retry-After allowed it"
+
+    async def test_persistent_5xx_is_a_transient_error(self, chat_server: ChatCompletionsServer) -> None:
+        chat_server.script += [Reply(status=503)] * 3
+        with pytest.raises(LLMError) as failure:
+            await _llm(chat_server, max_attempts=3).complete_json(MESSAGES, SCHEMA, "verdict")
+        assert failure.value.transient is True and len(chat_server.requests) == 3
+
+    async def test_a_hanging_endpoint_times_out(self, chat_server: ChatCompletionsServer) -> None:
+        chat_server.script += [Reply(delay_s=3), Reply(delay_s=3)]
+        with pytest.raises(LLMError, match="timeout"):
+            await _llm(chat_server, timeout_s=0.3, max_attempts=2).complete_json(MESSAGES, SCHEMA, "verdict")
+
+    async def test_bad_key_is_permanent_and_says_what_to_check(self, chat_server: ChatCompletionsServer) -> None:
+        chat_server.script.append(Reply(status=401))
+        with pytest.raises(LLMError, match="FIRMSCOUT_LLM__API_KEY") as failure:
+            await _llm(chat_server).complete_json(MESSAGES, SCHEMA, "verdict")
+        assert failure.value.transient is False
+
+    async def test_unreachable_endpoint_is_permanent(self) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]  # bound, never listening: connection refused
+            llm = OpenAICompatibleLLM(base_url=f"http://127.0.0.1:{port}/v1", model="m", timeout_s=2)
+            with pytest.raises(LLMError, match="FIRMSCOUT_LLM__BASE_URL"):
+                await llm.complete_json(MESSAGES, SCHEMA, "verdict")
+
+
+class TestCache:
+    async def test_a_rerun_costs_nothing(self, chat_server: ChatCompletionsServer, tmp_path: Path) -> None:
+        chat_server.script.append(Reply(content=json.dumps({"ok": True})))
+        cache = ResponseCache(tmp_path / "cache.sqlite")
+        first = await _llm(chat_server, cache=cache).complete_json(MESSAGES, SCHEMA, "verdict")
+        again = await _llm(chat_server, cache=ResponseCache(tmp_path / "cache.sqlite")).complete_json(
+            MESSAGES, SCHEMA, "verdict")
+        assert first[0] == again[0] and again[1].prompt_tokens == 0
+        assert len(chat_server.requests) == 1
