@@ -101,6 +101,23 @@ class Grade:
 
 
 @dataclass(frozen=True)
+class TokenUsage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        return TokenUsage(self.prompt_tokens + other.prompt_tokens, self.completion_tokens + other.completion_tokens)
+
+
+@dataclass(frozen=True)
+class Graded:
+    """A grader's answer for a batch: one {criterion key: Grade} per profile, and what it cost."""
+
+    grades: list[dict[str, Grade]]
+    usage: TokenUsage = field(default_factory=TokenUsage)
+
+
+@dataclass(frozen=True)
 class Constraints:
     """Structured constraints recognised in a query or criterion; empty fields mean "no constraint"."""
 

@@ -43,6 +43,8 @@ class TestLLMGradedTask:
     ) -> None:
         task = await _run(tmp_path, chat_server.base_url)
         assert task.status == "done" and task.num_results >= 3
+        calls = len(chat_server.requests)
+        assert (task.prompt_tokens, task.completion_tokens) == (100 * calls, 20 * calls), "tokens recorded"
         prompts = [body for _, body in chat_server.requests]
         assert all(body["response_format"]["type"] == "json_schema" for body in prompts)
         assert max(len(json.loads(b["messages"][-1]["content"])["companies"]) for b in prompts) <= 3

@@ -82,6 +82,14 @@ class Score(BaseModel):
     sources: list[str]
 
 
+class Usage(BaseModel):
+    """LLM tokens spent on the task (an added field; 0 with the local method)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+
+
 class DiscoveryTaskOut(BaseModel):
     id: str
     created_at: datetime
@@ -100,6 +108,7 @@ class DiscoveryTaskOut(BaseModel):
     exclude_domains: list[str] = Field(default_factory=list)
     stop_reason: Literal["target_reached", "exhausted", "failed"] | None = None
     error: str | None = None
+    usage: Usage = Field(default_factory=lambda: Usage())
 
     @classmethod
     def from_row(cls, task: DiscoveryTask) -> DiscoveryTaskOut:
@@ -121,6 +130,8 @@ class DiscoveryTaskOut(BaseModel):
             exclude_domains=list(task.exclude_domains),
             stop_reason=task.stop_reason,
             error=task.error,
+            usage=Usage(prompt_tokens=task.prompt_tokens or 0, completion_tokens=task.completion_tokens or 0,
+                        total_tokens=(task.prompt_tokens or 0) + (task.completion_tokens or 0)),
         )
 
 

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
+from firmscout.entities import TokenUsage
 from firmscout.errors import LLMError
 
 __all__ = ["LLM", "LLMError", "Usage"]
 
 
-@dataclass(frozen=True)
-class Usage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(self.prompt_tokens + other.prompt_tokens, self.completion_tokens + other.completion_tokens)
+# Token counts are shared with the pipeline, which stores them on the task.
+Usage = TokenUsage
 
 
 class LLM(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from firmscout.entities import CompanyProfile, Criterion, Grade, Plan
+from firmscout.entities import CompanyProfile, Criterion, Grade, Graded, Plan
 from firmscout.errors import LLMError
 from firmscout.llm.base import LLM, Usage
 from firmscout.llm.prompts import grading_messages, grading_schema
@@ -33,18 +33,16 @@ class LLMGrader:
     def __init__(self, llm: LLM, batch_size: int = 5) -> None:
         self._llm = llm
         self._batch_size = batch_size
-        self.usage = Usage()
 
-    async def grade(
-        self, criteria: Sequence[Criterion], profiles: Sequence[CompanyProfile], plan: Plan
-    ) -> list[dict[str, Grade]]:
+    async def grade(self, criteria: Sequence[Criterion], profiles: Sequence[CompanyProfile], plan: Plan) -> Graded:
         graded: list[dict[str, Grade]] = []
+        total = Usage()
         for start in range(0, len(profiles), self._batch_size):
             batch = profiles[start:start + self._batch_size]
             reply, usage = await self._llm.complete_json(
                 grading_messages(criteria, batch), grading_schema(criteria), "company_grades"
             )
-            self.usage = self.usage + usage
+            total = total + usage
             rows = {str(r.get("domain")): r for r in reply.get("companies") or () if isinstance(r, dict)}
             graded += [_grades(reply, criteria, p, rows.get(p.domain)) for p in batch]
-        return graded
+        return Graded(graded, total)

@@ -155,7 +155,7 @@ async def _evaluate_batch(deps: PipelineDeps, task: DiscoveryTask, plan: Plan) -
     room = task.desired_num_results - task.num_results
     now = datetime.now(UTC)
     rows: list[dict[str, object]] = []
-    for candidate, scores in zip(batch, graded, strict=True):
+    for candidate, scores in zip(batch, graded.grades, strict=True):
         if room <= 0:
             break  # target reached: the rest stay enriched, to be evaluated first on resume
         result = evaluate.qualify(scores)
@@ -170,6 +170,8 @@ async def _evaluate_batch(deps: PipelineDeps, task: DiscoveryTask, plan: Plan) -
     async with unit_of_work(deps.sessions) as session:
         await candidate_repo.advance_many(session, from_stage="enriched", to_stage="evaluated", rows=rows)
         await task_repo.refresh_counters(session, task.id)
+        if graded.usage.prompt_tokens or graded.usage.completion_tokens:
+            await task_repo.add_usage(session, task.id, graded.usage.prompt_tokens, graded.usage.completion_tokens)
     return True
 
 

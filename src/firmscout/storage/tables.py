@@ -101,6 +101,9 @@ class DiscoveryTask(Base):
     num_results_enriched: Mapped[int] = mapped_column(Integer, default=0)
     num_results_evaluated: Mapped[int] = mapped_column(Integer, default=0)
     num_results: Mapped[int] = mapped_column(Integer, default=0)
+    # LLM tokens spent on this task (0 with the local method).
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Queue state: the task row is the job (embedded queue). A lease marks which worker holds it.
     lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

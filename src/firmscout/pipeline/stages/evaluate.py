@@ -6,26 +6,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from firmscout.entities import CompanyProfile, Criterion, Grade, Plan
+from firmscout.entities import CompanyProfile, Criterion, Grade, Graded, Plan
 from firmscout.pipeline.local.grader import grade_company
 from firmscout.pipeline.local.ranking import is_high_fit, relevance
 
 
 class Grader(Protocol):
-    """Grades companies against criteria. Errors: provider failures raise `LLMError`."""
+    """Grades companies against criteria; one {key: Grade} per profile, in order, plus tokens spent.
+    Errors: provider failures raise `LLMError` (transient or not)."""
 
-    async def grade(
-        self, criteria: Sequence[Criterion], profiles: Sequence[CompanyProfile], plan: Plan
-    ) -> list[dict[str, Grade]]: ...
+    async def grade(self, criteria: Sequence[Criterion], profiles: Sequence[CompanyProfile], plan: Plan) -> Graded: ...
 
 
 class LocalGrader:
     """The documented no-LLM method: fields and text of the profile, matched against parsed criteria."""
 
-    async def grade(
-        self, criteria: Sequence[Criterion], profiles: Sequence[CompanyProfile], plan: Plan
-    ) -> list[dict[str, Grade]]:
-        return [grade_company(criteria, profile, plan) for profile in profiles]
+    async def grade(self, criteria: Sequence[Criterion], profiles: Sequence[CompanyProfile], plan: Plan) -> Graded:
+        return Graded([grade_company(criteria, profile, plan) for profile in profiles])
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,18 @@ async def finish_task(
     return result.first() is not None
 
 
+async def add_usage(session: AsyncSession, task_id: str, prompt_tokens: int, completion_tokens: int) -> None:
+    """Add tokens spent, atomically: concurrent steps of one task never lose an increment."""
+    await session.execute(
+        update(DiscoveryTask)
+        .where(DiscoveryTask.id == task_id)
+        .values(
+            prompt_tokens=DiscoveryTask.prompt_tokens + prompt_tokens,
+            completion_tokens=DiscoveryTask.completion_tokens + completion_tokens,
+        )
+    )
+
+
 async def refresh_counters(session: AsyncSession, task_id: str) -> None:
     """Recompute the funnel counters from candidate rows, in the caller's transaction."""
     c = Candidate
