@@ -69,7 +69,10 @@ class LLMSettings(BaseModel):
 
 
 class PipelineSettings(BaseModel):
-    batch_size: int = Field(25, ge=1, le=500, description="Candidates asked of a source per discovery round.")
+    batch_size: int = Field(25, ge=1, le=500, description="Candidates enriched or graded per checkpointed step.")
+    discover_page_size: int = Field(
+        100, ge=1, le=1000, description="Candidates asked of each source per discovery round."
+    )
     max_candidates_per_task: int = Field(
         2000, ge=10, description="Work bound: a task stops discovering (and is exhausted) past this many."
     )

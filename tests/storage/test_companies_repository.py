@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from firmscout.storage.db import unit_of_work
 from firmscout.storage.records import CompanyRecord
 from firmscout.storage.repositories.companies import (
+    Ranges,
     count_companies,
     get_companies_by_domains,
     get_company_by_domain,
@@ -16,6 +18,7 @@ from firmscout.storage.repositories.companies import (
     to_record,
     upsert_companies,
 )
+from tests.factories import company
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -181,3 +184,18 @@ class TestSearch:
     async def test_terms_without_words_match_nothing(self, sessions: Sessions) -> None:
         await seed(sessions, COMPANIES)
         assert await search(sessions, ["***", "()"]) == []
+
+
+class TestRangeFilters:
+    async def test_known_values_outside_the_range_are_dropped_unknown_ones_kept(
+        self, sessions: async_sessionmaker[AsyncSession]
+    ) -> None:
+        async with unit_of_work(sessions) as session:
+            await upsert_companies(session, [
+                company("old-bank.com", "Old Bank", description="bank", founded_year=1850),
+                company("new-bank.com", "New Bank", description="bank", founded_year=2020),
+                company("some-bank.com", "Some Bank", description="bank"),
+            ])
+        async with sessions() as session:
+            found = await search_companies(session, terms=["bank"], ranges=Ranges(founded_to=1900), limit=10)
+        assert {c.domain for c in found} == {"old-bank.com", "some-bank.com"}

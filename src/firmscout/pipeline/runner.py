@@ -215,7 +215,7 @@ async def _discover_round(deps: PipelineDeps, task: DiscoveryTask, plan: Plan, e
         if source is None:
             raise FirmscoutError(f"data source {name!r} is not configured on this worker")
         cursor = cursors[name].cursor if name in cursors else None
-        page = await source.search(request, cursor, min(deps.settings.batch_size, budget_left))
+        page = await source.search(request, cursor, min(deps.settings.discover_page_size, budget_left))
         rows = discover.candidate_rows(page.hits, excluded)
         async with unit_of_work(deps.sessions) as session:
             await candidate_repo.insert_new(session, task.id, rows)

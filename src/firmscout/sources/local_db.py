@@ -9,7 +9,7 @@ from firmscout.entities import CompanyProfile, SearchRequest, SourceHit, employe
 from firmscout.errors import SourceError
 from firmscout.sources.base import SourcePage
 from firmscout.storage.db import is_transient
-from firmscout.storage.repositories.companies import search_companies, to_record
+from firmscout.storage.repositories.companies import Ranges, search_companies, to_record
 from firmscout.storage.tables import Company
 
 SOURCE_NAME = "extruct_db"
@@ -53,10 +53,13 @@ class LocalDatabaseSource:
             return SourcePage(hits=(), next_cursor=cursor)
         try:
             async with self._sessions() as session:
+                c = request.constraints
                 rows = await search_companies(
                     session,
                     terms=request.terms,
-                    countries=request.constraints.countries,
+                    countries=c.countries,
+                    # Known values far outside the asked range never make a result; leave them in the index.
+                    ranges=Ranges(c.founded_after, c.founded_before, c.min_employees, c.max_employees),
                     limit=limit,
                     offset=offset,
                 )

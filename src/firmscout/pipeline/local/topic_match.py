@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from firmscout.entities import CompanyProfile
 from firmscout.pipeline.local.checks import Check, cite
@@ -26,8 +27,23 @@ def _word_eq(have: str, want: str) -> bool:
     return have == want or (len(want) >= 4 and have.startswith(want) and len(have) - len(want) <= 3)
 
 
+@lru_cache(maxsize=8192)
+def _stems(hay: tuple[str, ...]) -> frozenset[str]:
+    """Every `want` that `_word_eq(word, want)` accepts for some word of `hay`: the words themselves and
+    their 4+ letter stems one to three letters shorter."""
+    out: set[str] = set()
+    for word in hay:
+        out.add(word)
+        out.update(word[:cut] for cut in range(max(4, len(word) - 3), len(word)))
+    return frozenset(out)
+
+
 def _contains(hay: tuple[str, ...], needle: tuple[str, ...]) -> bool:
     n = len(needle)
+    # Fast rejection (the common case): some word of the needle appears nowhere in the text.
+    stems = _stems(hay)
+    if not all(want in stems for want in needle):
+        return False
     return any(all(_word_eq(hay[i + j], needle[j]) for j in range(n)) for i in range(len(hay) - n + 1))
 
 

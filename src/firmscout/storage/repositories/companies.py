@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -119,9 +120,28 @@ def _tsquery(terms: Iterable[str]) -> str:
     return " | ".join(phrases)
 
 
-def _filtered(stmt: Select[Any], countries: Sequence[str]) -> Select[Any]:
+@dataclass(frozen=True)
+class Ranges:
+    """Numeric bounds a search may apply. A company whose value is unknown is kept: only a known value
+    outside the range excludes it (the grader, not the search, decides what unknown is worth)."""
+
+    founded_from: int | None = None
+    founded_to: int | None = None
+    employees_from: int | None = None
+    employees_to: int | None = None
+
+
+def _filtered(stmt: Select[Any], countries: Sequence[str], ranges: Ranges | None = None) -> Select[Any]:
     if countries:
         stmt = stmt.where(Company.country.in_(list(countries)))
+    if ranges is None:
+        return stmt
+    for field, low, high in ((Company.founded_year, ranges.founded_from, ranges.founded_to),
+                             (Company.employees, ranges.employees_from, ranges.employees_to)):
+        if low is not None:
+            stmt = stmt.where(or_(field.is_(None), field >= low))
+        if high is not None:
+            stmt = stmt.where(or_(field.is_(None), field <= high))
     return stmt
 
 
@@ -130,6 +150,7 @@ async def search_companies(
     *,
     terms: Sequence[str],
     countries: Sequence[str] = (),
+    ranges: Ranges | None = None,
     limit: int,
     offset: int = 0,
 ) -> list[Company]:
@@ -140,7 +161,7 @@ async def search_companies(
     `countries`) come back in id order.
     """
     if not terms:
-        stmt = _filtered(select(Company), countries).order_by(Company.id)
+        stmt = _filtered(select(Company), countries, ranges).order_by(Company.id)
     elif _dialect(session) == "sqlite":
         match = _fts5_query(terms)
         if not match:
@@ -152,7 +173,7 @@ async def search_companies(
             # bm25() is lower-is-better.
             .order_by(func.bm25(literal_column("company_fts")), Company.id)
         )
-        stmt = _filtered(stmt, countries)
+        stmt = _filtered(stmt, countries, ranges)
     else:
         text = _tsquery(terms)
         if not text:
@@ -163,7 +184,7 @@ async def search_companies(
             .where(_SEARCH_VECTOR.op("@@")(query))
             .order_by(func.ts_rank(_SEARCH_VECTOR, query).desc(), Company.id)
         )
-        stmt = _filtered(stmt, countries)
+        stmt = _filtered(stmt, countries, ranges)
     result = await session.scalars(stmt.limit(limit).offset(offset))
     return list(result)
 
