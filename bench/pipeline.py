@@ -17,13 +17,13 @@ import statistics
 import tempfile
 import time
 import tracemalloc
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 
+from bench.common import pg_database, write_section
 from firmscout.catalog.service import import_file, seed_builtin
 from firmscout.config import Settings
 from firmscout.pipeline.local.criteria import infer_criteria
@@ -46,9 +46,7 @@ QUERIES = (
     "oil and gas companies in Texas",
     "telecommunications companies in Europe",
 )
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
 
 @dataclass
@@ -128,22 +126,6 @@ async def _import_rate(runtime: Runtime) -> str:
     return f"{report.rows_read:,} rows in {report.seconds:.1f} s = {report.rows_per_second:,.0f} rows/s"
 
 
-def _pg_database() -> str | None:
-    name = f"firmscout_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=2) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.Error as exc:
-        print(f"PostgreSQL skipped: {exc}")
-        return None
-    return name
-
-
-def _drop_pg(name: str) -> None:
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 async def bench_backend(url: str, data_dir: Path, repeats: int) -> tuple[list[Row], dict[str, str]]:
     runtime = await open_runtime(Settings(data_dir=data_dir, database_url=url))
     extra: dict[str, str] = {}
@@ -203,32 +185,21 @@ async def main() -> None:
             rows, extra = await bench_backend(f"sqlite:///{tmp}/bench.db", Path(tmp), args.repeats)
             sections.append(_table("SQLite (embedded default)", rows, extra))
             print(sections[-1], "\n", flush=True)
-        if args.backend in ("postgresql", "both") and (name := _pg_database()):
+        if args.backend in ("postgresql", "both"):
             try:
-                rows, extra = await bench_backend(f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}", Path(tmp), args.repeats)
-            finally:
-                _drop_pg(name)
-            sections.append(_table("PostgreSQL 15 (local)", rows, extra))
-            print(sections[-1], "\n", flush=True)
+                with pg_database("firmscout_bench") as url:
+                    rows, extra = await bench_backend(url, Path(tmp), args.repeats)
+                sections.append(_table("PostgreSQL 15 (local)", rows, extra))
+                print(sections[-1], "\n", flush=True)
+            except psycopg.Error as exc:
+                print(f"PostgreSQL skipped: {exc}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     header = (f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, Python "
               f"{platform.python_version()}, {args.repeats} repeats per query; peak RSS of the process "
               f"{rss:.0f} MiB. Rerun: `make bench` (or `python -m bench.pipeline`).")
     print(header)
     if not args.no_write:
-        _write_doc(header + "\n\n" + "\n\n".join(sections))
-
-
-def _write_doc(section: str) -> None:
-    marker_start, marker_end = "<!-- pipeline:start -->", "<!-- pipeline:end -->"
-    block = f"{marker_start}\n## Pipeline speed\n\n{section}\n{marker_end}"
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\nFigures printed by the bench commands.\n"
-    if marker_start in text:
-        before, rest = text.split(marker_start, 1)
-        text = before + block + rest.split(marker_end, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    DOC.write_text(text)
+        write_section("pipeline", "## Pipeline speed\n\n" + header + "\n\n" + "\n\n".join(sections))
 
 
 if __name__ == "__main__":

@@ -19,13 +19,11 @@ import random
 import re
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
-
+from bench.common import pg_database, write_section
 from firmscout.catalog.readers import read_records
 from firmscout.catalog.service import import_file
 from firmscout.config import Settings
@@ -37,8 +35,6 @@ from firmscout.tasks.service import NewTask
 from firmscout.worker import pipeline_deps
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 QUERIES = ["fintech companies in Nigeria", "Swedish biotech companies", "developer tools startups in Germany",
            "banks in Spain", "AI agents for customer support founded since 2022"]
 COLUMNS = ["name", "website", "description", "country", "city", "industry", "tags", "founded_year", "employees"]
@@ -104,20 +100,11 @@ async def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             csv_path = Path(tmp) / "synthetic.csv.gz"
             write_csv(csv_path, synthetic_rows(seeds, size))
-            name = None
             if args.backend == "postgresql":
-                name = f"firmscout_scale_{uuid.uuid4().hex[:8]}"
-                with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                    conn.execute(f'CREATE DATABASE "{name}"')
-                url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+                with pg_database("firmscout_scale") as url:
+                    rate, seconds, latencies = await measure(url, Path(tmp), csv_path)
             else:
-                url = f"sqlite:///{tmp}/scale.db"
-            try:
-                rate, seconds, latencies = await measure(url, Path(tmp), csv_path)
-            finally:
-                if name:
-                    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                rate, seconds, latencies = await measure(f"sqlite:///{tmp}/scale.db", Path(tmp), csv_path)
         ordered = sorted(latencies)
         rows.append(f"| {size:,} | {rate:,.0f} | {seconds:.0f} s | {ordered[len(ordered) // 2] * 1000:.0f} ms | "
                     f"{ordered[-1] * 1000:.0f} ms |")
@@ -130,16 +117,7 @@ async def main() -> None:
         "|---:|---:|---:|---:|---:|", *rows, ""])
     print(section)
     if not args.no_write:
-        start, end = f"<!-- scale-{args.backend}:start -->", f"<!-- scale-{args.backend}:end -->"
-        doc = DOC.read_text()
-        block = f"{start}\n{section}\n{end}"
-        if start in doc:
-            before, rest = doc.split(start, 1)
-            doc = before + block + rest.split(end, 1)[1]
-        else:
-            doc = doc.rstrip() + "\n\n" + block + "\n"
-        DOC.write_text(doc)
-
+        write_section(f"scale-{args.backend}", section)
 
 if __name__ == "__main__":
     asyncio.run(main())

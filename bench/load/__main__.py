@@ -19,17 +19,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import psycopg
 
+from bench.common import pg_database, write_section
 from tests.factories import cli_token, start_serve, stop
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 QUERIES = ["banks in Spain", "chemical companies in Germany", "Japanese carmakers", "US semiconductor companies",
            "insurance companies in Switzerland", "telecommunications companies in Europe"]
 
@@ -137,22 +135,14 @@ def pipeline_load(n_tasks: int) -> list[str]:
         for workers in (1, 2, 4):
             with tempfile.TemporaryDirectory() as tmp:
                 if backend == "postgresql":
-                    name = f"firmscout_load_{uuid.uuid4().hex[:8]}"
                     try:
-                        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=2) as conn:
-                            conn.execute(f'CREATE DATABASE "{name}"')
+                        with pg_database("firmscout_load") as url:
+                            elapsed, results = _drain(url, workers, n_tasks, tmp)
                     except psycopg.Error as exc:
                         print(f"PostgreSQL skipped: {exc}")
                         break
-                    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
                 else:
-                    url = f"sqlite:///{tmp}/load.db"
-                try:
-                    elapsed, results = _drain(url, workers, n_tasks, tmp)
-                finally:
-                    if backend == "postgresql":
-                        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                    elapsed, results = _drain(f"sqlite:///{tmp}/load.db", workers, n_tasks, tmp)
             base_elapsed = base_elapsed or elapsed
             queue = "procrastinate" if backend == "postgresql" else "embedded"
             rows.append(f"| {backend} ({queue}) | {workers} | {n_tasks / elapsed * 60:,.0f} | "
@@ -186,16 +176,7 @@ def main() -> None:
     ])
     print(section)
     if not args.no_write:
-        start, end = "<!-- load:start -->", "<!-- load:end -->"
-        doc = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-        block = f"{start}\n{section}\n{end}"
-        if start in doc:
-            before, rest = doc.split(start, 1)
-            doc = before + block + rest.split(end, 1)[1]
-        else:
-            doc = doc.rstrip() + "\n\n" + block + "\n"
-        DOC.write_text(doc)
-
+        write_section("load", section)
 
 if __name__ == "__main__":
     main()

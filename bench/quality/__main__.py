@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.common import write_section
 from bench.quality.metrics import Scores, macro, score
 from bench.quality.queries import QUERIES
 from firmscout.catalog.builtin import load_builtin
@@ -39,7 +40,6 @@ from firmscout.worker import pipeline_deps
 
 K = 100
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
-DOC = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
 CORPORA: dict[str, tuple[str, dict[str, list[str]]]] = {
     "yc": ("yc_companies_2024-05-11.csv", {
         "name": ["company_name"], "website": ["website"], "description": ["short_description"],
@@ -157,18 +157,6 @@ def per_query(outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
-def _write_doc(section: str) -> None:
-    start, end = "<!-- quality:start -->", "<!-- quality:end -->"
-    block = f"{start}\n{section}\n{end}"
-    doc = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if start in doc:
-        before, rest = doc.split(start, 1)
-        doc = before + block + rest.split(end, 1)[1]
-    else:
-        doc = doc.rstrip() + "\n\n" + block + "\n"
-    DOC.write_text(doc)
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", default="builtin,yc,fd")
@@ -191,7 +179,7 @@ async def main() -> None:
         "no-LLM method (query parsing, structured filters, field/text grading, high-fit rule)."
     )
     if not args.no_write:
-        _write_doc(f"{header}\n\n{summary}\n\n### Per query\n\n{per_query(outcomes)}\n")
+        write_section("quality", f"{header}\n\n{summary}\n\n### Per query\n\n{per_query(outcomes)}\n")
 
 
 if __name__ == "__main__":
