@@ -7,7 +7,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
 from firmscout.api.schemas import CreateDiscoveryTask, DiscoveryTaskResult
 from firmscout.commands.serve import prepare
@@ -85,15 +84,16 @@ async def run_search(
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    out = Console()
+    """One block per company: a summary line, then each criterion's grade and explanation. Readable at any
+    terminal width, where a table would squeeze the explanations into a narrow column."""
+    out = Console(soft_wrap=True)
     if not rows:
         out.print("No company met the criteria.")
         return
-    table = Table(show_lines=True)
-    for column in ("#", "Company", "Website", "HQ", "Rel.", "Grades and explanations"):
-        table.add_column(column, overflow="fold")
     for i, row in enumerate(rows, 1):
-        hq = ", ".join(p for p in (row.get("hq_city"), row.get("hq_country")) if p)
-        grades = "\n".join(f"{key} {s['grade']}/5: {s['explanation']}" for key, s in row["scores"].items())
-        table.add_row(str(i), row["company_name"], row["company_website"], hq, str(row["relevance"]), grades)
-    out.print(table)
+        hq = ", ".join(p for p in (row.get("hq_city"), row.get("hq_country")) if p) or "HQ unknown"
+        out.print(f"[bold]{i}. {row['company_name']}[/bold]  {row['company_website']}  ·  {hq}  ·  "
+                  f"relevance {row['relevance']}", highlight=False)
+        width = max(len(key) for key in row["scores"])
+        for key, score in row["scores"].items():
+            out.print(f"   {key:<{width}}  {score['grade']}/5  {score['explanation']}", highlight=False)
