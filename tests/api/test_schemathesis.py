@@ -3,36 +3,16 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
-from tests.factories import cli_token, start_serve, stop
-
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    data = tmp_path_factory.mktemp("schemathesis")
-    env = {**os.environ, "FIRMSCOUT_DATA_DIR": str(data), "FIRMSCOUT_BOOTSTRAP_TOKEN": "false",
-           # Generated cases create many tasks; the rate limit is tested elsewhere.
-           "FIRMSCOUT_API__CREATE_BURST": "100000"}
-    env.pop("FIRMSCOUT_DATABASE_URL", None)
-    token = cli_token(env, "st@example.com", "Schemathesis")
-    proc, base_url = start_serve(env)
-    try:
-        yield base_url, token
-    finally:
-        stop(proc)
-
-
-def test_every_operation_conforms_to_its_schema(server: tuple[str, str]) -> None:
-    base_url, token = server
+def test_every_operation_conforms_to_its_schema(embedded_server: tuple[str, str]) -> None:
+    base_url, token = embedded_server
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 7

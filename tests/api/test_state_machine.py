@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,27 +12,11 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
-from tests.factories import cli_token, start_serve, stop
-
 pytestmark = pytest.mark.slow
 QUERIES = ["banks in Spain", "chemical companies in Germany", "Japanese carmakers", "insurance companies",
            "US semiconductor companies", "no such thing anywhere xyzzy"]
 DOMAINS = ["bbva.com", "https://www.basf.com/global", "caixabank.com", "toyota.co.jp", "not a domain"]
 FUNNEL = ("num_results_discovered", "num_results_enriched", "num_results_evaluated", "num_results")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    env = {**os.environ, "FIRMSCOUT_DATA_DIR": str(tmp_path_factory.mktemp("stateful")),
-           "FIRMSCOUT_BOOTSTRAP_TOKEN": "false", "FIRMSCOUT_API__CREATE_BURST": "100000",
-           "FIRMSCOUT_WORKER__POLL_INTERVAL_S": "0.05"}
-    env.pop("FIRMSCOUT_DATABASE_URL", None)
-    token = cli_token(env, "sm@example.com", "StateMachine")
-    proc, base_url = start_serve(env)
-    try:
-        yield base_url, token
-    finally:
-        stop(proc)
 
 
 class DiscoveryTasks(RuleBasedStateMachine):
@@ -144,9 +126,9 @@ class DiscoveryTasks(RuleBasedStateMachine):
 SERVER: tuple[str, str] = ("", "")
 
 
-def test_state_machine(server: tuple[str, str]) -> None:
+def test_state_machine(embedded_server: tuple[str, str]) -> None:
     global SERVER
-    SERVER = server
+    SERVER = embedded_server
     DiscoveryTasks.TestCase.settings = settings(
         max_examples=8, stateful_step_count=12, deadline=None, suppress_health_check=list(HealthCheck),
         database=None,
