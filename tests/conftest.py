@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,6 +22,12 @@ from firmscout.storage import migrate
 from firmscout.storage.db import create_engine, session_factory, unit_of_work
 from firmscout.storage.tables import Company
 from firmscout.tasks.runtime import Runtime, open_runtime
+
+# In CI every hypothesis-driven test (properties, schemathesis, the state machine) replays the same
+# examples, so a red run is reproducible and a green one is not luck; locally they explore afresh.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 PG_ADMIN_URL = os.environ.get("FIRMSCOUT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
