@@ -129,6 +129,8 @@ class Constraints:
     max_employees: int | None = None
     founded_after: int | None = None  # inclusive
     founded_before: int | None = None  # inclusive
+    # Company status as directories record it: "active", "inactive", "acquired", "public".
+    statuses: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in self.__dict__.items()}

@@ -171,3 +171,23 @@ class TestTextEvidenceCalibration:
 
     def test_company_name_abbreviations_do_not_end_the_opening(self) -> None:
         assert self._grade("X Ltd. provides banking services to farmers. It was founded in 1900.") == 4
+
+
+class TestStatus:
+    """'acquired', 'publicly traded', 'defunct' are a company-status criterion graded from the status field."""
+
+    def _grades(self, query: str, status: str | None) -> dict[str, int]:
+        plan = infer_criteria(query)
+        profile = CompanyProfile(domain="x.com", name="X", tags=("fintech",), status=status)
+        return {k: g.grade for k, g in grade_company(plan.criteria, profile, plan).items()}
+
+    def test_matching_status(self) -> None:
+        assert self._grades("acquired fintech companies", "Acquired") == {"industry_focus": 5, "company_status": 5}
+
+    def test_other_status_and_unknown_status(self) -> None:
+        assert self._grades("acquired fintech companies", "Active")["company_status"] == 1
+        assert self._grades("acquired fintech companies", None)["company_status"] == 2
+
+    def test_public_needs_a_company_noun(self) -> None:
+        assert infer_criteria("publicly traded fintech companies").constraints.statuses == ("public",)
+        assert infer_criteria("public sector software companies").constraints.statuses == ()

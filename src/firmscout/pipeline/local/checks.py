@@ -163,3 +163,14 @@ def check_founding(req: Constraints, profile: CompanyProfile) -> Check:
     grade = _compare(year, year, after, before, NEAR_YEARS)
     verdict = {5: "matches", 3: "is close to", 1: "is outside"}[grade]
     return Check(grade, f"Founded in {year} {src} — {verdict} the requested {want}.")
+
+
+def check_status(req: Constraints, profile: CompanyProfile) -> Check:
+    src = cite(profile)
+    wanted = " or ".join(req.statuses)
+    if not profile.status:
+        return Check(2, f"Company status not recorded {src} — cannot confirm {wanted}.")
+    have = profile.status.strip().lower()
+    if have in req.statuses:
+        return Check(5, f"Company status is '{profile.status}' {src} — matches {wanted}.")
+    return Check(1, f"Company status is '{profile.status}' {src} — not {wanted}.")

@@ -13,8 +13,9 @@ INDUSTRY_KEY = "industry_focus"
 GEOGRAPHY_KEY = "geography"
 SIZE_KEY = "company_size"
 FOUNDING_KEY = "founding_year"
+STATUS_KEY = "company_status"
 GENERIC_KEY = "matches_query"
-INFERRED_KEYS = frozenset({INDUSTRY_KEY, GEOGRAPHY_KEY, SIZE_KEY, FOUNDING_KEY})
+INFERRED_KEYS = frozenset({INDUSTRY_KEY, GEOGRAPHY_KEY, SIZE_KEY, FOUNDING_KEY, STATUS_KEY})
 
 _NAME_MAX = 100
 _CRITERION_MIN, _CRITERION_MAX = 10, 500
@@ -96,6 +97,9 @@ def infer_criteria(query: str) -> Plan:
         criteria.append(_size(c))
     if c.founded_after is not None or c.founded_before is not None:
         criteria.append(_founding(c))
+    if c.statuses:
+        wanted = " or ".join(c.statuses)
+        criteria.append(Criterion(STATUS_KEY, "Company status", f"The company's status is {wanted}."))
     if not criteria:
         text = _fit(f"The company matches the query: {query.strip()}", _CRITERION_MIN, _CRITERION_MAX)
         criteria.append(Criterion(GENERIC_KEY, "Matches query", text))
@@ -124,6 +128,7 @@ def _merge(parts: Sequence[ParsedQuery]) -> Constraints:
         max_employees=first("max_employees"),
         founded_after=first("founded_after"),
         founded_before=first("founded_before"),
+        statuses=union("statuses"),
     )
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from firmscout.entities import CompanyProfile, Constraints, Criterion, Grade, Plan
-from firmscout.pipeline.local.checks import Check, check_founding, check_geography, check_size, cite
+from firmscout.pipeline.local.checks import Check, check_founding, check_geography, check_size, check_status, cite
 from firmscout.pipeline.local.criteria import (
     FOUNDING_KEY,
     GEOGRAPHY_KEY,
     INDUSTRY_KEY,
     INFERRED_KEYS,
     SIZE_KEY,
+    STATUS_KEY,
 )
 from firmscout.pipeline.local.query_parser import parse_query
 from firmscout.pipeline.local.topic_match import check_topics
@@ -31,6 +32,8 @@ def requirement(criterion: Criterion, plan: Plan) -> Constraints:
             return Constraints(countries=c.countries, states=c.states, cities=c.cities)
         if criterion.key == SIZE_KEY:
             return Constraints(min_employees=c.min_employees, max_employees=c.max_employees)
+        if criterion.key == STATUS_KEY:
+            return Constraints(statuses=c.statuses)
         assert criterion.key == FOUNDING_KEY
         return Constraints(founded_after=c.founded_after, founded_before=c.founded_before)
     return parse_query(criterion.criterion).constraints
@@ -45,6 +48,8 @@ def structured_checks(req: Constraints, profile: CompanyProfile) -> list[Check]:
         checks.append(check_size(req, profile))
     if req.founded_after is not None or req.founded_before is not None:
         checks.append(check_founding(req, profile))
+    if req.statuses:
+        checks.append(check_status(req, profile))
     return checks
 
 

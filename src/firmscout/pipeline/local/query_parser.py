@@ -208,6 +208,29 @@ def _founding(text: str, taken: list[tuple[int, int]]) -> tuple[int | None, int 
     return after, before
 
 
+# Company status words. "public"/"listed" count only next to a company noun or as "publicly traded",
+# so "public sector software" stays a topic.
+_STATUS_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b(?:were |been |got )?acquired\b", re.I), "acquired"),
+    (re.compile(r"\bpublicly[- ](?:traded|listed)\b|\b(?:public|listed)(?= (?:compan|firm|corporat|startup))", re.I),
+     "public"),
+    (re.compile(r"\b(?:inactive|defunct|shut[- ]down|dead)\b", re.I), "inactive"),
+    (re.compile(r"\b(?:still active|active)(?= (?:compan|firm|startup))", re.I), "active"),
+)
+
+
+def _statuses(text: str, taken: list[tuple[int, int]]) -> tuple[str, ...]:
+    found: list[str] = []
+    for pattern, status in _STATUS_PATTERNS:
+        for match in pattern.finditer(text):
+            if _overlaps(match.span(), taken):
+                continue
+            taken.append(match.span())
+            if status not in found:
+                found.append(status)
+    return tuple(found)
+
+
 def _places(tokens: list[_Token]) -> tuple[list[str], list[str], list[str], list[str]]:
     table = lexicon()
     longest = min(max(len(k) for k in table), 8)
@@ -300,6 +323,7 @@ def parse_query(text: str) -> ParsedQuery:
     taken: list[tuple[int, int]] = []
     founded_after, founded_before = _founding(text, taken)
     min_employees, max_employees = _size(text, taken)
+    statuses = _statuses(text, taken)
     tokens = [_Token(m.start(), m.end(), m.group(0), singular(fold(m.group(0)).strip())) for m in _TOKEN.finditer(text)]
     for token in tokens:
         token.used = _overlaps((token.start, token.end), taken) or not token.norm
@@ -317,6 +341,7 @@ def parse_query(text: str) -> ParsedQuery:
         max_employees=max_employees,
         founded_after=founded_after,
         founded_before=founded_before,
+        statuses=statuses,
     )
     return ParsedQuery(
         text=text,
