@@ -111,3 +111,14 @@ class TestFoundingYear:
 def test_parse_never_raises(text: str) -> None:
     parsed = parse_query(text)
     assert isinstance(parsed.search_terms, tuple)
+
+
+class TestNarrowSynonyms:
+    """A narrower term is found by its broader row, but asking for it does not widen to that row."""
+
+    def test_bank_finds_neobanks_but_neobank_does_not_find_all_lenders(self) -> None:
+        from firmscout.pipeline.local.vocabulary import synonyms
+
+        assert "neobank" in synonyms("bank")
+        assert "lender" not in synonyms("neobank") and "bank" not in synonyms("neobank")
+        assert "real estate" not in synonyms("reit") and "reit" in synonyms("real estate")

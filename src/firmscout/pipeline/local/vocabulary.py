@@ -149,7 +149,8 @@ _SYNONYM_ROWS: tuple[tuple[str, ...], ...] = (
     ("climate tech", "climatetech", "climate", "decarbonization", "carbon removal"),
     ("insurtech", "insurance technology", "insurance"),
     ("edtech", "education technology", "education", "elearning", "e-learning"),
-    ("bank", "banking", "banks", "lender", "lending", "neobank"),
+    ("bank", "banking", "banks", "lender", "lending", "<neobank"),
+    ("neobank", "digital bank", "challenger bank"),
     ("insurance", "insurer", "reinsurance", "insurtech", "assurance"),
     (
         "carmaker",
@@ -183,7 +184,7 @@ _SYNONYM_ROWS: tuple[tuple[str, ...], ...] = (
         "trucking",
     ),
     ("payment", "payments", "payment processing", "fintech", "acquiring"),
-    ("fintech", "financial technology", "payment", "neobank", "banking as a service"),
+    ("fintech", "financial technology", "payment", "<neobank", "banking as a service"),
     ("ai", "artificial intelligence", "machine learning", "generative ai", "llm", "deep learning"),
     ("agent", "ai agent", "ai assistant", "assistant", "agentic", "copilot"),
     (
@@ -208,7 +209,8 @@ _SYNONYM_ROWS: tuple[tuple[str, ...], ...] = (
         "marketplace",
         "internet and direct marketing retail",
     ),
-    ("real estate", "reit", "property", "proptech", "immobilien", "real estate investment trust"),
+    ("real estate", "<reit", "property", "<proptech", "immobilien", "<real estate investment trust"),
+    ("reit", "real estate investment trust"),
     ("utility", "utilities", "electric utility", "multi utilities", "water utility", "gas utility"),
     ("energy", "power", "electricity", "renewable energy", "utility", "oil and gas"),
     ("renewable", "renewable energy", "solar", "wind", "clean energy", "climate", "climatetech"),
@@ -257,12 +259,18 @@ def _build_index() -> tuple[dict[tuple[str, ...], tuple[tuple[str, ...], ...]], 
     forms_index: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
     text_index: dict[tuple[str, ...], list[str]] = {}
     for row in _SYNONYM_ROWS:
-        forms = [words(term) for term in row]
-        for form in forms:
+        # "<term" is narrower than its row: asking for the row's terms finds it, but asking for it does not
+        # widen to the whole row ("bank" finds neobanks; "neobank" must not find every lender).
+        narrow = {i for i, term in enumerate(row) if term.startswith("<")}
+        terms = [term.lstrip("<") for term in row]
+        forms = [words(term) for term in terms]
+        for i, form in enumerate(forms):
+            if i in narrow:
+                continue
             bucket = forms_index.setdefault(form, [])
             bucket.extend(f for f in forms if f != form and f not in bucket)
             spelled = text_index.setdefault(form, [])
-            spelled.extend(t for t, f in zip(row, forms, strict=True) if f != form and t not in spelled)
+            spelled.extend(t for t, f in zip(terms, forms, strict=True) if f != form and t not in spelled)
     return (
         {key: tuple(value) for key, value in forms_index.items()},
         {key: tuple(value) for key, value in text_index.items()},
