@@ -38,6 +38,8 @@ class TestCreateDefaults:
         assert task["auto_data_sources"] is True
         assert task["data_sources"] == ["extruct_db"]
         assert task["exclude_domains"] == []
+        # Inferred criteria are on the task from the start, exactly like user-given ones.
+        assert [c["key"] for c in task["criteria"]] == ["industry_focus", "geography"]
         assert task["table_id"] is None
         assert task["stop_reason"] is None
         assert task["usage"] == {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
