@@ -99,3 +99,15 @@ class TestCompaniesImport:
         run = firmscout(data_dir, "companies", "import", str(path), "--map", "bogus=a")
         assert run.returncode == 1
         assert "name" in run.stderr and "website" in run.stderr and "bogus" in run.stderr
+
+
+class TestImportIntoAFreshDatabase:
+    def test_keeps_the_built_in_companies(self, tmp_path: Path) -> None:
+        # The seed only fills an empty database: an import as the very first command must seed first.
+        data, path = tmp_path / "fresh", tmp_path / "one.csv"
+        path.write_text("Company,Site\nQuenda Tidal,https://quenda-tidal.cl\n")
+        run = firmscout(data, "companies", "import", str(path), "--map", "name=Company", "--map", "website=Site")
+        assert run.returncode == 0, run.stderr
+        assert int(firmscout(data, "companies", "count").stdout.strip()) > 1000
+        rows = json.loads(firmscout(data, "search", "banks in Spain", "-n", "5", "--json").stdout)
+        assert {"bbva.com", "caixabank.com", "bankinter.com"} <= {r["company_website"] for r in rows}

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from firmscout.catalog.service import ImportProgress, count, import_file, parse_mapping
+from firmscout.commands.serve import prepare
 from firmscout.config import Settings
 from firmscout.errors import ImportFailed
 from firmscout.tasks import accounts
@@ -25,7 +26,8 @@ async def create_token(settings: Settings, *, email: str, org: str | None) -> st
 
 
 async def count_companies(settings: Settings) -> int:
-    runtime = await open_runtime(settings)
+    # `prepare` seeds the built-in companies on first use, as `serve` and `search` do: the count is what they see.
+    runtime = await prepare(settings)
     try:
         return await count(runtime.sessions)
     finally:
@@ -36,7 +38,9 @@ async def import_companies(settings: Settings, path: Path, pairs: list[str], *, 
     mapping = parse_mapping(pairs)
     if not path.is_file():
         raise ImportFailed(f"No such file: {path}")
-    runtime = await open_runtime(settings)
+    # Seed before importing: the seed only fills an empty database, so an import into a fresh one would
+    # otherwise leave the built-in companies out for good (and imported rows then win over built-in ones).
+    runtime = await prepare(settings)
     try:
         with Progress(
             TextColumn("importing {task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
