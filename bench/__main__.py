@@ -1,0 +1,5 @@
+"""`python -m bench` runs the pipeline benchmark (the one `make bench` runs)."""
+
+from bench.pipeline import main
+
+main()
