@@ -20,7 +20,12 @@ class WorkerSettings(BaseModel):
         30.0, gt=0, description="A claimed task whose worker stops renewing its lease for this long is retaken."
     )
     max_attempts: int = Field(
-        5, ge=1, description="Claims of one task that end without progress before the task is failed."
+        5,
+        ge=1,
+        description=(
+            "Runs of one task (claims, jobs) before it is failed: a run cut off by a crash, a lost lease or a "
+            "transient error is retried (procrastinate: after 2, 4, 8 … s, at most 60 s); the last one fails the task."
+        ),
     )
 
 
@@ -36,9 +41,6 @@ class QueueSettings(BaseModel):
         30.0, gt=0, description="procrastinate: a worker silent this long is dead and its jobs are retried."
     )
     heartbeat_s: float = Field(10.0, gt=0, description="procrastinate: how often a worker says it is alive.")
-    retry_attempts: int = Field(
-        5, ge=0, description="procrastinate: retries of a job that raised (backoff doubles from 2 s)."
-    )
     shutdown_grace_s: float = Field(
         30.0, ge=0, description="On SIGTERM, how long running tasks may take to reach their next checkpoint."
     )
@@ -63,6 +65,9 @@ class LLMSettings(BaseModel):
     model: str | None = Field(None, description="Model name, e.g. gpt-4o-mini or llama3.1:8b.")
     timeout_s: float = Field(60.0, gt=0, description="Per-request timeout.")
     max_attempts: int = Field(4, ge=1, description="Tries per request on 429, 5xx and timeouts.")
+    max_wait_s: float = Field(
+        60.0, ge=0, description="Longest Retry-After waited in place; a longer one hands the task back to the queue."
+    )
     max_concurrency: int = Field(4, ge=1, description="Requests in flight at once per worker process.")
     batch_size: int = Field(5, ge=1, le=50, description="Companies graded per request.")
     cache: bool = Field(True, description="Cache replies by (model, prompt) in DATA_DIR/llm-cache.sqlite.")

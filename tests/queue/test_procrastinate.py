@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from procrastinate.jobs import Status
 from sqlalchemy import text
 
+from firmscout.config import QueueSettings, WorkerSettings
 from firmscout.queue.procrastinate import JOB_NAME, ProcrastinateQueue
 from firmscout.storage.db import unit_of_work
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime
 from firmscout.tasks.service import NewTask
+from firmscout.worker import run_worker
+from tests.factories import company, create_companies
 
 
 @pytest.fixture(params=["postgresql"])
@@ -56,3 +62,149 @@ class TestDeferInTheSameTransaction:
         assert resumed.desired_num_results == 15
         assert (await runtime.service.get(caller, task.id)).desired_num_results == 15
         assert len(await _jobs(runtime)) == 1
+
+
+    async def test_a_second_enqueue_while_queued_is_a_no_op_and_the_transaction_still_commits(
+        self, runtime: Runtime
+    ) -> None:
+        caller = await accounts.local_caller(runtime.sessions)
+        task = await runtime.service.create(caller, NewTask(query="banks in Spain"))
+        async with unit_of_work(runtime.sessions) as session:
+            await runtime.queue.enqueue(session, task.id)
+            await runtime.queue.enqueue(session, task.id)
+            await session.execute(text("UPDATE discovery_task SET desired_num_results = 7 WHERE id = :id"),
+                                  {"id": task.id})
+        assert (await runtime.service.get(caller, task.id)).desired_num_results == 7
+        assert len(await _jobs(runtime)) == 1
+
+    async def test_resume_after_the_job_ended_queues_a_new_one(self, runtime: Runtime) -> None:
+        caller = await accounts.local_caller(runtime.sessions)
+        task = await runtime.service.create(caller, NewTask(query="banks in Spain", desired_num_results=5))
+        assert isinstance(runtime.queue, ProcrastinateQueue)
+        app = runtime.queue.app
+        async with app.open_async():
+            worker_id = await app.job_manager.register_worker()
+            job = await app.job_manager.fetch_job(queues=None, worker_id=worker_id)
+            assert job is not None
+            await app.job_manager.finish_job(job, status=Status.SUCCEEDED, delete_job=True)
+        assert await _jobs(runtime) == []
+        await runtime.service.resume(caller, task.id, 5)
+        assert [(j["args"], j["status"]) for j in await _jobs(runtime)] == [({"task_id": task.id}, "todo")]
+
+
+async def _wait_until(predicate: Callable[[], Awaitable[bool]], seconds: float, what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not await predicate():
+        assert asyncio.get_running_loop().time() < deadline, what
+        await asyncio.sleep(0.05)
+
+
+class TestAJobRunningWhileItsTaskIsQueuedAgain:
+    """A resume while the task's job runs queues a second job (the queueing lock only covers waiting
+    jobs). procrastinate's own retry would put the first job back in the queue under the same queueing
+    lock, which the second one holds: the retry fails, the first job stays `doing` for ever and its `lock`
+    keeps the second one from starting (procrastinate issues #1446, #1543). Both must still finish."""
+
+    async def test_a_run_that_fails_after_a_resume_is_followed_by_another_run(self, runtime: Runtime) -> None:
+        caller = await accounts.local_caller(runtime.sessions)
+        task = await runtime.service.create(caller, NewTask(query="banks in Spain"))
+        started, release = asyncio.Event(), asyncio.Event()
+        runs: list[bool] = []
+
+        async def handler(task_id: str, last_attempt: bool) -> None:
+            runs.append(last_attempt)
+            if len(runs) == 1:
+                started.set()
+                await release.wait()
+                raise ConnectionError("the database went away")  # a transient failure: retried
+
+        stop = asyncio.Event()
+        worker = asyncio.create_task(runtime.queue.run_worker(handler, stop))
+        try:
+            await asyncio.wait_for(started.wait(), 10)
+            await runtime.service.resume(caller, task.id, 5)
+            release.set()
+
+            async def settled() -> bool:
+                return len(runs) >= 2 and not [j for j in await _jobs(runtime) if j["status"] in ("todo", "doing")]
+
+            await _wait_until(settled, 15, f"the task was not run again: runs={runs}, jobs={await _jobs(runtime)}")
+        finally:
+            stop.set()
+            await asyncio.wait_for(worker, 30)
+
+    async def test_a_dead_workers_job_is_recovered_when_a_resume_queued_another(self, runtime: Runtime) -> None:
+        await create_companies(runtime, [
+            company(f"bank{i}.es", f"Bank {i}", country="Spain", industries=("Banks",)) for i in range(12)
+        ])
+        caller = await accounts.local_caller(runtime.sessions)
+        task = await runtime.service.create(caller, NewTask(query="banks in Spain", desired_num_results=3))
+        assert isinstance(runtime.queue, ProcrastinateQueue)
+        app = runtime.queue.app
+        async with app.open_async():  # a worker takes the job, then dies without a word
+            dead = await app.job_manager.register_worker()
+            taken = await app.job_manager.fetch_job(queues=None, worker_id=dead)
+        assert taken is not None and taken.task_kwargs == {"task_id": task.id}
+        await runtime.service.resume(caller, task.id, 2)
+        assert sorted(j["status"] for j in await _jobs(runtime)) == ["doing", "todo"]
+
+        stop = asyncio.Event()
+        worker = asyncio.create_task(run_worker(runtime, stop))
+        try:
+            async def done() -> bool:
+                return (await runtime.service.get(caller, task.id)).status == "done"
+
+            await _wait_until(done, 20, f"task not done; jobs={await _jobs(runtime)}")
+            assert (await runtime.service.get(caller, task.id)).num_results == 5
+        finally:
+            stop.set()
+            await asyncio.wait_for(worker, 30)
+
+
+class TestUnfinishedRuns:
+    async def test_a_failing_run_is_retried_and_the_last_attempt_is_flagged(
+        self, runtime: Runtime, database_url: str
+    ) -> None:
+        caller = await accounts.local_caller(runtime.sessions)
+        task = await runtime.service.create(caller, NewTask(query="banks in Spain"))
+        queue = ProcrastinateQueue(database_url, runtime.sessions, WorkerSettings(max_attempts=2),
+                                   QueueSettings(stalled_after_s=2.0, heartbeat_s=0.5))
+        runs: list[bool] = []
+
+        async def handler(task_id: str, last_attempt: bool) -> None:
+            runs.append(last_attempt)
+            if not last_attempt:
+                raise ConnectionError("the database went away")
+
+        stop = asyncio.Event()
+        worker = asyncio.create_task(queue.run_worker(handler, stop))
+        try:
+            async def settled() -> bool:
+                return len(runs) == 2 and await _jobs(runtime) == []
+
+            await _wait_until(settled, 15, f"runs={runs}, jobs={await _jobs(runtime)}")
+        finally:
+            stop.set()
+            await asyncio.wait_for(worker, 30)
+        assert runs == [False, True]
+        assert (await runtime.service.get(caller, task.id)).attempts == 2  # one per run, on the task row
+
+    async def test_a_run_cut_off_by_shutdown_leaves_the_task_queued(self, runtime: Runtime, database_url: str) -> None:
+        caller = await accounts.local_caller(runtime.sessions)
+        task = await runtime.service.create(caller, NewTask(query="banks in Spain"))
+        queue = ProcrastinateQueue(database_url, runtime.sessions, WorkerSettings(),
+                                   QueueSettings(shutdown_grace_s=0.2))
+        started = asyncio.Event()
+
+        async def handler(task_id: str, last_attempt: bool) -> None:
+            started.set()
+            await asyncio.Event().wait()  # a step that outlasts the shutdown grace
+
+        stop = asyncio.Event()
+        worker = asyncio.create_task(queue.run_worker(handler, stop))
+        await asyncio.wait_for(started.wait(), 10)
+        stop.set()
+        await asyncio.wait_for(worker, 10)
+        jobs = await _jobs(runtime)
+        assert sorted(j["status"] for j in jobs) == ["aborted", "todo"]
+        assert {j["args"]["task_id"] for j in jobs} == {task.id}

@@ -2,8 +2,16 @@
 
 The job is deferred on the connection of the caller's SQLAlchemy transaction (procrastinate's
 `configure(connection=...)`), so a task and its job commit or roll back together. `queueing_lock` keeps
-at most one queued job per task; `lock` keeps one task from being worked by two workers at once. A
-worker that dies stops sending heartbeats; after `stalled_after_s` another worker puts its jobs back.
+at most one waiting job per task; `lock` keeps one task from being worked by two workers at once. A
+worker that dies stops sending heartbeats; after `stalled_after_s` another worker hands its task over.
+
+A run that does not finish is never put back with procrastinate's own retry (`retry_job`). A resume
+while a job runs queues a second job under the same queueing lock (that lock only covers waiting jobs),
+and `retry_job` would then violate it: the first job would stay `doing` for ever and its `lock` would
+keep the second one from starting (procrastinate issues #1446 and #1543). Instead a job that fails, is
+cut off by a shutdown or belonged to a dead worker *hands over*: it defers a fresh job for the task
+under the queueing lock (a no-op when one is already waiting, which then does the work) and ends.
+Attempts are counted on the task row, one per run, as the embedded queue counts claims.
 """
 
 from __future__ import annotations
@@ -17,17 +25,27 @@ from typing import Any
 
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.jobs import Status
+from procrastinate.types import TimeDeltaParams
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from firmscout.config import QueueSettings, WorkerSettings
 from firmscout.queue.base import Handler
+from firmscout.storage.db import unit_of_work
+from firmscout.storage.repositories import tasks as task_repo
 
 log = logging.getLogger(__name__)
 
 JOB_NAME = "discovery_task.run"
 QUEUE_NAME = "discovery_task"
+# Pauses between tries of a hand-over: the database failing is the usual reason for handing over.
+HAND_OVER_PAUSES_S = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+class TaskMissing(LookupError):
+    """A job names a discovery task that does not exist; the job fails loudly instead of retrying."""
 
 
 def _conninfo(url: str) -> str:
@@ -36,27 +54,32 @@ def _conninfo(url: str) -> str:
 
 
 class ProcrastinateQueue:
-    def __init__(self, database_url: str, worker: WorkerSettings, queue: QueueSettings) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        sessions: async_sessionmaker[AsyncSession],
+        worker: WorkerSettings,
+        queue: QueueSettings,
+    ) -> None:
+        self._sessions = sessions
         self._worker = worker
         self._queue = queue
         self._handler: Handler | None = None
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self.app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=_conninfo(database_url)))
-        retry = procrastinate.RetryStrategy(max_attempts=queue.retry_attempts, exponential_wait=2)
-        self._job = self.app.task(name=JOB_NAME, queue=QUEUE_NAME, retry=retry, pass_context=True)(self._run_job)
-
-    async def _run_job(self, context: procrastinate.JobContext, task_id: str) -> None:
-        if self._handler is None:
-            raise RuntimeError("a job arrived before run_worker installed its handler")
-        # job.attempts counts earlier failed runs; the retry strategy stops retrying at retry_attempts.
-        attempts = context.job.attempts if context.job else 0
-        await self._handler(task_id, attempts >= self._queue.retry_attempts)
+        # No retry strategy: unfinished runs hand over (module docstring).
+        self._job = self.app.task(name=JOB_NAME, queue=QUEUE_NAME)(self._run_job)
 
     async def enqueue(self, session: AsyncSession, task_id: str) -> None:
+        await self._defer(session, task_id)
+
+    async def _defer(self, session: AsyncSession, task_id: str, *, delay_s: float = 0.0) -> None:
         connection = await session.connection()
         driver = (await connection.get_raw_connection()).driver_connection
+        lock = f"discovery_task:{task_id}"
         deferrer = self._job.configure(
-            connection=driver, queueing_lock=f"discovery_task:{task_id}", lock=f"discovery_task:{task_id}"
+            connection=driver, queueing_lock=lock, lock=lock,
+            schedule_in=TimeDeltaParams(milliseconds=int(delay_s * 1000)) if delay_s > 0 else None,
         )
         # When a job for this task is already queued, the queueing lock's unique index rejects the insert,
         # and that error would abort the caller's whole transaction: PostgreSQL then answers its COMMIT with
@@ -72,6 +95,45 @@ class ProcrastinateQueue:
         else:
             await session.execute(text("RELEASE SAVEPOINT firmscout_enqueue"))
 
+    async def _hand_over(self, task_id: str, *, delay_s: float) -> None:
+        """Queue the task again (after `delay_s`) so that the current job may end without finishing it."""
+        for pause in (*HAND_OVER_PAUSES_S, None):
+            try:
+                async with unit_of_work(self._sessions) as session:
+                    await self._defer(session, task_id, delay_s=delay_s)
+                return
+            except Exception:
+                if pause is None:
+                    raise  # the job fails and is logged; the task waits for a resume
+                log.warning("handing task %s over failed; trying again in %s s", task_id, pause, exc_info=True)
+                await asyncio.sleep(pause)
+
+    async def _count_run(self, task_id: str) -> int:
+        async with unit_of_work(self._sessions) as session:
+            run = await task_repo.count_run(session, task_id)
+        if run is None:
+            raise TaskMissing(f"discovery task {task_id} does not exist; dropping its job")
+        return run
+
+    async def _run_job(self, task_id: str) -> None:
+        if self._handler is None:
+            raise RuntimeError("a job arrived before run_worker installed its handler")
+        run = 1
+        try:
+            run = await self._count_run(task_id)
+            await self._handler(task_id, run >= self._worker.max_attempts)
+        except TaskMissing:
+            raise
+        except asyncio.CancelledError:
+            # Shutdown past shutdown_grace_s: the pipeline stopped between checkpoints; another worker resumes.
+            await asyncio.shield(self._hand_over(task_id, delay_s=0))
+            raise
+        except Exception:
+            # Backoff 2, 4, 8 … s, at most a minute; on run max_attempts the handler fails the task itself.
+            delay = min(2.0**run, 60.0)
+            log.exception("task %s: run %s failed; handing it over, next run in %.0f s", task_id, run, delay)
+            await self._hand_over(task_id, delay_s=delay)
+
     async def _recover_stalled(self, stop: asyncio.Event) -> None:
         manager = self.app.job_manager
         while not stop.is_set():
@@ -82,12 +144,22 @@ class ProcrastinateQueue:
                     task_name=JOB_NAME, seconds_since_heartbeat=self._queue.stalled_after_s
                 )
                 for job in stalled:
-                    log.warning("retrying job %s of task %s: its worker stopped heartbeating", job.id,
-                                job.task_kwargs.get("task_id"))
-                    await manager.retry_job(job)
+                    await self._recover(job)
                 await manager.prune_stalled_workers(self._queue.stalled_after_s)
             except Exception:  # the next round tries again; a dead database must not kill the worker
                 log.exception("stalled-job recovery failed")
+
+    async def _recover(self, job: procrastinate.jobs.Job) -> None:
+        task_id = str(job.task_kwargs.get("task_id"))
+        log.warning("job %s of task %s: its worker stopped heartbeating; handing the task over", job.id, task_id)
+        # Defer first, then end the dead job: a crash in between leaves the job stalled for the next round.
+        # Two workers recovering the same job at once are harmless: the second defer is a no-op and the
+        # second finish finds the job no longer `doing`.
+        await self._hand_over(task_id, delay_s=0)
+        try:
+            await self.app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
+        except Exception:
+            log.info("job %s was already ended by another worker", job.id)
 
     async def run_worker(self, handler: Handler, stop: asyncio.Event) -> None:
         self._handler = handler
@@ -110,7 +182,8 @@ class ProcrastinateQueue:
             await asyncio.wait([worker, stopping], return_when=asyncio.FIRST_COMPLETED)
             stop.set()
             # Cancelling run_worker_async is procrastinate's graceful stop: running jobs get
-            # shutdown_graceful_timeout to finish (each pipeline step is a checkpoint) before they are cancelled.
+            # shutdown_graceful_timeout to finish (each pipeline step is a checkpoint) before they are
+            # cancelled, and a cancelled run hands its task over.
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker

@@ -47,5 +47,5 @@ def _build_queue(settings: Settings, sessions: async_sessionmaker[AsyncSession])
         # Imported here: procrastinate is needed only on PostgreSQL deployments.
         from firmscout.queue.procrastinate import ProcrastinateQueue
 
-        return ProcrastinateQueue(settings.resolved_database_url(), settings.worker, settings.queue)
+        return ProcrastinateQueue(settings.resolved_database_url(), sessions, settings.worker, settings.queue)
     return InProcessQueue(sessions, settings.worker)

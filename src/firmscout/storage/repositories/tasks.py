@@ -142,6 +142,18 @@ async def claim_next(session: AsyncSession, *, owner: str, now: datetime, until:
     return result.scalar_one_or_none()
 
 
+async def count_run(session: AsyncSession, task_id: str) -> int | None:
+    """Count one more run of the task (as a claim does); its run number, or None when the task is gone."""
+    result = await session.execute(
+        update(DiscoveryTask)
+        .where(DiscoveryTask.id == task_id)
+        .values(attempts=DiscoveryTask.attempts + 1)
+        .returning(DiscoveryTask.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    return result.scalar_one_or_none()
+
+
 async def renew_lease(session: AsyncSession, task_id: str, *, owner: str, until: datetime) -> bool:
     result = await session.execute(
         update(DiscoveryTask)
