@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from firmscout.config import Settings
+from firmscout.errors import LLMError
 from firmscout.pipeline.runner import run_task
 from firmscout.storage.tables import DiscoveryTask
 from firmscout.tasks import accounts
@@ -20,16 +21,19 @@ from tests.factories import create_companies
 from tests.servers.chat_completions import ChatCompletionsServer, Reply
 
 
-async def _run(tmp_path: Path, base_url: str, query: str = "banks in Spain") -> DiscoveryTask:
+async def _run(tmp_path: Path, base_url: str, query: str = "banks in Spain", runs: int = 1,
+               last_attempt: bool = True) -> DiscoveryTask:
+    """Create `runs` tasks for the same query on one database and run each; return the last."""
     settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/db.sqlite",
-                        llm={"base_url": base_url, "model": "scripted-1", "timeout_s": 5,  # type: ignore[arg-type]
+                        llm={"base_url": base_url, "model": "scripted-1", "timeout_s": 5,
                              "batch_size": 3})
     runtime = await open_runtime(settings)
     try:
         await create_companies(runtime, ALL)
         caller = await accounts.local_caller(runtime.sessions)
-        task = await runtime.service.create(caller, NewTask(query=query, desired_num_results=10))
-        await run_task(pipeline_deps(runtime), task.id, last_attempt=True)
+        for _ in range(runs):
+            task = await runtime.service.create(caller, NewTask(query=query, desired_num_results=10))
+            await run_task(pipeline_deps(runtime), task.id, last_attempt=last_attempt)
         page = await runtime.service.results(caller, task.id, offset=0, limit=50)
         assert all(r.scores for r in page.results)
         return page.task
@@ -48,6 +52,42 @@ class TestLLMGradedTask:
         prompts = [body for _, body in chat_server.requests]
         assert all(body["response_format"]["type"] == "json_schema" for body in prompts)
         assert max(len(json.loads(b["messages"][-1]["content"])["companies"]) for b in prompts) <= 3
+
+    async def test_explanations_and_sources_in_the_results_are_the_models(
+        self, tmp_path: Path, chat_server: ChatCompletionsServer
+    ) -> None:
+        settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/db.sqlite",
+                            llm={"base_url": chat_server.base_url, "model": "scripted-1"})
+        runtime = await open_runtime(settings)
+        try:
+            await create_companies(runtime, ALL)
+            caller = await accounts.local_caller(runtime.sessions)
+            task = await runtime.service.create(caller, NewTask(query="banks in Spain", desired_num_results=10))
+            await run_task(pipeline_deps(runtime), task.id)
+            page = await runtime.service.results(caller, task.id, offset=0, limit=50)
+        finally:
+            await runtime.close()
+        assert page.results
+        for result in page.results:
+            for grade in (result.scores or {}).values():
+                assert grade["explanation"].startswith("LLM: ") and grade["sources"]
+
+    async def test_a_rerun_of_the_same_query_costs_nothing(
+        self, tmp_path: Path, chat_server: ChatCompletionsServer
+    ) -> None:
+        task = await _run(tmp_path, chat_server.base_url, runs=2)
+        calls = len(chat_server.requests)
+        assert task.status == "done" and task.num_results >= 3
+        assert (task.prompt_tokens, task.completion_tokens) == (0, 0), "the second task was served from the cache"
+        assert calls == len({json.dumps(b["messages"]) for _, b in chat_server.requests}), "no prompt sent twice"
+
+    async def test_a_transient_failure_hands_the_task_back_to_the_queue(
+        self, tmp_path: Path, chat_server: ChatCompletionsServer
+    ) -> None:
+        chat_server.script += [Reply(status=503)] * 10
+        with pytest.raises(LLMError) as failure:
+            await _run(tmp_path, chat_server.base_url, last_attempt=False)
+        assert failure.value.transient is True
 
     async def test_a_model_that_rejects_everything_yields_no_results(
         self, tmp_path: Path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from pathlib import Path
@@ -52,6 +53,31 @@ class TestStructuredOutput:
         assert failure.value.transient is False
 
 
+    async def test_a_reply_off_the_schema_gets_one_repair_round_naming_the_problem(
+        self, chat_server: ChatCompletionsServer
+    ) -> None:
+        chat_server.script += [Reply(content='{"ok": "yes"}'), Reply(content='{"ok": true}')]
+        result, _ = await _llm(chat_server).complete_json(MESSAGES, SCHEMA, "verdict")
+        assert result == {"ok": True}
+        assert "$.ok: expected boolean, got str" in chat_server.requests[1][1]["messages"][-1]["content"]
+
+    async def test_off_the_schema_twice_is_permanent_and_not_cached(
+        self, chat_server: ChatCompletionsServer, tmp_path: Path
+    ) -> None:
+        chat_server.script += [Reply(content='{"ok": 1}'), Reply(content='{"ok": 1}'), Reply(content='{"ok": true}')]
+        llm = _llm(chat_server, cache=ResponseCache(tmp_path / "cache.sqlite"))
+        with pytest.raises(LLMError, match="expected boolean") as failure:
+            await llm.complete_json(MESSAGES, SCHEMA, "verdict")
+        assert failure.value.transient is False
+        assert (await llm.complete_json(MESSAGES, SCHEMA, "verdict"))[0] == {"ok": True}, "asked again"
+
+    async def test_a_refusal_is_permanent(self, chat_server: ChatCompletionsServer) -> None:
+        chat_server.script.append(Reply(refusal="I can't help with that."))
+        with pytest.raises(LLMError, match="refused to answer: I can't help") as failure:
+            await _llm(chat_server).complete_json(MESSAGES, SCHEMA, "verdict")
+        assert failure.value.transient is False
+
+
 class TestRetries:
     async def test_429_waits_for_retry_after(self, chat_server: ChatCompletionsServer) -> None:
         chat_server.script += [Reply(status=429, headers={"Retry-After": "1"}), Reply(content='{"ok": true}')]
@@ -60,6 +86,20 @@ class TestRetries:
         (first, _), (second, _) = chat_server.requests
         assert second - first >= 0.95, "the second try came before Retry-After allowed it"
 
+    async def test_retry_after_ms_is_honoured_too(self, chat_server: ChatCompletionsServer) -> None:
+        chat_server.script += [Reply(status=429, headers={"retry-after-ms": "400"}), Reply(content='{"ok": true}')]
+        await _llm(chat_server, backoff_s=0).complete_json(MESSAGES, SCHEMA, "verdict")
+        (first, _), (second, _) = chat_server.requests
+        assert second - first >= 0.38
+
+    async def test_a_wait_longer_than_allowed_hands_the_retry_to_the_queue(
+        self, chat_server: ChatCompletionsServer
+    ) -> None:
+        chat_server.script.append(Reply(status=503, headers={"Retry-After": "3600"}))
+        with pytest.raises(LLMError, match="asked to wait 3600 s") as failure:
+            await _llm(chat_server, max_wait_s=30).complete_json(MESSAGES, SCHEMA, "verdict")
+        assert failure.value.transient is True and len(chat_server.requests) == 1
+
     async def test_persistent_5xx_is_a_transient_error(self, chat_server: ChatCompletionsServer) -> None:
         chat_server.script += [Reply(status=503)] * 3
         with pytest.raises(LLMError) as failure:
@@ -67,7 +107,7 @@ class TestRetries:
         assert failure.value.transient is True and len(chat_server.requests) == 3
 
     async def test_a_hanging_endpoint_times_out(self, chat_server: ChatCompletionsServer) -> None:
-        chat_server.script += [Reply(delay_s=3), Reply(delay_s=3)]
+        chat_server.script += [Reply(delay_s=1.5), Reply(delay_s=1.5)]  # 5x the client timeout
         with pytest.raises(LLMError, match="timeout"):
             await _llm(chat_server, timeout_s=0.3, max_attempts=2).complete_json(MESSAGES, SCHEMA, "verdict")
 
@@ -84,6 +124,15 @@ class TestRetries:
             llm = OpenAICompatibleLLM(base_url=f"http://127.0.0.1:{port}/v1", model="m", timeout_s=2)
             with pytest.raises(LLMError, match="FIRMSCOUT_LLM__BASE_URL"):
                 await llm.complete_json(MESSAGES, SCHEMA, "verdict")
+
+
+class TestConcurrency:
+    async def test_requests_in_flight_are_bounded(self, chat_server: ChatCompletionsServer) -> None:
+        chat_server.script += [Reply(content='{"ok": true}', delay_s=0.2) for _ in range(6)]
+        llm = _llm(chat_server, max_concurrency=2)
+        await asyncio.gather(*(llm.complete_json([{"role": "user", "content": str(i)}], SCHEMA, "verdict")
+                               for i in range(6)))
+        assert len(chat_server.requests) == 6 and chat_server.max_in_flight == 2
 
 
 class TestCache:

@@ -25,13 +25,15 @@ from starlette.routing import Route
 class Reply:
     status: int = 200
     content: str | None = None  # None: answer with `default_content(request)`
+    refusal: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
 
 
 def grade_everything(request: dict[str, Any], grade: int = 5) -> str:
-    """A valid grading reply for whatever companies and criteria the request carries."""
-    payload = json.loads(request["messages"][-1]["content"])
+    """A valid grading reply for whatever companies and criteria the request carries (in its first user turn;
+    later turns are repair or follow-up requests)."""
+    payload = json.loads(next(m["content"] for m in request["messages"] if m["role"] == "user"))
     return json.dumps({"companies": [
         {"domain": c["domain"], "scores": {
             k["key"]: {"grade": grade, "explanation": f"LLM: {c['name']} meets '{k['name']}'.",
@@ -45,6 +47,8 @@ class ChatCompletionsServer:
         self.script: list[Reply] = []
         self.requests: list[tuple[float, dict[str, Any]]] = []
         self.default_content = default_content
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests it was answering at once
         app = Starlette(routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])])
         self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
                                                      lifespan="off"))
@@ -54,17 +58,23 @@ class ChatCompletionsServer:
         body = await request.json()
         self.requests.append((time.monotonic(), body))
         reply = self.script.pop(0) if self.script else Reply()
-        if reply.delay_s:
-            await asyncio.sleep(reply.delay_s)
+        self.in_flight += 1  # handlers run on the server's one event loop: no lock needed
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if reply.delay_s:
+                await asyncio.sleep(reply.delay_s)
+        finally:
+            self.in_flight -= 1
         if reply.status != 200:
             return JSONResponse({"error": {"message": f"scripted {reply.status}", "type": "scripted"}},
                                 status_code=reply.status, headers=reply.headers)
-        content = reply.content if reply.content is not None else self.default_content(body)
+        content = reply.content if reply.content is not None or reply.refusal else self.default_content(body)
         return JSONResponse({
             "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": int(time.time()),
             "model": body["model"],
             "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": content}}],
+                         "message": {"role": "assistant", "content": content,
+                                     "refusal": reply.refusal}}],
             "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
         })
 

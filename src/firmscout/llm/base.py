@@ -15,11 +15,12 @@ Usage = TokenUsage
 
 
 class LLM(Protocol):
-    """Structured output from a chat model.
+    """Structured output from a chat model: the reply as a JSON object that conforms to `schema`, and the
+    tokens it cost (zero when it came from a cache).
 
     Error contract: `LLMError(transient=True)` when a retry later may succeed (rate limit, server error,
     timeout) after the adapter's own retries; `LLMError(transient=False)` when it will not (bad key,
-    unknown model, unreachable endpoint, replies that never parse).
+    unknown model, unreachable endpoint, refusal, replies that never conform).
     """
 
     async def complete_json(

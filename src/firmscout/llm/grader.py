@@ -2,47 +2,79 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
 from firmscout.entities import CompanyProfile, Criterion, Grade, Graded, Plan
 from firmscout.errors import LLMError
 from firmscout.llm.base import LLM, Usage
-from firmscout.llm.prompts import grading_messages, grading_schema
+from firmscout.llm.prompts import grading_messages, grading_schema, missing_companies_messages
 
 
-def _grades(reply: dict[str, Any], criteria: Sequence[Criterion], profile: CompanyProfile,
-            row: dict[str, Any] | None) -> dict[str, Grade]:
-    if row is None:
-        raise LLMError(f"the model's reply has no grades for {profile.domain}")
+def _rows(reply: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {str(r.get("domain")): r for r in reply.get("companies") or () if isinstance(r, dict)}
+
+
+def _grades(criteria: Sequence[Criterion], profile: CompanyProfile, row: dict[str, Any]) -> dict[str, Grade]:
     scores = row.get("scores") or {}
     out: dict[str, Grade] = {}
     allowed = set(profile.sources)
     for criterion in criteria:
+        # Checked again here although the adapter checks the schema: any `LLM` may stand behind this grader.
         score = scores.get(criterion.key)
-        if not isinstance(score, dict) or not isinstance(score.get("grade"), int) or not 1 <= score["grade"] <= 5:
+        score = score if isinstance(score, dict) else {}
+        grade = score.get("grade")
+        if not isinstance(grade, int) or isinstance(grade, bool) or not 1 <= grade <= 5:
             raise LLMError(f"the model's grade for {profile.domain}/{criterion.key} is missing or not 1-5")
         # Only URLs from the profile may be cited: a model must not be able to invent a source.
         cited = tuple(s for s in score.get("sources") or () if s in allowed) or profile.sources
-        out[criterion.key] = Grade(score["grade"], str(score.get("explanation") or "").strip() or "(no reason given)",
-                                   cited)
+        explanation = str(score.get("explanation") or "").strip() or "(no reason given)"
+        out[criterion.key] = Grade(grade, explanation, cited)
     return out
 
 
 class LLMGrader:
+    """`Grader` over any `LLM`: `batch_size` companies per request, the batches of one call in parallel (the
+    LLM bounds how many are in flight). Raises `LLMError` as the LLM does; a reply that still lacks some
+    companies after one follow-up is `LLMError(transient=False)`. `usage_total` adds up every call."""
+
     def __init__(self, llm: LLM, batch_size: int = 5) -> None:
         self._llm = llm
         self._batch_size = batch_size
+        self.usage_total = Usage()
 
     async def grade(self, criteria: Sequence[Criterion], profiles: Sequence[CompanyProfile], plan: Plan) -> Graded:
+        batches = [profiles[i:i + self._batch_size] for i in range(0, len(profiles), self._batch_size)]
+        try:
+            async with asyncio.TaskGroup() as group:
+                running = [group.create_task(self._grade_batch(criteria, batch)) for batch in batches]
+        except* LLMError as failed:
+            # The pipeline expects one LLMError; a permanent one wins, so a retry is not wasted on it.
+            errors = [e for e in failed.exceptions if isinstance(e, LLMError)]
+            raise next((e for e in errors if not e.transient), errors[0]) from None
         graded: list[dict[str, Grade]] = []
         total = Usage()
-        for start in range(0, len(profiles), self._batch_size):
-            batch = profiles[start:start + self._batch_size]
-            reply, usage = await self._llm.complete_json(
-                grading_messages(criteria, batch), grading_schema(criteria), "company_grades"
-            )
+        for task in running:
+            grades, usage = task.result()
+            graded += grades
             total = total + usage
-            rows = {str(r.get("domain")): r for r in reply.get("companies") or () if isinstance(r, dict)}
-            graded += [_grades(reply, criteria, p, rows.get(p.domain)) for p in batch]
         return Graded(graded, total)
+
+    async def _grade_batch(
+        self, criteria: Sequence[Criterion], batch: Sequence[CompanyProfile]
+    ) -> tuple[list[dict[str, Grade]], Usage]:
+        messages, schema = grading_messages(criteria, batch), grading_schema(criteria, batch)
+        reply, usage = await self._call(messages, schema)
+        rows = _rows(reply)
+        if missing := [p.domain for p in batch if p.domain not in rows]:
+            reply, more = await self._call(missing_companies_messages(messages, reply, missing), schema)
+            usage, rows = usage + more, _rows(reply)
+            if still := [p.domain for p in batch if p.domain not in rows]:
+                raise LLMError(f"the model's reply has no grades for {', '.join(still)}, twice in a row")
+        return [_grades(criteria, p, rows[p.domain]) for p in batch], usage
+
+    async def _call(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> tuple[dict[str, Any], Usage]:
+        reply, usage = await self._llm.complete_json(messages, schema, "company_grades")
+        self.usage_total = self.usage_total + usage
+        return reply, usage

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import openai
@@ -14,19 +16,49 @@ import openai
 from firmscout.errors import LLMError
 from firmscout.llm.base import Usage
 from firmscout.llm.cache import ResponseCache, cache_key
+from firmscout.llm.schema import violations
 
 log = logging.getLogger(__name__)
 
 
 def _retry_after(exc: openai.APIStatusError) -> float | None:
-    value = exc.response.headers.get("retry-after")
+    """The wait the server asked for: `retry-after-ms` (OpenAI), then `Retry-After` in seconds or as an
+    HTTP date (RFC 9110 allows both)."""
+    headers = exc.response.headers
     try:
-        return float(value) if value is not None else None
-    except ValueError:
+        if (ms := headers.get("retry-after-ms")) is not None:
+            return max(0.0, float(ms) / 1000)
+        value = headers.get("retry-after")
+        if value is None:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (ValueError, TypeError):
         return None
 
 
+def _problem(content: str, schema: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
+    """Parse and check one reply: (the object, "") or (None, what is wrong with it)."""
+    try:
+        parsed = json.loads(content)
+    except ValueError as exc:
+        return None, f"That was not valid JSON ({exc})."
+    if not isinstance(parsed, dict):
+        return None, "That JSON is not an object."
+    if found := violations(parsed, schema):
+        return None, "That JSON does not match the schema: " + "; ".join(found[:5]) + "."
+    return parsed, ""
+
+
 class OpenAICompatibleLLM:
+    """`LLM` over Chat Completions. Error contract (see `llm.base.LLM`): 429, 5xx and timeouts are retried
+    up to `max_attempts` times, then raise `LLMError(transient=True)`; a `Retry-After` longer than
+    `max_wait_s` raises it at once instead of holding a worker. Other 4xx, an unreachable endpoint, a
+    refusal, or a reply that is not schema-conforming JSON after one repair round raise
+    `LLMError(transient=False)`."""
+
     def __init__(
         self,
         *,
@@ -38,15 +70,18 @@ class OpenAICompatibleLLM:
         max_concurrency: int = 4,
         cache: ResponseCache | None = None,
         backoff_s: float = 1.0,
+        max_wait_s: float = 60.0,
     ) -> None:
         # max_retries=0: the SDK's own retries would hide Retry-After waits and attempt counts from us.
         self._client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s,
                                           max_retries=0)
         self.model = model
+        self._timeout_s = timeout_s
         self._max_attempts = max_attempts
         self._slots = asyncio.Semaphore(max_concurrency)
         self._cache = cache
         self._backoff_s = backoff_s
+        self._max_wait_s = max_wait_s
 
     async def complete_json(
         self, messages: list[dict[str, str]], schema: dict[str, Any], schema_name: str
@@ -55,20 +90,18 @@ class OpenAICompatibleLLM:
         if self._cache is not None and (hit := await self._cache.get(key)) is not None:
             return hit, Usage()  # a cached answer costs no tokens
         content, usage = await self._call(messages, schema, schema_name)
-        try:
-            parsed = json.loads(content)
-        except ValueError:
-            # One repair round: show the model its reply and ask again for valid JSON only.
+        parsed, problem = _problem(content, schema)
+        if parsed is None:
+            # One repair round: show the model its reply and what is wrong with it.
+            log.info("model %s: %s Asking once more.", self.model, problem)
             repair = [*messages, {"role": "assistant", "content": content},
-                      {"role": "user", "content": "That was not valid JSON for the schema. Reply with the JSON only."}]
+                      {"role": "user", "content": f"{problem} Reply with the corrected JSON only."}]
             content, more = await self._call(repair, schema, schema_name)
             usage = usage + more
-            try:
-                parsed = json.loads(content)
-            except ValueError:
-                raise LLMError(f"model {self.model!r} did not return valid JSON twice in a row") from None
-        if not isinstance(parsed, dict):
-            raise LLMError(f"model {self.model!r} returned JSON that is not an object")
+            parsed, problem = _problem(content, schema)
+            if parsed is None:
+                raise LLMError(f"model {self.model!r} replied twice without valid {schema_name} JSON: {problem}")
+        # Only conforming replies are cached, so a bad one is asked again on the next run.
         if self._cache is not None:
             await self._cache.put(key, parsed)
         return parsed, usage
@@ -86,29 +119,37 @@ class OpenAICompatibleLLM:
                         model=self.model, messages=messages,  # type: ignore[arg-type]
                         response_format=response_format, temperature=0,
                     )
-                content = reply.choices[0].message.content if reply.choices else None
-                if not content:
-                    raise LLMError(f"model {self.model!r} returned an empty reply")
-                usage = Usage(reply.usage.prompt_tokens, reply.usage.completion_tokens) if reply.usage else Usage()
-                return content, usage
-            except (openai.RateLimitError, openai.InternalServerError) as exc:
-                wait, reason = _retry_after(exc), f"HTTP {exc.status_code}"
+                return self._content(reply)
             except openai.APIStatusError as exc:
-                if exc.status_code < 500:
+                # The statuses the SDK itself would retry: request timeout, lock conflict, rate limit, 5xx.
+                if exc.status_code not in (408, 409, 429) and exc.status_code < 500:
                     raise LLMError(
                         f"LLM endpoint refused the request (HTTP {exc.status_code}): {exc.message}. Check "
                         "FIRMSCOUT_LLM__MODEL and FIRMSCOUT_LLM__API_KEY."
                     ) from None
                 wait, reason = _retry_after(exc), f"HTTP {exc.status_code}"
             except openai.APITimeoutError:
-                reason = "timeout"
+                reason = f"timeout after {self._timeout_s:g} s"
             except openai.APIConnectionError as exc:
                 raise LLMError(
-                    f"cannot reach the LLM endpoint ({exc.__cause__ or exc}); check FIRMSCOUT_LLM__BASE_URL"
+                    f"cannot reach the LLM endpoint {self._client.base_url} ({exc.__cause__ or exc}); "
+                    "check FIRMSCOUT_LLM__BASE_URL"
                 ) from None
             if attempt == self._max_attempts:
                 raise LLMError(f"LLM endpoint failed {attempt} times (last: {reason})", transient=True)
+            if wait is not None and wait > self._max_wait_s:
+                raise LLMError(f"LLM endpoint asked to wait {wait:.0f} s ({reason}); the task will be retried later",
+                               transient=True)
             delay = wait if wait is not None else self._backoff_s * 2 ** (attempt - 1)
             log.warning("LLM call failed (%s); retry %d in %.1f s", reason, attempt, delay)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")
+
+    def _content(self, reply: Any) -> tuple[str, Usage]:
+        message = reply.choices[0].message if reply.choices else None
+        if message is not None and getattr(message, "refusal", None):
+            raise LLMError(f"model {self.model!r} refused to answer: {message.refusal}")
+        if message is None or not message.content:
+            raise LLMError(f"model {self.model!r} returned an empty reply")
+        usage = Usage(reply.usage.prompt_tokens, reply.usage.completion_tokens) if reply.usage else Usage()
+        return message.content, usage

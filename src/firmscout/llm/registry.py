@@ -1,23 +1,58 @@
-"""Settings → grader: the LLM grader when an endpoint and model are configured, else the local method."""
+"""Settings → LLM → grader. Protocols are a name → factory table with lazy imports, so a process that
+grades locally never imports an LLM SDK; vendors (OpenAI, Ollama, vLLM, ...) are only a base URL."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from firmscout.config import Settings
-from firmscout.llm.cache import ResponseCache
-from firmscout.llm.grader import LLMGrader
-from firmscout.llm.openai_compatible import OpenAICompatibleLLM
+from firmscout.errors import LLMError
+
+if TYPE_CHECKING:
+    from firmscout.llm.base import LLM
+    from firmscout.llm.grader import LLMGrader
+
+
+def _openai_compatible(settings: Settings) -> LLM:
+    from firmscout.llm.cache import ResponseCache
+    from firmscout.llm.openai_compatible import OpenAICompatibleLLM
+
+    llm = settings.llm
+    assert llm.base_url and llm.model  # checked by build_llm
+    return OpenAICompatibleLLM(
+        base_url=llm.base_url, model=llm.model,
+        api_key=llm.api_key.get_secret_value() if llm.api_key else None,
+        timeout_s=llm.timeout_s, max_attempts=llm.max_attempts, max_wait_s=llm.max_wait_s,
+        max_concurrency=llm.max_concurrency,
+        cache=ResponseCache(settings.data_dir / "llm-cache.sqlite") if llm.cache else None,
+    )
+
+
+# One entry per wire protocol. Another protocol (e.g. Anthropic Messages) is one more module and one more
+# entry here, chosen by a setting once it exists.
+FACTORIES: dict[str, Callable[[Settings], LLM]] = {"openai-compatible": _openai_compatible}
+
+
+def build_llm(settings: Settings) -> LLM | None:
+    """The configured LLM, or None when neither endpoint nor model is set (the local method grades)."""
+    llm = settings.llm
+    if not llm.base_url and not llm.model:
+        return None
+    if not llm.model:
+        raise LLMError("FIRMSCOUT_LLM__BASE_URL is set but FIRMSCOUT_LLM__MODEL is not: set the model name "
+                       "(e.g. llama3.1:8b for Ollama), or unset the base URL to grade without an LLM.")
+    if not llm.base_url:
+        raise LLMError("FIRMSCOUT_LLM__MODEL is set but FIRMSCOUT_LLM__BASE_URL is not: set the endpoint "
+                       "(e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1 for Ollama), or unset "
+                       "the model to grade without an LLM.")
+    return FACTORIES["openai-compatible"](settings)
 
 
 def llm_grader(settings: Settings) -> LLMGrader | None:
-    llm = settings.llm
-    if not (llm.base_url and llm.model):
+    llm = build_llm(settings)
+    if llm is None:
         return None
-    return LLMGrader(
-        OpenAICompatibleLLM(
-            base_url=llm.base_url, model=llm.model,
-            api_key=llm.api_key.get_secret_value() if llm.api_key else None,
-            timeout_s=llm.timeout_s, max_attempts=llm.max_attempts, max_concurrency=llm.max_concurrency,
-            cache=ResponseCache(settings.data_dir / "llm-cache.sqlite") if llm.cache else None,
-        ),
-        batch_size=llm.batch_size,
-    )
+    from firmscout.llm.grader import LLMGrader
+
+    return LLMGrader(llm, batch_size=settings.llm.batch_size)

@@ -1,0 +1,50 @@
+"""Settings → LLM grader."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from firmscout.config import LLMSettings, Settings
+from firmscout.errors import LLMError
+from firmscout.llm.grader import LLMGrader
+from firmscout.llm.registry import llm_grader
+
+
+def _settings(tmp_path: Path, **llm: object) -> Settings:
+    return Settings(data_dir=tmp_path, llm=LLMSettings(**llm))
+
+
+class TestLLMGrader:
+    def test_nothing_configured_means_the_local_method(self, tmp_path: Path) -> None:
+        assert llm_grader(_settings(tmp_path)) is None
+
+    def test_endpoint_and_model_give_the_llm_grader(self, tmp_path: Path) -> None:
+        grader = llm_grader(_settings(tmp_path, base_url="http://127.0.0.1:11434/v1", model="llama3.1:8b"))
+        assert isinstance(grader, LLMGrader)
+        assert (tmp_path / "llm-cache.sqlite").exists()
+
+    @pytest.mark.parametrize(("configured", "missing"), [({"base_url": "http://127.0.0.1:1/v1"}, "MODEL"),
+                                                          ({"model": "gpt-4o-mini"}, "BASE_URL")])
+    def test_half_a_configuration_says_what_is_missing(
+        self, tmp_path: Path, configured: dict[str, str], missing: str
+    ) -> None:
+        with pytest.raises(LLMError, match=f"FIRMSCOUT_LLM__{missing} is not"):
+            llm_grader(_settings(tmp_path, **configured))
+
+    def test_settings_come_from_the_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        for name, value in {"BASE_URL": "http://h/v1", "API_KEY": "sk-x", "MODEL": "m", "MAX_CONCURRENCY": "2",
+                            "BATCH_SIZE": "7", "TIMEOUT_S": "9.5"}.items():
+            monkeypatch.setenv(f"FIRMSCOUT_LLM__{name}", value)
+        llm = Settings().llm
+        assert (llm.base_url, llm.model, llm.max_concurrency, llm.batch_size, llm.timeout_s) == (
+            "http://h/v1", "m", 2, 7, 9.5)
+        assert llm.api_key is not None and llm.api_key.get_secret_value() == "sk-x" and "sk-x" not in repr(llm)
+
+    def test_a_worker_without_an_llm_never_imports_the_sdk(self) -> None:
+        code = "import sys, firmscout.worker; print('openai' in sys.modules)"
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == "False"
