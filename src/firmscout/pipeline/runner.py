@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,10 +26,12 @@ from firmscout.sources.base import Source
 from firmscout.storage.db import is_transient, unit_of_work
 from firmscout.storage.repositories import candidates as candidate_repo
 from firmscout.storage.repositories import tasks as task_repo
-from firmscout.storage.tables import DiscoveryTask
+from firmscout.storage.repositories.tasks import Progress
+from firmscout.storage.tables import Candidate, DiscoveryTask
 from firmscout.telemetry import STAGE_DURATION
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class TaskGone(FirmscoutError):
@@ -77,82 +80,91 @@ async def _fail(deps: PipelineDeps, task_id: str, message: str) -> None:
         await task_repo.update_task(session, task_id, status="failed", stop_reason="failed", error=message)
 
 
-async def _load(deps: PipelineDeps, task_id: str) -> DiscoveryTask:
-    async with deps.sessions() as session:
-        task = await task_repo.get_task(session, task_id)
-    if task is None:
-        raise TaskGone(f"discovery task {task_id} does not exist")
-    return task
-
-
-async def _start(deps: PipelineDeps, task: DiscoveryTask) -> Plan:
-    if task.attempts > deps.max_attempts:
-        raise FirmscoutError(f"gave up after {task.attempts - 1} interrupted attempts; resume to retry")
-    plan = Plan.from_dict(task.plan) if task.plan else make_plan(task.query, task.criteria)
+async def _start(deps: PipelineDeps, task_id: str) -> tuple[DiscoveryTask, Plan, Progress] | None:
+    """Mark the task in_progress and read it, in one transaction; None when it is already settled."""
     async with unit_of_work(deps.sessions) as session:
-        values: dict[str, object] = {"status": "in_progress"}
-        if not task.plan:
-            values |= {"plan": plan.to_dict(), "criteria": [c.to_dict() for c in plan.criteria]}
-        await task_repo.update_task(session, task.id, **values)
-    return plan
+        task = await task_repo.start_task(session, task_id)
+        if task is None:
+            if await task_repo.get_task(session, task_id) is None:
+                raise TaskGone(f"discovery task {task_id} does not exist")
+            return None  # done, failed or cancelled meanwhile: nothing to do
+        if task.attempts > deps.max_attempts:
+            raise FirmscoutError(f"gave up after {task.attempts - 1} interrupted attempts; resume to retry")
+        plan = Plan.from_dict(task.plan) if task.plan else make_plan(task.query, task.criteria)
+        if not task.plan:  # a task made by an older version: its plan is made here, once
+            await task_repo.update_task(
+                session, task.id, plan=plan.to_dict(), criteria=[c.to_dict() for c in plan.criteria]
+            )
+    return task, plan, task_repo.progress_of(task)
 
 
 async def _run(deps: PipelineDeps, task_id: str) -> None:
-    task = await _load(deps, task_id)
-    if task.status not in task_repo.ACTIVE_STATUSES:
+    started = await _start(deps, task_id)
+    if started is None:
         return
-    plan = await _start(deps, task)
+    task, plan, progress = started
     excluded = frozenset(task.exclude_domains)
     while True:
-        task = await _load(deps, task_id)
-        if task.status != "in_progress":
+        # `progress` is what the previous step's own transaction returned: no reload between steps.
+        if progress is None:
+            raise TaskGone(f"discovery task {task_id} does not exist")
+        if progress.status != "in_progress":
             return
-        target = task.desired_num_results
-        if task.num_results >= target:
-            await _finish(deps, task, "target_reached")
+        if progress.num_results >= progress.desired_num_results:
+            await _finish(deps, task.id, progress, "target_reached")
             return
-        if await _timed("evaluate", _evaluate_batch(deps, task, plan)):
+        async with deps.sessions() as session:
+            batch = await candidate_repo.next_batch(session, task.id, deps.settings.batch_size)
+        if batch and batch[0].stage == "enriched":
+            progress = await _timed("evaluate", _evaluate_batch(deps, task.id, plan, progress, batch))
             continue
-        if await _timed("enrich", _enrich_batch(deps, task, plan)):
+        if batch:
+            progress = await _timed("enrich", _enrich_batch(deps, task.id, plan, batch))
             continue
-        if await _timed("discover", _discover_round(deps, task, plan, excluded)):
+        stepped = await _timed("discover", _discover_round(deps, task, plan, progress, excluded))
+        if stepped is not None:
+            progress = stepped
             continue
         # Nothing left anywhere: every source ran dry and every candidate went through the funnel.
-        await _finish(deps, task, "exhausted")
+        await _finish(deps, task.id, progress, "exhausted")
         return
 
 
-async def _timed(stage: str, step: Awaitable[bool]) -> bool:
+async def _timed(stage: str, step: Awaitable[T]) -> T:
     """Run one step; record its duration only when it did work (an empty check is not a stage run)."""
     started = time.perf_counter()
-    did_work = await step
-    if did_work:
+    outcome = await step
+    if outcome is not None:
         STAGE_DURATION.labels(stage).observe(time.perf_counter() - started)
-    return did_work
+    return outcome
 
 
-async def _finish(deps: PipelineDeps, task: DiscoveryTask, reason: str) -> None:
+async def _finish(deps: PipelineDeps, task_id: str, progress: Progress, reason: str) -> None:
     async with unit_of_work(deps.sessions) as session:
         done = await task_repo.finish_task(
             session,
-            task.id,
-            seen_target=task.desired_num_results,
+            task_id,
+            seen_target=progress.desired_num_results,
             stop_reason=reason,
-            is_exhausted=reason == "exhausted" or task.is_exhausted,
+            is_exhausted=reason == "exhausted" or progress.is_exhausted,
         )
     if not done:
-        log.info("task %s: target changed while finishing; continuing", task.id)
-        await _run(deps, task.id)
+        log.info("task %s: target changed while finishing; continuing", task_id)
+        await _run(deps, task_id)
 
 
-async def _evaluate_batch(deps: PipelineDeps, task: DiscoveryTask, plan: Plan) -> bool:
-    async with deps.sessions() as session:
-        batch = await candidate_repo.pending(session, task.id, "enriched", deps.settings.batch_size)
-    if not batch:
-        return False
+def _stepped(progress: Progress | None, task_id: str) -> Progress:
+    if progress is None:
+        raise TaskGone(f"discovery task {task_id} does not exist")
+    return progress
+
+
+async def _evaluate_batch(
+    deps: PipelineDeps, task_id: str, plan: Plan, progress: Progress, batch: Sequence[Candidate]
+) -> Progress:
     profiles = [CompanyProfile.from_dict(c.profile or {}) for c in batch]
     graded = await deps.grader.grade(plan.criteria, profiles, plan)
-    room = task.desired_num_results - task.num_results
+    room = progress.desired_num_results - progress.num_results
     now = datetime.now(UTC)
     rows: list[dict[str, object]] = []
     for candidate, scores in zip(batch, graded.grades, strict=True):
@@ -169,17 +181,12 @@ async def _evaluate_batch(deps: PipelineDeps, task: DiscoveryTask, plan: Plan) -
         room -= result.is_high_fit
     async with unit_of_work(deps.sessions) as session:
         await candidate_repo.advance_many(session, from_stage="enriched", to_stage="evaluated", rows=rows)
-        await task_repo.refresh_counters(session, task.id)
         if graded.usage.prompt_tokens or graded.usage.completion_tokens:
-            await task_repo.add_usage(session, task.id, graded.usage.prompt_tokens, graded.usage.completion_tokens)
-    return True
+            await task_repo.add_usage(session, task_id, graded.usage.prompt_tokens, graded.usage.completion_tokens)
+        return _stepped(await task_repo.refresh_counters(session, task_id), task_id)
 
 
-async def _enrich_batch(deps: PipelineDeps, task: DiscoveryTask, plan: Plan) -> bool:
-    async with deps.sessions() as session:
-        batch = await candidate_repo.pending(session, task.id, "discovered", deps.settings.batch_size)
-    if not batch:
-        return False
+async def _enrich_batch(deps: PipelineDeps, task_id: str, plan: Plan, batch: Sequence[Candidate]) -> Progress:
     kept: list[dict[str, object]] = []
     dropped: list[dict[str, object]] = []
     for candidate in batch:
@@ -191,24 +198,24 @@ async def _enrich_batch(deps: PipelineDeps, task: DiscoveryTask, plan: Plan) -> 
     async with unit_of_work(deps.sessions) as session:
         await candidate_repo.advance_many(session, from_stage="discovered", to_stage="enriched", rows=kept)
         await candidate_repo.advance_many(session, from_stage="discovered", to_stage="filtered", rows=dropped)
-        await task_repo.refresh_counters(session, task.id)
-    return True
+        return _stepped(await task_repo.refresh_counters(session, task_id), task_id)
 
 
-async def _discover_round(deps: PipelineDeps, task: DiscoveryTask, plan: Plan, excluded: frozenset[str]) -> bool:
-    """One page from every source that is not yet dry; False when no source can yield anything more."""
+async def _discover_round(
+    deps: PipelineDeps, task: DiscoveryTask, plan: Plan, progress: Progress, excluded: frozenset[str]
+) -> Progress | None:
+    """One page from every source that is not yet dry; None when no source can yield anything more.
+
+    The candidates seen so far are the `num_results_discovered` counter, which every step's transaction
+    recomputes from the rows, so no count query is needed here."""
     async with deps.sessions() as session:
         cursors = await candidate_repo.get_cursors(session, task.id)
-        seen = await candidate_repo.count_candidates(session, task.id)
     open_sources = [
         name for name in task.data_sources if not (cursors.get(name) and cursors[name].is_exhausted)
     ]
-    budget_left = deps.settings.max_candidates_per_task - seen
+    budget_left = deps.settings.max_candidates_per_task - progress.num_results_discovered
     if not open_sources or budget_left <= 0:
-        if not task.is_exhausted:
-            async with unit_of_work(deps.sessions) as session:
-                await task_repo.update_task(session, task.id, is_exhausted=True)
-        return False
+        return None  # the caller finishes the task as exhausted, which sets is_exhausted
     request = SearchRequest(query=task.query, terms=plan.search_terms, constraints=plan.constraints)
     for name in open_sources:
         source = deps.sources.get(name)
@@ -222,5 +229,5 @@ async def _discover_round(deps: PipelineDeps, task: DiscoveryTask, plan: Plan, e
             await candidate_repo.save_cursor(
                 session, task.id, name, cursor=page.next_cursor, is_exhausted=page.next_cursor is None
             )
-            await task_repo.refresh_counters(session, task.id)
-    return True
+            progress = _stepped(await task_repo.refresh_counters(session, task.id), task.id)
+    return progress

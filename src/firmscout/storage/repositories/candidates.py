@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,6 +54,19 @@ async def pending(session: AsyncSession, task_id: str, stage: str, limit: int) -
         .limit(limit)
     )
     return list((await session.scalars(stmt)).all())
+
+
+async def next_batch(session: AsyncSession, task_id: str, limit: int) -> list[Candidate]:
+    """The next candidates to work on, in one query: `enriched` ones (to grade) before `discovered` ones
+    (to enrich), oldest first. All rows returned share one stage: a step works on a single stage."""
+    stmt = (
+        select(Candidate)
+        .where(Candidate.task_id == task_id, Candidate.stage.in_(("enriched", "discovered")))
+        .order_by(case((Candidate.stage == "enriched", 0), else_=1), Candidate.position)
+        .limit(limit)
+    )
+    rows = list((await session.scalars(stmt)).all())
+    return [row for row in rows if row.stage == rows[0].stage]
 
 
 async def advance_many(

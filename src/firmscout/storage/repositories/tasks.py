@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -98,15 +99,57 @@ async def add_usage(session: AsyncSession, task_id: str, prompt_tokens: int, com
     )
 
 
-async def refresh_counters(session: AsyncSession, task_id: str) -> None:
-    """Recompute the funnel counters from candidate rows, in the caller's transaction."""
+@dataclass(frozen=True)
+class Progress:
+    """What the runner needs to decide its next step, as of the transaction that returned it."""
+
+    status: str
+    desired_num_results: int
+    num_results: int
+    num_results_discovered: int
+    is_exhausted: bool
+
+
+_PROGRESS_COLUMNS = (
+    DiscoveryTask.status,
+    DiscoveryTask.desired_num_results,
+    DiscoveryTask.num_results,
+    DiscoveryTask.num_results_discovered,
+    DiscoveryTask.is_exhausted,
+)
+
+
+def progress_of(task: DiscoveryTask) -> Progress:
+    return Progress(task.status, task.desired_num_results, task.num_results, task.num_results_discovered,
+                    task.is_exhausted)
+
+
+async def start_task(session: AsyncSession, task_id: str) -> DiscoveryTask | None:
+    """Mark an active task in_progress and return it, in one round trip; None if it is gone or settled."""
+    result = await session.execute(
+        update(DiscoveryTask)
+        .where(DiscoveryTask.id == task_id, DiscoveryTask.status.in_(ACTIVE_STATUSES))
+        .values(status="in_progress")
+        .returning(DiscoveryTask)
+        .execution_options(synchronize_session=False)
+    )
+    return result.scalar_one_or_none()
+
+
+async def refresh_counters(session: AsyncSession, task_id: str) -> Progress | None:
+    """Recompute the funnel counters from candidate rows, in the caller's transaction, and return the
+    task's progress as that transaction sees it (None when the task is gone).
+
+    Returning it here spares the runner a separate reload of the task before each step: the state it
+    decides on is the one its own last write committed, which a concurrent resume can change only by
+    also committing (and `finish_task` re-checks the target it saw)."""
     c = Candidate
     mine = c.task_id == DiscoveryTask.id
 
     def count(*conds: ColumnElement[bool]) -> Any:
         return select(func.count()).select_from(c).where(mine, *conds).scalar_subquery()
 
-    await session.execute(
+    result = await session.execute(
         update(DiscoveryTask)
         .where(DiscoveryTask.id == task_id)
         .values(
@@ -115,7 +158,11 @@ async def refresh_counters(session: AsyncSession, task_id: str) -> None:
             num_results_evaluated=count(c.stage == "evaluated"),
             num_results=count(c.stage == "evaluated", c.is_high_fit.is_(True)),
         )
+        .returning(*_PROGRESS_COLUMNS)
+        .execution_options(synchronize_session=False)
     )
+    row = result.first()
+    return None if row is None else Progress(*row)
 
 
 async def claim_next(session: AsyncSession, *, owner: str, now: datetime, until: datetime) -> str | None:
