@@ -44,6 +44,14 @@ class QueueSettings(BaseModel):
     shutdown_grace_s: float = Field(
         30.0, ge=0, description="On SIGTERM, how long running tasks may take to reach their next checkpoint."
     )
+    sweep_interval_s: float = Field(
+        60.0,
+        gt=0,
+        description=(
+            "procrastinate: how often a worker looks for unfinished tasks that have no waiting or running job "
+            "(a hand-over that failed while the database was down) and queues them again; also at start."
+        ),
+    )
 
 
 class ApiSettings(BaseModel):

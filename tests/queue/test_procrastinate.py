@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -11,12 +12,13 @@ from procrastinate.jobs import Status
 from sqlalchemy import text
 
 from firmscout.config import QueueSettings, WorkerSettings
+from firmscout.pipeline.runner import run_task
 from firmscout.queue.procrastinate import JOB_NAME, ProcrastinateQueue
 from firmscout.storage.db import unit_of_work
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime
 from firmscout.tasks.service import NewTask
-from firmscout.worker import run_worker
+from firmscout.worker import pipeline_deps, run_worker
 from tests.factories import company, create_companies
 
 
@@ -208,3 +210,82 @@ class TestUnfinishedRuns:
         jobs = await _jobs(runtime)
         assert sorted(j["status"] for j in jobs) == ["aborted", "todo"]
         assert {j["args"]["task_id"] for j in jobs} == {task.id}
+
+
+class TestSweepForTasksWithoutAJob:
+    """A run that fails hands its task over by deferring a new job; if the database stays down longer than
+    the hand-over's retries, the job ends `failed` and nothing would ever run the task again. Workers
+    sweep for such tasks at start and periodically, and queue them again under the queueing lock."""
+
+    async def test_a_task_whose_hand_over_failed_is_queued_again_and_finishes(
+        self, runtime: Runtime, database_url: str
+    ) -> None:
+        await create_companies(runtime, [
+            company(f"bank{i}.es", f"Bank {i}", country="Spain", industries=("Banks",)) for i in range(6)
+        ])
+        caller = await accounts.local_caller(runtime.sessions)
+
+        class DatabaseDownDuringTheFirstHandOver(ProcrastinateQueue):
+            failures = 1
+
+            async def _hand_over(self, task_id: str, *, delay_s: float) -> None:
+                if self.failures:
+                    self.failures -= 1
+                    raise ConnectionError("the database is still down")
+                await super()._hand_over(task_id, delay_s=delay_s)
+
+        queue = DatabaseDownDuringTheFirstHandOver(
+            database_url, runtime.sessions, WorkerSettings(), QueueSettings(sweep_interval_s=0.3))
+        run_pipeline = partial(run_task, pipeline_deps(runtime))
+        runs: list[str] = []
+
+        async def handler(task_id: str, last_attempt: bool) -> None:
+            runs.append(task_id)
+            if len(runs) == 1:
+                raise ConnectionError("the database went away")  # transient: the run hands over
+            await run_pipeline(task_id, last_attempt)
+
+        stop = asyncio.Event()
+        worker = asyncio.create_task(queue.run_worker(handler, stop))
+        try:
+            # Created after the worker's start-up sweep, so only the periodic sweep can rescue it.
+            await asyncio.sleep(0.5)
+            task = await runtime.service.create(caller, NewTask(query="banks in Spain", desired_num_results=3))
+
+            async def done() -> bool:
+                return (await runtime.service.get(caller, task.id)).status == "done"
+
+            await _wait_until(done, 20, f"task not done: runs={len(runs)}, jobs={await _jobs(runtime)}")
+        finally:
+            stop.set()
+            await asyncio.wait_for(worker, 30)
+        assert len(runs) == 2
+        assert sorted(j["status"] for j in await _jobs(runtime)) == ["failed"]  # the first; the second succeeded
+
+    async def test_a_task_with_a_waiting_or_running_job_is_left_alone(self, runtime: Runtime) -> None:
+        caller = await accounts.local_caller(runtime.sessions)
+        waiting = await runtime.service.create(caller, NewTask(query="banks in Spain"))
+        running = await runtime.service.create(caller, NewTask(query="banks in Spain"))
+        assert isinstance(runtime.queue, ProcrastinateQueue)
+        app = runtime.queue.app
+        async with app.open_async():
+            worker_id = await app.job_manager.register_worker()
+            taken = await app.job_manager.fetch_job(queues=None, worker_id=worker_id)
+        assert taken is not None and taken.task_kwargs == {"task_id": waiting.id}  # oldest first
+        before = await _jobs(runtime)
+        async with app.open_async():
+            assert await runtime.queue.sweep() == []
+        assert await _jobs(runtime) == before
+        assert {j["args"]["task_id"] for j in before} == {waiting.id, running.id}
+
+    async def test_two_sweeps_at_once_queue_one_job(self, runtime: Runtime) -> None:
+        caller = await accounts.local_caller(runtime.sessions)
+        task = await runtime.service.create(caller, NewTask(query="banks in Spain"))
+        async with runtime.sessions() as session, session.begin():
+            await session.execute(text("DELETE FROM procrastinate_jobs"))  # the job is gone, the task is not
+        assert isinstance(runtime.queue, ProcrastinateQueue)
+        async with runtime.queue.app.open_async():
+            swept = await asyncio.gather(runtime.queue.sweep(), runtime.queue.sweep())
+        assert [task.id] in swept
+        jobs = await _jobs(runtime)
+        assert [(j["args"], j["status"]) for j in jobs] == [({"task_id": task.id}, "todo")]

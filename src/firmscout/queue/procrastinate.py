@@ -12,6 +12,11 @@ keep the second one from starting (procrastinate issues #1446 and #1543). Instea
 cut off by a shutdown or belonged to a dead worker *hands over*: it defers a fresh job for the task
 under the queueing lock (a no-op when one is already waiting, which then does the work) and ends.
 Attempts are counted on the task row, one per run, as the embedded queue counts claims.
+
+A hand-over can itself fail: with the database down for longer than its pauses (about 15 s) the job
+ends `failed` and no job is left for the task. Every worker therefore sweeps at start and every
+`sweep_interval_s`: an unfinished task with neither a waiting nor a running job is deferred again
+under its queueing lock, so two workers sweeping at once still queue one job.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ log = logging.getLogger(__name__)
 
 JOB_NAME = "discovery_task.run"
 QUEUE_NAME = "discovery_task"
+LOCK_PREFIX = "discovery_task:"
 # Pauses between tries of a hand-over: the database failing is the usual reason for handing over.
 HAND_OVER_PAUSES_S = (0.5, 1.0, 2.0, 4.0, 8.0)
 
@@ -76,7 +82,7 @@ class ProcrastinateQueue:
     async def _defer(self, session: AsyncSession, task_id: str, *, delay_s: float = 0.0) -> None:
         connection = await session.connection()
         driver = (await connection.get_raw_connection()).driver_connection
-        lock = f"discovery_task:{task_id}"
+        lock = f"{LOCK_PREFIX}{task_id}"
         deferrer = self._job.configure(
             connection=driver, queueing_lock=lock, lock=lock,
             schedule_in=TimeDeltaParams(milliseconds=int(delay_s * 1000)) if delay_s > 0 else None,
@@ -161,6 +167,25 @@ class ProcrastinateQueue:
         except Exception:
             log.info("job %s was already ended by another worker", job.id)
 
+    async def sweep(self) -> list[str]:
+        """Queue again every unfinished task that has no job (module docstring); returns their ids."""
+        async with self._sessions() as session:
+            orphans = await task_repo.active_without_job(session, lock_prefix=LOCK_PREFIX)
+        for task_id in orphans:
+            log.warning("task %s is unfinished but has no job (a failed hand-over?); queueing it again", task_id)
+            async with unit_of_work(self._sessions) as session:
+                await self._defer(session, task_id)
+        return orphans
+
+    async def _sweep_periodically(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.sweep()
+            except Exception:  # the database may still be down: the next round tries again
+                log.exception("sweeping for tasks without a job failed")
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self._queue.sweep_interval_s)
+
     async def run_worker(self, handler: Handler, stop: asyncio.Event) -> None:
         self._handler = handler
         options: dict[str, Any] = {
@@ -178,6 +203,7 @@ class ProcrastinateQueue:
         async with self.app.open_async():
             worker = asyncio.create_task(self.app.run_worker_async(**options))
             recovery = asyncio.create_task(self._recover_stalled(stop))
+            sweeping = asyncio.create_task(self._sweep_periodically(stop))
             stopping = asyncio.create_task(stop.wait())
             await asyncio.wait([worker, stopping], return_when=asyncio.FIRST_COMPLETED)
             stop.set()
@@ -188,3 +214,4 @@ class ProcrastinateQueue:
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
             await recovery
+            await sweeping

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from firmscout.storage.tables import Candidate, DiscoveryTask
@@ -241,3 +241,22 @@ async def count_active(session: AsyncSession) -> int:
     return int(await session.scalar(stmt) or 0)
 
 
+
+
+async def active_without_job(session: AsyncSession, *, lock_prefix: str, limit: int = 500) -> list[str]:
+    """Unfinished tasks that no procrastinate job will run: none waits (`todo`, also a scheduled retry)
+    and none runs (`doing`) under the task's lock. Each probe hits one of procrastinate's partial unique
+    indexes (queueing_lock where todo, lock where doing). One statement, so one snapshot: a hand-over
+    that defers the next job before ending the current one is never seen between the two."""
+    rows = await session.execute(
+        text(
+            "SELECT t.id FROM discovery_task t WHERE t.status IN ('created', 'in_progress')"
+            " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j"
+            "   WHERE j.queueing_lock = :prefix || t.id AND j.status = 'todo')"
+            " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j"
+            "   WHERE j.lock = :prefix || t.id AND j.status = 'doing')"
+            " ORDER BY t.created_at LIMIT :limit"
+        ),
+        {"prefix": lock_prefix, "limit": limit},
+    )
+    return [str(task_id) for (task_id,) in rows.all()]
