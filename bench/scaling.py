@@ -1,0 +1,358 @@
+"""Worker scaling: how pipeline throughput grows with 1, 2 and 4 `firmscout worker` processes.
+
+    python -m bench.scaling [--tasks 40] [--rounds 2] [--backend sqlite|postgresql|both] [--no-write]
+
+Once per backend, a template database is built: migrated, the built-in companies seeded and the shared
+FinanceDatabase file imported (about 30,000 companies, so a task finds tens to hundreds of candidates
+instead of a handful). Each run then works on a fresh copy (a file copy on SQLite, `CREATE DATABASE …
+TEMPLATE` on PostgreSQL):
+
+1. N worker processes start with default settings and, once each says it is waiting, are paused (SIGSTOP):
+   their start-up is not throughput.
+2. `--tasks` tasks (the query mix below, 100 results asked) are created through `TaskService.create` in this
+   process, each with its job, as the API would.
+3. The clock starts when the workers are resumed (SIGCONT) and stops when one SQL count says no task is
+   unfinished. Progress is polled every 20 ms with that single statement on its own connection, not
+   through the API, so the load generator costs the workers next to nothing.
+
+Runs are interleaved (1, 2, 4 workers, then again) so that drift on the shared machine hits every worker
+count; the table reports the median per count and the median of the per-round speed-ups. CPU seconds of the
+workers, of the PostgreSQL backends serving this database and of the whole machine are read from /proc for
+the timed window, to show where the cores went.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import psycopg
+
+from bench.common import PG_ADMIN, write_section
+from bench.importer import FINANCE
+from firmscout.catalog.service import count, import_file, seed_builtin
+from firmscout.config import Settings
+from firmscout.tasks import accounts
+from firmscout.tasks.runtime import open_runtime
+from firmscout.tasks.service import NewTask
+
+QUERIES = ("banks in Germany", "Japanese carmakers", "chemical companies in Germany", "US semiconductor companies",
+           "insurance companies in Switzerland", "oil and gas companies in Texas", "French luxury goods companies",
+           "telecommunications companies in Europe")
+DESIRED = 100
+WORKER_COUNTS = (1, 2, 4)
+POLL_S = 0.02
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Drain:
+    workers: int
+    seconds: float
+    results: int
+    candidates: int
+    failed: int
+    worker_cpu_s: float
+    db_cpu_s: float
+    machine_busy_cores: float
+
+
+def _proc_cpu_s(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def _machine_busy_s() -> tuple[float, float]:
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / TICKS, time.monotonic()
+
+
+# --- databases -------------------------------------------------------------------------------------------
+
+class Backend(Protocol):
+    name: str
+    queue: str
+
+    def template(self, tmp: Path) -> str: ...
+    def seal(self) -> None: ...
+    def copy(self) -> AbstractContextManager[str]: ...
+    def unfinished(self, url: str) -> tuple[int, int, int, int]: ...
+    def backend_pids(self, url: str) -> list[int]: ...
+
+
+def _counts_sql() -> str:
+    return ("SELECT SUM(CASE WHEN status IN ('done', 'failed') THEN 0 ELSE 1 END), COALESCE(SUM(num_results), 0), "
+            "COALESCE(SUM(num_results_discovered), 0), SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) "
+            "FROM discovery_task")
+
+
+class SQLiteBackend:
+    name, queue = "SQLite", "embedded lease queue"
+
+    def __init__(self, tmp: Path) -> None:
+        self._tmp = tmp
+        self._template = tmp / "template.db"
+
+    def template(self, tmp: Path) -> str:
+        return f"sqlite:///{self._template}"
+
+    def seal(self) -> None:
+        with sqlite3.connect(self._template) as conn:  # fold the WAL into the file before copying it
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    @contextmanager
+    def copy(self) -> Iterator[str]:
+        target = self._tmp / f"run-{uuid.uuid4().hex[:8]}.db"
+        shutil.copyfile(self._template, target)
+        try:
+            yield f"sqlite:///{target}"
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
+
+    def unfinished(self, url: str) -> tuple[int, int, int, int]:
+        with sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30) as conn:
+            row = conn.execute(_counts_sql()).fetchone()
+        return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
+
+    def backend_pids(self, url: str) -> list[int]:
+        return []  # SQLite runs inside the worker processes
+
+
+class PostgresBackend:
+    name, queue = "PostgreSQL", "procrastinate"
+
+    def __init__(self) -> None:
+        self._template = f"firmscout_scaling_tpl_{uuid.uuid4().hex[:8]}"
+        self._server = PG_ADMIN.rsplit("/", 1)[0]
+        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=2) as conn:
+            conn.execute(f'CREATE DATABASE "{self._template}"')
+            self.version = str(conn.execute("SHOW server_version").fetchone()[0]).split()[0]  # type: ignore[index]
+
+    def template(self, tmp: Path) -> str:
+        return f"{self._server}/{self._template}"
+
+    def seal(self) -> None:
+        pass
+
+    @contextmanager
+    def copy(self) -> Iterator[str]:
+        name = f"firmscout_scaling_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._template}"')
+        try:
+            yield f"{self._server}/{name}"
+        finally:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def drop(self) -> None:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self._template}" WITH (FORCE)')
+
+    def unfinished(self, url: str) -> tuple[int, int, int, int]:
+        with psycopg.connect(url, autocommit=True) as conn:
+            row = conn.execute(_counts_sql()).fetchone()
+        return tuple(int(v or 0) for v in row)  # type: ignore[union-attr, return-value]
+
+    def backend_pids(self, url: str) -> list[int]:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                                (url.rsplit("/", 1)[1],)).fetchall()
+        return [int(pid) for (pid,) in rows]
+
+
+async def _build_template(url: str, data_dir: Path) -> int:
+    runtime = await open_runtime(Settings(database_url=url, data_dir=data_dir, seed_builtin_companies=False))
+    try:
+        await seed_builtin(runtime.sessions)
+        await import_file(runtime.sessions, FINANCE.path, FINANCE.mapping)
+        await accounts.local_caller(runtime.sessions)
+        return await count(runtime.sessions)
+    finally:
+        await runtime.close()
+
+
+async def _create_tasks(url: str, data_dir: Path, n: int) -> None:
+    runtime = await open_runtime(Settings(database_url=url, data_dir=data_dir, seed_builtin_companies=False))
+    try:
+        caller = await accounts.local_caller(runtime.sessions)
+        for i in range(n):
+            await runtime.service.create(caller, NewTask(query=QUERIES[i % len(QUERIES)], desired_num_results=DESIRED))
+    finally:
+        await runtime.close()
+
+
+# --- one drain -------------------------------------------------------------------------------------------
+
+def _start_workers(url: str, data_dir: Path, n: int) -> list[subprocess.Popen[bytes]]:
+    env = {**os.environ, "FIRMSCOUT_DATABASE_URL": url, "FIRMSCOUT_DATA_DIR": str(data_dir),
+           "FIRMSCOUT_SEED_BUILTIN_COMPANIES": "false", "FIRMSCOUT_BOOTSTRAP_TOKEN": "false"}
+    logs = [data_dir / f"worker-{uuid.uuid4().hex[:6]}.log" for _ in range(n)]
+    procs = []
+    for log in logs:
+        with log.open("wb") as out:
+            procs.append(subprocess.Popen([sys.executable, "-m", "firmscout", "worker"], env=env,
+                                          stdout=out, stderr=subprocess.STDOUT))
+    deadline = time.monotonic() + 120
+    while not all("waiting for tasks" in log.read_text() for log in logs):
+        if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+            raise RuntimeError("workers did not start: " + " | ".join(log.read_text()[-500:] for log in logs))
+        time.sleep(0.05)
+    time.sleep(0.3)  # past the start-up sweep and first idle poll
+    return procs
+
+
+def _stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        proc.send_signal(signal.SIGCONT)
+        proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def drain(backend: Backend, data_dir: Path, workers: int, n_tasks: int) -> Drain:
+    with backend.copy() as url:
+        procs = _start_workers(url, data_dir, workers)
+        try:
+            for proc in procs:
+                proc.send_signal(signal.SIGSTOP)
+            asyncio.run(_create_tasks(url, data_dir, n_tasks))
+            db_pids = backend.backend_pids(url)
+            cpu_before = {p.pid: _proc_cpu_s(p.pid) for p in procs}
+            db_before = {pid: _proc_cpu_s(pid) for pid in db_pids}
+            busy_before, _ = _machine_busy_s()
+            started = time.perf_counter()
+            for proc in procs:
+                proc.send_signal(signal.SIGCONT)
+            while True:
+                unfinished, results, candidates, failed = backend.unfinished(url)
+                if not unfinished:
+                    break
+                time.sleep(POLL_S)
+            seconds = time.perf_counter() - started
+            busy_after, _ = _machine_busy_s()
+            worker_cpu = sum(_proc_cpu_s(p.pid) - cpu_before[p.pid] for p in procs)
+            db_pids_after = backend.backend_pids(url)
+            db_cpu = sum(_proc_cpu_s(pid) - db_before.get(pid, 0.0) for pid in db_pids_after)
+        finally:
+            _stop_workers(procs)
+    return Drain(workers, seconds, results, candidates, failed, worker_cpu, db_cpu,
+                 (busy_after - busy_before) / seconds)
+
+
+def measure(backend: Backend, data_dir: Path, n_tasks: int, rounds: int) -> list[Drain]:
+    runs: list[Drain] = []
+    for r in range(rounds):
+        for workers in WORKER_COUNTS:
+            run = drain(backend, data_dir, workers, n_tasks)
+            runs.append(run)
+            print(f"  {backend.name} round {r + 1}: {workers} worker(s) {run.seconds:.2f} s, "
+                  f"{run.results} results, {run.candidates} candidates, {run.failed} failed, worker CPU "
+                  f"{run.worker_cpu_s:.1f} s, database CPU {run.db_cpu_s:.1f} s, machine "
+                  f"{run.machine_busy_cores:.2f} cores busy", flush=True)
+    return runs
+
+
+def render(backend: Backend, runs: list[Drain], n_tasks: int, rounds: int) -> list[str]:
+    rows = []
+    by_count = {w: [r for r in runs if r.workers == w] for w in WORKER_COUNTS}
+    base = by_count[1]
+    for workers, mine in by_count.items():
+        med = statistics.median(r.seconds for r in mine)
+        ratios = [b.seconds / r.seconds for b, r in zip(base, mine, strict=True)]
+        spread = f"{min(ratios):.2f}–{max(ratios):.2f}" if len(ratios) > 1 else f"{ratios[0]:.2f}"
+        per_task_ms = statistics.median(r.worker_cpu_s / n_tasks * 1000 for r in mine)
+        db_ms = statistics.median(r.db_cpu_s / n_tasks * 1000 for r in mine)
+        busy = statistics.median(r.machine_busy_cores for r in mine)
+        rows.append(
+            f"| {backend.name} ({backend.queue}) | {workers} | {med:.2f} | {n_tasks / med * 60:,.0f} | "
+            f"{statistics.median(r.results for r in mine) / med:,.0f} | **{statistics.median(ratios):.2f}×** "
+            f"({spread}) | {per_task_ms:.0f} | {db_ms:.0f} | {busy:.2f} | {sum(r.failed for r in mine)} |"
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    load = os.getloadavg()
+    began = time.perf_counter()
+    table: list[str] = []
+    companies = 0
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="firmscout-scaling-") as tmp:
+        data_dir = Path(tmp)
+        backends: list[Backend] = []
+        if args.backend in ("postgresql", "both"):
+            try:
+                backends.append(PostgresBackend())
+            except psycopg.Error as exc:
+                notes.append(f"PostgreSQL skipped: {str(exc).strip().splitlines()[0]}")
+        if args.backend in ("sqlite", "both"):
+            backends.append(SQLiteBackend(data_dir))
+        try:
+            for backend in backends:
+                print(f"{backend.name}: building the template database …", flush=True)
+                companies = asyncio.run(_build_template(backend.template(data_dir), data_dir))
+                backend.seal()
+                runs = measure(backend, data_dir, args.tasks, args.rounds)
+                table += render(backend, runs, args.tasks, args.rounds)
+        finally:
+            for backend in backends:
+                if isinstance(backend, PostgresBackend):
+                    backend.drop()
+    section = "\n".join([
+        "## Worker scaling", "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({platform.machine()}), Python "
+        f"{platform.python_version()}, load average at start {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}; whole "
+        f"run {time.perf_counter() - began:.0f} s. Rerun: `python -m bench.scaling` (`--tasks`, `--rounds`, "
+        "`--backend`).", "",
+        f"{args.tasks} tasks (8 queries round-robin, {DESIRED} results asked each) on {companies:,} companies "
+        "(built-in + FinanceDatabase), queued while the workers are paused, then drained by 1, 2 or 4 "
+        "`firmscout worker` processes with default settings (concurrency 2 each); completion is polled with one "
+        f"SQL count every {POLL_S * 1000:.0f} ms. Runs interleaved, {args.rounds} round(s) per worker count: "
+        "median drain time, and the median (min–max) of the per-round speed-ups. CPU columns are CPU seconds "
+        "in the timed window per task, of the worker processes and of the PostgreSQL backends serving the "
+        "database; \"machine busy\" counts every process, other users of the machine included. This supersedes "
+        "the pipeline table under Load, which also timed the API polling every task.", "",
+        "| database (queue) | workers | drain s | tasks/min | results/s | speed-up vs 1 worker | worker CPU ms/task "
+        "| PostgreSQL CPU ms/task | machine busy (cores) | failed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|", *table, "", *notes,
+    ])
+    print(section)
+    if not args.no_write:
+        write_section("scaling", section)
+
+
+if __name__ == "__main__":
+    main()
