@@ -6,6 +6,7 @@ import asyncio
 from functools import partial
 
 from firmscout.llm.registry import llm_grader
+from firmscout.pipeline import local
 from firmscout.pipeline.runner import PipelineDeps, run_task
 from firmscout.pipeline.stages.evaluate import LocalGrader
 from firmscout.tasks.runtime import Runtime
@@ -19,6 +20,11 @@ def pipeline_deps(runtime: Runtime) -> PipelineDeps:
         settings=runtime.settings.pipeline,
         max_attempts=runtime.settings.worker.max_attempts,
     )
+
+
+def warm_up() -> None:
+    """Pay the pipeline's one-off start-up costs before taking tasks, not inside the first one."""
+    local.warm_up()
 
 
 async def run_worker(runtime: Runtime, stop: asyncio.Event) -> None:

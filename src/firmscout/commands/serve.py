@@ -18,7 +18,7 @@ from firmscout.catalog.service import seed_builtin
 from firmscout.config import Settings
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime, open_runtime
-from firmscout.worker import run_worker
+from firmscout.worker import run_worker, warm_up
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -125,6 +125,7 @@ async def work(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    warm_up()
     console.print(f"Worker {runtime.queue.worker_id} waiting for tasks in {settings.resolved_database_url()}",
                   highlight=False)
     try:

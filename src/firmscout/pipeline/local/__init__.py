@@ -5,9 +5,18 @@ a plan, `grade_company` grades a profile, and `ranking` decides high-fit, releva
 """
 
 from firmscout.pipeline.local.criteria import infer_criteria, plan_for_criteria
+from firmscout.pipeline.local.geography import lexicon
 from firmscout.pipeline.local.grader import grade_company
 from firmscout.pipeline.local.query_parser import ParsedQuery, parse_query
 from firmscout.pipeline.local.ranking import is_high_fit, passes_prefilter, relevance
+
+
+def warm_up() -> None:
+    """Build the lazily loaded tables now (pycountry's database and the place lexicon: about a second of
+    CPU, which py-spy found inside the first task each worker process graded)."""
+    lexicon()
+    parse_query("banks in Spain founded before 1900 with over 1,000 employees")
+
 
 __all__ = [
     "ParsedQuery",
@@ -18,4 +27,5 @@ __all__ = [
     "passes_prefilter",
     "plan_for_criteria",
     "relevance",
+    "warm_up",
 ]

@@ -4,9 +4,10 @@ advance from, so re-running a step after a crash neither duplicates nor rewinds 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, func, select, update
+from sqlalchemy import Table, Update, bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,17 +57,32 @@ async def pending(session: AsyncSession, task_id: str, stage: str, limit: int) -
     return list((await session.scalars(stmt)).all())
 
 
-async def next_batch(session: AsyncSession, task_id: str, limit: int) -> list[Candidate]:
-    """The next candidates to work on, in one query: `enriched` ones (to grade) before `discovered` ones
-    (to enrich), oldest first. All rows returned share one stage: a step works on a single stage."""
-    stmt = (
+@lru_cache(maxsize=16)
+def _next_batch_statement(limit: int) -> Any:
+    # Cached per batch size: building the statement took as long as running it (py-spy on a worker).
+    return (
         select(Candidate)
-        .where(Candidate.task_id == task_id, Candidate.stage.in_(("enriched", "discovered")))
+        .where(Candidate.task_id == bindparam("task_id"), Candidate.stage.in_(("enriched", "discovered")))
         .order_by(case((Candidate.stage == "enriched", 0), else_=1), Candidate.position)
         .limit(limit)
     )
-    rows = list((await session.scalars(stmt)).all())
+
+
+async def next_batch(session: AsyncSession, task_id: str, limit: int) -> list[Candidate]:
+    """The next candidates to work on, in one query: `enriched` ones (to grade) before `discovered` ones
+    (to enrich), oldest first. All rows returned share one stage: a step works on a single stage."""
+    rows = list((await session.scalars(_next_batch_statement(limit), {"task_id": task_id})).all())
     return [row for row in rows if row.stage == rows[0].stage]
+
+
+@lru_cache(maxsize=64)
+def _advance_statement(from_stage: str, to_stage: str, columns: tuple[str, ...]) -> Update:
+    table = cast(Table, Candidate.__table__)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("_id"), table.c.stage == from_stage)
+        .values(stage=to_stage, **{column: bindparam(f"_{column}") for column in columns})
+    )
 
 
 async def advance_many(
@@ -79,13 +95,7 @@ async def advance_many(
     """
     if not rows:
         return
-    table = cast(Table, Candidate.__table__)
-    columns = [key for key in rows[0] if key != "id"]
-    stmt = (
-        update(table)
-        .where(table.c.id == bindparam("_id"), table.c.stage == from_stage)
-        .values(stage=to_stage, **{column: bindparam(f"_{column}") for column in columns})
-    )
+    stmt = _advance_statement(from_stage, to_stage, tuple(key for key in rows[0] if key != "id"))
     params = [{f"_{key}": value for key, value in row.items()} for row in rows]
     await session.execute(stmt, params)
 

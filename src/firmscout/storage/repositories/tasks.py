@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, text, update
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from firmscout.storage.tables import Candidate, DiscoveryTask
@@ -136,22 +136,16 @@ async def start_task(session: AsyncSession, task_id: str) -> DiscoveryTask | Non
     return result.scalar_one_or_none()
 
 
-async def refresh_counters(session: AsyncSession, task_id: str) -> Progress | None:
-    """Recompute the funnel counters from candidate rows, in the caller's transaction, and return the
-    task's progress as that transaction sees it (None when the task is gone).
-
-    Returning it here spares the runner a separate reload of the task before each step: the state it
-    decides on is the one its own last write committed, which a concurrent resume can change only by
-    also committing (and `finish_task` re-checks the target it saw)."""
+def _refresh_counters_statement() -> Any:
     c = Candidate
     mine = c.task_id == DiscoveryTask.id
 
     def count(*conds: ColumnElement[bool]) -> Any:
         return select(func.count()).select_from(c).where(mine, *conds).scalar_subquery()
 
-    result = await session.execute(
+    return (
         update(DiscoveryTask)
-        .where(DiscoveryTask.id == task_id)
+        .where(DiscoveryTask.id == bindparam("task_id"))
         .values(
             num_results_discovered=count(),
             num_results_enriched=count(c.stage.in_(("enriched", "evaluated"))),
@@ -161,7 +155,21 @@ async def refresh_counters(session: AsyncSession, task_id: str) -> Progress | No
         .returning(*_PROGRESS_COLUMNS)
         .execution_options(synchronize_session=False)
     )
-    row = result.first()
+
+
+# Built once: constructing this statement (four correlated subqueries) cost more Python time per step
+# than running it (py-spy on a worker); SQLAlchemy caches the compiled SQL, not the expression objects.
+_REFRESH_COUNTERS = _refresh_counters_statement()
+
+
+async def refresh_counters(session: AsyncSession, task_id: str) -> Progress | None:
+    """Recompute the funnel counters from candidate rows, in the caller's transaction, and return the
+    task's progress as that transaction sees it (None when the task is gone).
+
+    Returning it here spares the runner a separate reload of the task before each step: the state it
+    decides on is the one its own last write committed, which a concurrent resume can change only by
+    also committing (and `finish_task` re-checks the target it saw)."""
+    row = (await session.execute(_REFRESH_COUNTERS, {"task_id": task_id})).first()
     return None if row is None else Progress(*row)
 
 
