@@ -7,6 +7,7 @@ already advanced (conditional updates, unique keys) and changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Mapping, Sequence
@@ -187,17 +188,22 @@ async def _evaluate_batch(
 
 
 async def _enrich_batch(deps: PipelineDeps, task_id: str, plan: Plan, batch: Sequence[Candidate]) -> Progress:
-    kept: list[dict[str, object]] = []
-    dropped: list[dict[str, object]] = []
+    profiled: list[dict[str, object]] = []  # the profile was made here from the hit: store it
+    kept: list[str] = []  # the source delivered the profile at discovery: only the stage changes
+    dropped: list[str] = []
     for candidate in batch:
         profile = enrich.profile_from_hit(candidate.domain, candidate.hit, candidate.profile)
-        if enrich.keep(plan, profile):
-            kept.append({"id": candidate.id, "profile": profile.to_dict()})
+        if not enrich.keep(plan, profile):
+            dropped.append(candidate.id)
+        elif candidate.profile:
+            kept.append(candidate.id)
         else:
-            dropped.append({"id": candidate.id})
+            profiled.append({"id": candidate.id, "profile": profile.to_dict()})
+        await asyncio.sleep(0)  # as in LocalGrader.grade: don't stall another task's open write transaction
     async with unit_of_work(deps.sessions) as session:
-        await candidate_repo.advance_many(session, from_stage="discovered", to_stage="enriched", rows=kept)
-        await candidate_repo.advance_many(session, from_stage="discovered", to_stage="filtered", rows=dropped)
+        await candidate_repo.advance_many(session, from_stage="discovered", to_stage="enriched", rows=profiled)
+        await candidate_repo.advance_ids(session, from_stage="discovered", to_stage="enriched", ids=kept)
+        await candidate_repo.advance_ids(session, from_stage="discovered", to_stage="filtered", ids=dropped)
         return _stepped(await task_repo.refresh_counters(session, task_id), task_id)
 
 

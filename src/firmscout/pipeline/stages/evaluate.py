@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -22,7 +23,14 @@ class LocalGrader:
     """The documented no-LLM method: fields and text of the profile, matched against parsed criteria."""
 
     async def grade(self, criteria: Sequence[Criterion], profiles: Sequence[CompanyProfile], plan: Plan) -> Graded:
-        return Graded([grade_company(criteria, profile, plan) for profile in profiles])
+        grades = []
+        for profile in profiles:
+            grades.append(grade_company(criteria, profile, plan))
+            # Yield between companies: a batch is tens of milliseconds of CPU, and another task of this
+            # worker may be inside a write transaction waiting for its next statement. On SQLite that
+            # transaction holds the database's one write lock, and every other worker process waits.
+            await asyncio.sleep(0)
+        return Graded(grades)
 
 
 @dataclass(frozen=True)

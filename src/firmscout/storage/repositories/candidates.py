@@ -100,6 +100,18 @@ async def advance_many(
     await session.execute(stmt, params)
 
 
+async def advance_ids(session: AsyncSession, *, from_stage: str, to_stage: str, ids: Sequence[str]) -> None:
+    """Move candidates to the next stage without changing anything else: one statement for the batch."""
+    if not ids:
+        return
+    await session.execute(
+        update(Candidate)
+        .where(Candidate.id.in_(ids), Candidate.stage == from_stage)
+        .values(stage=to_stage)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def results_page(session: AsyncSession, task_id: str, *, offset: int, limit: int) -> list[Candidate]:
     """Visible results, best first; the (relevance, created_at, id) order makes paging stable."""
     stmt = (
