@@ -1,6 +1,7 @@
 """Worker scaling: how pipeline throughput grows with 1, 2 and 4 `firmscout worker` processes.
 
-    python -m bench.scaling [--tasks 40] [--rounds 2] [--backend sqlite|postgresql|both] [--no-write]
+    python -m bench.scaling [--tasks 40] [--rounds 2] [--backend sqlite|postgresql|both] [--baseline SRC]
+                            [--no-write]
 
 Once per backend, a template database is built: migrated, the built-in companies seeded and the shared
 FinanceDatabase file imported (about 30,000 companies, so a task finds tens to hundreds of candidates
@@ -16,7 +17,9 @@ TEMPLATE` on PostgreSQL):
    through the API, so the load generator costs the workers next to nothing.
 
 Runs are interleaved (1, 2, 4 workers, then again) so that drift on the shared machine hits every worker
-count; the table reports the median per count and the median of the per-round speed-ups. CPU seconds of the
+count; the table reports the median per count and the median of the per-round speed-ups. With
+`--baseline SRC` every run is repeated right after with the workers importing the package under SRC (say a
+checkout of main), so old and new code meet the same machine load. CPU seconds of the
 workers, of the PostgreSQL backends serving this database and of the whole machine are read from /proc for
 the timed window, to show where the cores went.
 """
@@ -64,6 +67,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 @dataclass(frozen=True)
 class Drain:
+    variant: str
     workers: int
     seconds: float
     results: int
@@ -72,6 +76,11 @@ class Drain:
     worker_cpu_s: float
     db_cpu_s: float
     machine_busy_cores: float
+
+    @property
+    def others_cores(self) -> float:
+        """Cores used by everything else on the machine meanwhile (other users, this bench's polling)."""
+        return max(0.0, self.machine_busy_cores - (self.worker_cpu_s + self.db_cpu_s) / self.seconds)
 
 
 def _proc_cpu_s(pid: int) -> float:
@@ -206,9 +215,11 @@ async def _create_tasks(url: str, data_dir: Path, n: int) -> None:
 
 # --- one drain -------------------------------------------------------------------------------------------
 
-def _start_workers(url: str, data_dir: Path, n: int) -> list[subprocess.Popen[bytes]]:
+def _start_workers(url: str, data_dir: Path, n: int, src: str | None) -> list[subprocess.Popen[bytes]]:
     env = {**os.environ, "FIRMSCOUT_DATABASE_URL": url, "FIRMSCOUT_DATA_DIR": str(data_dir),
            "FIRMSCOUT_SEED_BUILTIN_COMPANIES": "false", "FIRMSCOUT_BOOTSTRAP_TOKEN": "false"}
+    if src:  # workers run another checkout's code (e.g. main) on the same database and task mix
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (src, env.get("PYTHONPATH"))))
     logs = [data_dir / f"worker-{uuid.uuid4().hex[:6]}.log" for _ in range(n)]
     procs = []
     for log in logs:
@@ -236,9 +247,9 @@ def _stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.wait()
 
 
-def drain(backend: Backend, data_dir: Path, workers: int, n_tasks: int) -> Drain:
+def drain(backend: Backend, data_dir: Path, workers: int, n_tasks: int, variant: str, src: str | None) -> Drain:
     with backend.copy() as url:
-        procs = _start_workers(url, data_dir, workers)
+        procs = _start_workers(url, data_dir, workers, src)
         try:
             for proc in procs:
                 proc.send_signal(signal.SIGSTOP)
@@ -262,39 +273,45 @@ def drain(backend: Backend, data_dir: Path, workers: int, n_tasks: int) -> Drain
             db_cpu = sum(_proc_cpu_s(pid) - db_before.get(pid, 0.0) for pid in db_pids_after)
         finally:
             _stop_workers(procs)
-    return Drain(workers, seconds, results, candidates, failed, worker_cpu, db_cpu,
+    return Drain(variant, workers, seconds, results, candidates, failed, worker_cpu, db_cpu,
                  (busy_after - busy_before) / seconds)
 
 
-def measure(backend: Backend, data_dir: Path, n_tasks: int, rounds: int) -> list[Drain]:
+def measure(backend: Backend, data_dir: Path, n_tasks: int, rounds: int, baseline: str | None) -> list[Drain]:
+    variants: list[tuple[str, str | None]] = [("baseline", baseline)] if baseline else []
+    variants.append(("this checkout", None))
     runs: list[Drain] = []
     for r in range(rounds):
         for workers in WORKER_COUNTS:
-            run = drain(backend, data_dir, workers, n_tasks)
-            runs.append(run)
-            print(f"  {backend.name} round {r + 1}: {workers} worker(s) {run.seconds:.2f} s, "
-                  f"{run.results} results, {run.candidates} candidates, {run.failed} failed, worker CPU "
-                  f"{run.worker_cpu_s:.1f} s, database CPU {run.db_cpu_s:.1f} s, machine "
-                  f"{run.machine_busy_cores:.2f} cores busy", flush=True)
+            for variant, src in variants:
+                run = drain(backend, data_dir, workers, n_tasks, variant, src)
+                runs.append(run)
+                print(f"  {backend.name} round {r + 1}, {variant}: {workers} worker(s) {run.seconds:.2f} s, "
+                      f"{run.results} results, {run.candidates} candidates, {run.failed} failed, worker CPU "
+                      f"{run.worker_cpu_s:.1f} s, database CPU {run.db_cpu_s:.1f} s, machine "
+                      f"{run.machine_busy_cores:.2f} cores busy ({run.others_cores:.2f} by others)", flush=True)
     return runs
 
 
-def render(backend: Backend, runs: list[Drain], n_tasks: int, rounds: int) -> list[str]:
+def render(backend: Backend, runs: list[Drain], n_tasks: int) -> list[str]:
     rows = []
-    by_count = {w: [r for r in runs if r.workers == w] for w in WORKER_COUNTS}
-    base = by_count[1]
-    for workers, mine in by_count.items():
-        med = statistics.median(r.seconds for r in mine)
-        ratios = [b.seconds / r.seconds for b, r in zip(base, mine, strict=True)]
-        spread = f"{min(ratios):.2f}–{max(ratios):.2f}" if len(ratios) > 1 else f"{ratios[0]:.2f}"
-        per_task_ms = statistics.median(r.worker_cpu_s / n_tasks * 1000 for r in mine)
-        db_ms = statistics.median(r.db_cpu_s / n_tasks * 1000 for r in mine)
-        busy = statistics.median(r.machine_busy_cores for r in mine)
-        rows.append(
-            f"| {backend.name} ({backend.queue}) | {workers} | {med:.2f} | {n_tasks / med * 60:,.0f} | "
-            f"{statistics.median(r.results for r in mine) / med:,.0f} | **{statistics.median(ratios):.2f}×** "
-            f"({spread}) | {per_task_ms:.0f} | {db_ms:.0f} | {busy:.2f} | {sum(r.failed for r in mine)} |"
-        )
+    for variant in dict.fromkeys(r.variant for r in runs):
+        by_count = {w: [r for r in runs if r.workers == w and r.variant == variant] for w in WORKER_COUNTS}
+        base = by_count[1]
+        for workers, mine in by_count.items():
+            med = statistics.median(r.seconds for r in mine)
+            ratios = [b.seconds / r.seconds for b, r in zip(base, mine, strict=True)]
+            spread = f" ({min(ratios):.2f}–{max(ratios):.2f})" if len(ratios) > 1 else ""
+            worker_ms = statistics.median(r.worker_cpu_s / n_tasks * 1000 for r in mine)
+            db_ms = statistics.median(r.db_cpu_s / n_tasks * 1000 for r in mine)
+            busy = statistics.median(r.machine_busy_cores for r in mine)
+            others = statistics.median(r.others_cores for r in mine)
+            rows.append(
+                f"| {backend.name} ({backend.queue}) | {variant} | {workers} | {med:.2f} | {n_tasks / med * 60:,.0f} | "
+                f"{statistics.median(r.results for r in mine) / med:,.0f} | **{statistics.median(ratios):.2f}×**"
+                f"{spread} | {worker_ms:.0f} | {db_ms:.0f} | {busy:.2f} | {others:.2f} | "
+                f"{sum(r.failed for r in mine)} |"
+            )
     return rows
 
 
@@ -303,6 +320,9 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--baseline", metavar="SRC",
+                        help="also run workers with the package under SRC (e.g. a checkout of main's src/), "
+                             "interleaved with this checkout's")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     load = os.getloadavg()
@@ -325,12 +345,14 @@ def main() -> None:
                 print(f"{backend.name}: building the template database …", flush=True)
                 companies = asyncio.run(_build_template(backend.template(data_dir), data_dir))
                 backend.seal()
-                runs = measure(backend, data_dir, args.tasks, args.rounds)
-                table += render(backend, runs, args.tasks, args.rounds)
+                runs = measure(backend, data_dir, args.tasks, args.rounds, args.baseline)
+                table += render(backend, runs, args.tasks)
         finally:
             for backend in backends:
                 if isinstance(backend, PostgresBackend):
                     backend.drop()
+    baseline_note = (f"Code: baseline = workers importing `{args.baseline}`, run right before each run of this "
+                     "checkout. " if args.baseline else "")
     section = "\n".join([
         "## Worker scaling", "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({platform.machine()}), Python "
@@ -343,11 +365,14 @@ def main() -> None:
         f"SQL count every {POLL_S * 1000:.0f} ms. Runs interleaved, {args.rounds} round(s) per worker count: "
         "median drain time, and the median (min–max) of the per-round speed-ups. CPU columns are CPU seconds "
         "in the timed window per task, of the worker processes and of the PostgreSQL backends serving the "
-        "database; \"machine busy\" counts every process, other users of the machine included. This supersedes "
+        "database; \"machine busy\" counts every process, and \"of which others\" is what remains after the "
+        "workers and PostgreSQL backends (other users of this shared machine, the bench's own polling). "
+        f"{baseline_note}"
+        "This supersedes "
         "the pipeline table under Load, which also timed the API polling every task.", "",
-        "| database (queue) | workers | drain s | tasks/min | results/s | speed-up vs 1 worker | worker CPU ms/task "
-        "| PostgreSQL CPU ms/task | machine busy (cores) | failed |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|", *table, "", *notes,
+        "| database (queue) | code | workers | drain s | tasks/min | results/s | speed-up vs 1 worker | worker CPU "
+        "ms/task | PostgreSQL CPU ms/task | machine busy (cores) | of which others | failed |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", *table, "", *notes,
     ])
     print(section)
     if not args.no_write:
