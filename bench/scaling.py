@@ -13,7 +13,7 @@ TEMPLATE` on PostgreSQL):
 2. `--tasks` tasks (the query mix below, 100 results asked) are created through `TaskService.create` in this
    process, each with its job, as the API would.
 3. The clock starts when the workers are resumed (SIGCONT) and stops when one SQL count says no task is
-   unfinished. Progress is polled every 20 ms with that single statement on its own connection, not
+   unfinished. Progress is polled every 50 ms with that single statement on one open connection, not
    through the API, so the load generator costs the workers next to nothing.
 
 Runs are interleaved (1, 2, 4 workers, then again) so that drift on the shared machine hits every worker
@@ -39,12 +39,12 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import psycopg
 
@@ -61,7 +61,7 @@ QUERIES = ("banks in Germany", "Japanese carmakers", "chemical companies in Germ
            "telecommunications companies in Europe")
 DESIRED = 100
 WORKER_COUNTS = (1, 2, 4)
-POLL_S = 0.02
+POLL_S = 0.05
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -106,8 +106,13 @@ class Backend(Protocol):
     def template(self, tmp: Path) -> str: ...
     def seal(self) -> None: ...
     def copy(self) -> AbstractContextManager[str]: ...
-    def unfinished(self, url: str) -> tuple[int, int, int, int]: ...
+    def poller(self, url: str) -> AbstractContextManager[Callable[[], tuple[int, int, int, int]]]: ...
     def backend_pids(self, url: str) -> list[int]: ...
+
+
+def _ints(row: Any) -> tuple[int, int, int, int]:
+    a, b, c, d = (int(v or 0) for v in row)
+    return a, b, c, d
 
 
 def _counts_sql() -> str:
@@ -140,10 +145,14 @@ class SQLiteBackend:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{target}{suffix}").unlink(missing_ok=True)
 
-    def unfinished(self, url: str) -> tuple[int, int, int, int]:
-        with sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30) as conn:
-            row = conn.execute(_counts_sql()).fetchone()
-        return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
+    @contextmanager
+    def poller(self, url: str) -> Iterator[Callable[[], tuple[int, int, int, int]]]:
+        # One connection for the whole drain, in autocommit: each count sees the latest commits.
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30, isolation_level=None)
+        try:
+            yield lambda: _ints(conn.execute(_counts_sql()).fetchone())
+        finally:
+            conn.close()
 
     def backend_pids(self, url: str) -> list[int]:
         return []  # SQLite runs inside the worker processes
@@ -180,10 +189,11 @@ class PostgresBackend:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self._template}" WITH (FORCE)')
 
-    def unfinished(self, url: str) -> tuple[int, int, int, int]:
+    @contextmanager
+    def poller(self, url: str) -> Iterator[Callable[[], tuple[int, int, int, int]]]:
+        # One connection for the whole drain: a connection per poll forked a PostgreSQL backend each time.
         with psycopg.connect(url, autocommit=True) as conn:
-            row = conn.execute(_counts_sql()).fetchone()
-        return tuple(int(v or 0) for v in row)  # type: ignore[union-attr, return-value]
+            yield lambda: _ints(conn.execute(_counts_sql()).fetchone())
 
     def backend_pids(self, url: str) -> list[int]:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
@@ -261,11 +271,12 @@ def drain(backend: Backend, data_dir: Path, workers: int, n_tasks: int, variant:
             started = time.perf_counter()
             for proc in procs:
                 proc.send_signal(signal.SIGCONT)
-            while True:
-                unfinished, results, candidates, failed = backend.unfinished(url)
-                if not unfinished:
-                    break
-                time.sleep(POLL_S)
+            with backend.poller(url) as poll:
+                while True:
+                    unfinished, results, candidates, failed = poll()
+                    if not unfinished:
+                        break
+                    time.sleep(POLL_S)
             seconds = time.perf_counter() - started
             busy_after, _ = _machine_busy_s()
             worker_cpu = sum(_proc_cpu_s(p.pid) - cpu_before[p.pid] for p in procs)
