@@ -108,6 +108,7 @@ class Backend(Protocol):
     def copy(self) -> AbstractContextManager[str]: ...
     def poller(self, url: str) -> AbstractContextManager[Callable[[], tuple[int, int, int, int]]]: ...
     def backend_pids(self, url: str) -> list[int]: ...
+    def writable(self, url: str) -> bool: ...
 
 
 def _ints(row: Any) -> tuple[int, int, int, int]:
@@ -157,6 +158,17 @@ class SQLiteBackend:
     def backend_pids(self, url: str) -> list[int]:
         return []  # SQLite runs inside the worker processes
 
+    def writable(self, url: str) -> bool:
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0.1, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            conn.close()
+
 
 class PostgresBackend:
     name, queue = "PostgreSQL", "procrastinate"
@@ -194,6 +206,9 @@ class PostgresBackend:
         # One connection for the whole drain: a connection per poll forked a PostgreSQL backend each time.
         with psycopg.connect(url, autocommit=True) as conn:
             yield lambda: _ints(conn.execute(_counts_sql()).fetchone())
+
+    def writable(self, url: str) -> bool:
+        return True  # task creation takes no lock a paused worker could hold (new rows, new jobs)
 
     def backend_pids(self, url: str) -> list[int]:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
@@ -245,6 +260,19 @@ def _start_workers(url: str, data_dir: Path, n: int, src: str | None) -> list[su
     return procs
 
 
+def _pause(procs: list[subprocess.Popen[bytes]], backend: Backend, url: str) -> None:
+    """SIGSTOP the workers, but never while one holds SQLite's write lock (an idle embedded worker claims
+    in a short write transaction every poll): a frozen holder would lock the task creation out."""
+    while True:
+        for proc in procs:
+            proc.send_signal(signal.SIGSTOP)
+        if backend.writable(url):
+            return
+        for proc in procs:
+            proc.send_signal(signal.SIGCONT)
+        time.sleep(0.05)
+
+
 def _stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
     for proc in procs:
         proc.send_signal(signal.SIGCONT)
@@ -261,8 +289,7 @@ def drain(backend: Backend, data_dir: Path, workers: int, n_tasks: int, variant:
     with backend.copy() as url:
         procs = _start_workers(url, data_dir, workers, src)
         try:
-            for proc in procs:
-                proc.send_signal(signal.SIGSTOP)
+            _pause(procs, backend, url)
             asyncio.run(_create_tasks(url, data_dir, n_tasks))
             db_pids = backend.backend_pids(url)
             cpu_before = {p.pid: _proc_cpu_s(p.pid) for p in procs}
