@@ -1,0 +1,77 @@
+"""Candidate and progress queries the pipeline runner relies on between steps."""
+
+from __future__ import annotations
+
+from firmscout.storage.db import unit_of_work
+from firmscout.storage.repositories import candidates as candidate_repo
+from firmscout.storage.repositories import tasks as task_repo
+from firmscout.tasks import accounts
+from firmscout.tasks.runtime import Runtime
+from firmscout.tasks.service import NewTask
+
+
+async def _task_with_candidates(runtime: Runtime, domains: list[str]) -> str:
+    caller = await accounts.local_caller(runtime.sessions)
+    task = await runtime.service.create(caller, NewTask(query="banks in Spain"))
+    rows = [{"domain": d, "source": "extruct_db", "hit": {"name": d}, "profile": None} for d in domains]
+    async with unit_of_work(runtime.sessions) as session:
+        await candidate_repo.insert_new(session, task.id, rows)
+    return task.id
+
+
+
+class TestNextBatch:
+    async def test_enriched_candidates_come_first_and_a_batch_holds_one_stage(self, runtime: Runtime) -> None:
+        task_id = await _task_with_candidates(runtime, ["a.es", "b.es", "c.es", "d.es"])
+        async with runtime.sessions() as session:
+            first = await candidate_repo.next_batch(session, task_id, 10)
+        assert [c.domain for c in first] == ["a.es", "b.es", "c.es", "d.es"]
+        assert {c.stage for c in first} == {"discovered"}
+        async with unit_of_work(runtime.sessions) as session:
+            await candidate_repo.advance_ids(session, from_stage="discovered", to_stage="enriched",
+                                             ids=[first[2].id, first[3].id])
+        async with runtime.sessions() as session:
+            second = await candidate_repo.next_batch(session, task_id, 10)
+            limited = await candidate_repo.next_batch(session, task_id, 1)
+        assert [(c.domain, c.stage) for c in second] == [("c.es", "enriched"), ("d.es", "enriched")]
+        assert [c.domain for c in limited] == ["c.es"]
+
+    async def test_an_empty_funnel_gives_an_empty_batch(self, runtime: Runtime) -> None:
+        task_id = await _task_with_candidates(runtime, [])
+        async with runtime.sessions() as session:
+            assert await candidate_repo.next_batch(session, task_id, 10) == []
+
+
+class TestAdvanceIds:
+    async def test_a_replayed_advance_never_rewinds_a_candidate(self, runtime: Runtime) -> None:
+        task_id = await _task_with_candidates(runtime, ["a.es", "b.es"])
+        async with runtime.sessions() as session:
+            ids = [c.id for c in await candidate_repo.next_batch(session, task_id, 10)]
+        async with unit_of_work(runtime.sessions) as session:
+            await candidate_repo.advance_ids(session, from_stage="discovered", to_stage="enriched", ids=ids)
+            await candidate_repo.advance_ids(session, from_stage="enriched", to_stage="filtered", ids=ids[:1])
+        async with unit_of_work(runtime.sessions) as session:  # the first step again, as after a crash
+            await candidate_repo.advance_ids(session, from_stage="discovered", to_stage="enriched", ids=ids)
+        async with runtime.sessions() as session:
+            left = await candidate_repo.next_batch(session, task_id, 10)
+        assert [(c.domain, c.stage) for c in left] == [("b.es", "enriched")]
+
+
+class TestRefreshCounters:
+    async def test_returns_the_progress_its_own_transaction_wrote(self, runtime: Runtime) -> None:
+        task_id = await _task_with_candidates(runtime, ["a.es", "b.es", "c.es"])
+        async with runtime.sessions() as session:
+            ids = [c.id for c in await candidate_repo.next_batch(session, task_id, 10)]
+        async with unit_of_work(runtime.sessions) as session:
+            await candidate_repo.advance_ids(session, from_stage="discovered", to_stage="enriched", ids=ids[:2])
+            progress = await task_repo.refresh_counters(session, task_id)
+        async with runtime.sessions() as session:
+            stored = await task_repo.get_task(session, task_id)
+        assert stored is not None and progress is not None
+        assert progress == task_repo.progress_of(stored)
+        assert (stored.num_results_discovered, stored.num_results_enriched) == (3, 2)
+        assert progress.status == "created" and progress.desired_num_results == stored.desired_num_results
+
+    async def test_a_task_that_is_gone_has_no_progress(self, runtime: Runtime) -> None:
+        async with unit_of_work(runtime.sessions) as session:
+            assert await task_repo.refresh_counters(session, "3f1e1c0e-0000-4000-8000-000000000000") is None
