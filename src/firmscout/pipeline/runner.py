@@ -17,10 +17,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from firmscout.config import PipelineSettings
-from firmscout.entities import CompanyProfile, Plan, SearchRequest
-from firmscout.errors import FirmscoutError
+from firmscout.entities import CompanyProfile, Plan, SearchRequest, TokenUsage
+from firmscout.errors import FirmscoutError, LLMError
 from firmscout.pipeline.stages import discover, enrich, evaluate
-from firmscout.pipeline.stages.plan import make_plan
+from firmscout.pipeline.stages.plan import Planner, make_plan, refine_plan
 from firmscout.sources.base import Source
 from firmscout.storage.db import is_transient, unit_of_work
 from firmscout.storage.repositories import candidates as candidate_repo
@@ -42,6 +42,8 @@ class PipelineDeps:
     grader: evaluate.Grader
     settings: PipelineSettings
     max_attempts: int = 5
+    # An LLM that refines the local plan (criteria inference, query expansion); None: the parser's plan.
+    planner: Planner | None = None
 
 
 async def run_task(deps: PipelineDeps, task_id: str, last_attempt: bool = False) -> None:
@@ -89,12 +91,29 @@ async def _start(deps: PipelineDeps, task: DiscoveryTask) -> Plan:
     if task.attempts > deps.max_attempts:
         raise FirmscoutError(f"gave up after {task.attempts - 1} interrupted attempts; resume to retry")
     plan = Plan.from_dict(task.plan) if task.plan else make_plan(task.query, task.criteria)
+    values: dict[str, object] = {"status": "in_progress"}
+    if not task.plan:
+        values |= {"plan": plan.to_dict(), "criteria": [c.to_dict() for c in plan.criteria]}
+    usage = TokenUsage()
+    # Refined once, before anything is discovered: the stored "llm:…" plan is the checkpoint, so a re-run
+    # never asks again, and candidates are never graded against two different sets of criteria.
+    if deps.planner is not None and plan.planned_by == "local" and task.num_results_discovered == 0:
+        plan, usage = await _refine(deps.planner, task.query, plan)
+        values |= {"plan": plan.to_dict(), "criteria": [c.to_dict() for c in plan.criteria]}
     async with unit_of_work(deps.sessions) as session:
-        values: dict[str, object] = {"status": "in_progress"}
-        if not task.plan:
-            values |= {"plan": plan.to_dict(), "criteria": [c.to_dict() for c in plan.criteria]}
         await task_repo.update_task(session, task.id, **values)
+        if usage.prompt_tokens or usage.completion_tokens:
+            await task_repo.add_usage(session, task.id, usage.prompt_tokens, usage.completion_tokens)
     return plan
+
+
+async def _refine(planner: Planner, query: str, plan: Plan) -> tuple[Plan, TokenUsage]:
+    """Fails like grading does: a transient provider error goes back to the queue, any other fails the task."""
+    try:
+        draft = await planner.draft(query, None if plan.criteria_inferred else plan.criteria)
+    except LLMError as exc:
+        raise LLMError(f"planning the query with the LLM failed: {exc.message}", transient=exc.transient) from exc
+    return refine_plan(plan, draft), draft.usage
 
 
 async def _run(deps: PipelineDeps, task_id: str) -> None:
@@ -209,7 +228,7 @@ async def _discover_round(deps: PipelineDeps, task: DiscoveryTask, plan: Plan, e
             async with unit_of_work(deps.sessions) as session:
                 await task_repo.update_task(session, task.id, is_exhausted=True)
         return False
-    request = SearchRequest(query=task.query, terms=plan.search_terms, constraints=plan.constraints)
+    request = SearchRequest(query=task.query, terms=plan.all_search_terms, constraints=plan.constraints)
     for name in open_sources:
         source = deps.sources.get(name)
         if source is None:
