@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings, description="Worker concurrency and leases.")
     queue: QueueSettings = Field(default_factory=QueueSettings, description="Job transport.")
     api: ApiSettings = Field(default_factory=ApiSettings, description="HTTP limits.")
-    llm: LLMSettings = Field(default_factory=LLMSettings, description="Optional LLM grading.")
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="Optional LLM planning and grading.")
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings, description="Pipeline bounds.")
 
     def queue_backend(self) -> Literal["inprocess", "procrastinate"]:

@@ -176,3 +176,45 @@ class TestTemperature:
         assert len(chat_server.requests) >= 2, "planned and graded"
         assert all(body.get("temperature") == sent for _, body in chat_server.requests)
         assert all(("temperature" in body) is (sent is not None) for _, body in chat_server.requests)
+
+
+class TestRetries:
+    async def test_a_429_during_planning_waits_for_retry_after_then_plans(
+        self, tmp_path: Path, chat_server: ChatCompletionsServer
+    ) -> None:
+        chat_server.plan_content = model_plan()
+        chat_server.script.append(Reply(status=429, headers={"Retry-After": "1"}))
+        async with llm_runtime(tmp_path, chat_server.base_url) as runtime:
+            caller = await accounts.local_caller(runtime.sessions)
+            task = await runtime.service.create(caller, NewTask(query="banks in Spain", desired_num_results=10))
+            await run_task(pipeline_deps(runtime), task.id, last_attempt=True)
+            task = await runtime.service.get(caller, task.id)
+        assert task.status == "done" and task.criteria == MODEL_CRITERIA
+        (first, _), (second, _) = chat_server.requests[:2]
+        assert second - first >= 0.95, "the retry came before Retry-After allowed it"
+
+    async def test_a_planning_request_that_times_out_on_the_last_attempt_fails_the_task(
+        self, tmp_path: Path, chat_server: ChatCompletionsServer
+    ) -> None:
+        chat_server.script += [Reply(delay_s=1.5), Reply(delay_s=1.5)]
+        async with llm_runtime(tmp_path, chat_server.base_url, timeout_s=0.3, max_attempts=2) as runtime:
+            caller = await accounts.local_caller(runtime.sessions)
+            task = await runtime.service.create(caller, NewTask(query="banks in Spain", desired_num_results=10))
+            await run_task(pipeline_deps(runtime), task.id, last_attempt=True)
+            task = await runtime.service.get(caller, task.id)
+        assert task.status == "failed" and task.error
+        assert task.error.startswith("planning the query with the LLM failed") and "timeout" in task.error
+
+
+@pytest.fixture(autouse=True)
+def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Production backs off 1 s, 2 s, 4 s; the retry logic is the same at 10 ms.
+    from firmscout.llm import openai_compatible
+
+    original = openai_compatible.OpenAICompatibleLLM.__init__
+
+    def init(self: openai_compatible.OpenAICompatibleLLM, **kwargs: object) -> None:
+        kwargs.setdefault("backoff_s", 0.01)
+        original(self, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(openai_compatible.OpenAICompatibleLLM, "__init__", init)
