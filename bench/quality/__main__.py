@@ -1,11 +1,15 @@
 """Discovery quality on three corpora, every method on the same labelled queries in one run.
 
-    python -m bench.quality [--corpus builtin,yc,fd] [--no-write] [--verbose]
+    python -m bench.quality [--corpus builtin,yc,fd] [--no-write] [--verbose] [--llm]
 
 Corpora: the built-in database (listed companies from pytickersymbols), the Y Combinator directory and
 FinanceDatabase from ../shared/data (each imported through `firmscout companies import`'s code into its
 own temporary SQLite database). Ground truth: `labels.py` rules over the imported records. Each task asks
 for 100 results; recall is measured against min(|truth|, 100).
+
+`--llm` adds the `llm` method: a Firmscout task planned and graded by the model that FIRMSCOUT_LLM__BASE_URL,
+__MODEL (and __API_KEY, __TEMPERATURE, ...) configure, e.g. Ollama's http://127.0.0.1:11434/v1. Replies are
+cached in each corpus's temporary data dir only, so every run asks the model afresh.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ import asyncio
 import platform
 import re
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,8 +33,10 @@ from bench.quality.queries import QUERIES
 from firmscout.catalog.builtin import load_builtin
 from firmscout.catalog.readers import read_records
 from firmscout.catalog.service import import_file, seed_builtin
-from firmscout.config import Settings
-from firmscout.pipeline.runner import run_task
+from firmscout.config import LLMSettings, Settings
+from firmscout.entities import TokenUsage
+from firmscout.pipeline.runner import PipelineDeps, run_task
+from firmscout.pipeline.stages.evaluate import LocalGrader
 from firmscout.storage.records import CompanyRecord
 from firmscout.storage.repositories import candidates as candidate_repo
 from firmscout.storage.repositories.companies import search_companies
@@ -53,7 +60,7 @@ CORPORA: dict[str, tuple[str, dict[str, list[str]]]] = {
 }
 STOPWORDS = {"in", "the", "of", "and", "with", "for", "a", "an", "companies", "company", "since", "before",
              "after", "founded", "than", "more", "over", "fewer", "people", "employees", "startups"}
-METHODS = ("bm25", "local")
+METHODS = ("bm25", "local")  # "llm" is added by --llm
 
 
 @dataclass
@@ -66,11 +73,12 @@ class Outcome:
     seconds: float
     returned: int
     truth: int
+    usage: TokenUsage = field(default_factory=TokenUsage)
 
 
-async def _build(corpus: str, tmp: Path) -> tuple[Runtime, list[CompanyRecord]]:
+async def _build(corpus: str, tmp: Path, llm: LLMSettings) -> tuple[Runtime, list[CompanyRecord]]:
     settings = Settings(data_dir=tmp / corpus, database_url=f"sqlite:///{tmp / corpus}/db.sqlite",
-                        seed_builtin_companies=False)
+                        seed_builtin_companies=False, llm=llm)
     runtime = await open_runtime(settings)
     if corpus == "builtin":
         await seed_builtin(runtime.sessions)
@@ -87,34 +95,45 @@ async def _bm25(runtime: Runtime, query: str) -> list[str]:
     return [r.domain for r in rows]
 
 
-async def _local(runtime: Runtime, query: str) -> list[str]:
+async def _task(runtime: Runtime, deps: PipelineDeps, query: str) -> tuple[list[str], TokenUsage]:
     caller = await accounts.local_caller(runtime.sessions)
     task = await runtime.service.create(caller, NewTask(query=query, desired_num_results=K))
-    await run_task(pipeline_deps(runtime), task.id)
+    await run_task(deps, task.id, last_attempt=True)
+    done = await runtime.service.get(caller, task.id)
+    if done.status == "failed":
+        raise SystemExit(f"task for {query!r} failed: {done.error}")
     async with runtime.sessions() as session:
         rows = await candidate_repo.results_page(session, task.id, offset=0, limit=K)
-    return [r.domain for r in rows]
+    return [r.domain for r in rows], TokenUsage(done.prompt_tokens or 0, done.completion_tokens or 0)
 
 
-async def run(corpora: Sequence[str], verbose: bool) -> list[Outcome]:
+async def run(corpora: Sequence[str], verbose: bool, llm: LLMSettings, methods: Sequence[str]) -> list[Outcome]:
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory() as tmp:
         for corpus in corpora:
             started = time.perf_counter()
-            runtime, records = await _build(corpus, Path(tmp))
+            runtime, records = await _build(corpus, Path(tmp), llm)
             print(f"[{corpus}] {len(records):,} records loaded in {time.perf_counter() - started:.1f} s", flush=True)
+            # Built once per corpus: the LLM's concurrency bound and cache are shared by its tasks.
+            llm_deps = pipeline_deps(runtime)
+            local_deps = replace(llm_deps, grader=LocalGrader(), planner=None)
             try:
                 for q in (q for q in QUERIES if q.corpus == corpus):
                     truth = {r.domain for r in records if q.rule(r)}
                     if not truth:
                         print(f"  ! no ground truth for {q.text!r}; skipped")
                         continue
-                    for method in METHODS:
+                    for method in methods:
                         started = time.perf_counter()
-                        ranked = await (_bm25 if method == "bm25" else _local)(runtime, q.text)
+                        usage = TokenUsage()
+                        if method == "bm25":
+                            ranked = await _bm25(runtime, q.text)
+                        else:
+                            deps = llm_deps if method == "llm" else local_deps
+                            ranked, usage = await _task(runtime, deps, q.text)
                         elapsed = time.perf_counter() - started
                         outcomes.append(Outcome(corpus, q.text, q.held_out, method, score(ranked, truth, K),
-                                                elapsed, len(ranked), len(truth)))
+                                                elapsed, len(ranked), len(truth), usage))
                         if verbose:
                             s = outcomes[-1].scores
                             print(f"  {method:5} {q.text[:60]:60} |T|={len(truth):4} |R|={len(ranked):3} "
@@ -124,13 +143,17 @@ async def run(corpora: Sequence[str], verbose: bool) -> list[Outcome]:
     return outcomes
 
 
+def _methods(outcomes: list[Outcome]) -> list[str]:
+    return [m for m in (*METHODS, "llm") if any(o.method == m for o in outcomes)]
+
+
 def report(outcomes: list[Outcome]) -> str:
     lines = ["| corpus | half | method | queries | precision | recall | F1 | nDCG@10 | median latency |",
              "|---|---|---|---:|---:|---:|---:|---:|---:|"]
     corpora = sorted({o.corpus for o in outcomes}, key=["builtin", "yc", "fd"].index)
     for corpus in [*corpora, "all"]:
         for half, held in (("tuning", False), ("held-out", True)):
-            for method in METHODS:
+            for method in _methods(outcomes):
                 rows = [o for o in outcomes if o.method == method and o.held_out == held
                         and corpus in ("all", o.corpus)]
                 if not rows:
@@ -143,17 +166,22 @@ def report(outcomes: list[Outcome]) -> str:
 
 
 def per_query(outcomes: list[Outcome]) -> str:
+    with_llm = "llm" in _methods(outcomes)
     lines = [
-        "| corpus | query | held out | truth | BM25 F1 | local P | local R | local F1 |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "| corpus | query | held out | truth | BM25 F1 | local P | local R | local F1 |" + (" LLM F1 |" * with_llm),
+        "|---|---|---|---:|---:|---:|---:|---:|" + ("---:|" * with_llm),
     ]
     local = {(o.corpus, o.query): o for o in outcomes if o.method == "local"}
+    llm = {(o.corpus, o.query): o for o in outcomes if o.method == "llm"}
     for o in outcomes:
         if o.method != "bm25":
             continue
         lo = local[(o.corpus, o.query)]
-        lines.append(f"| {o.corpus} | {o.query} | {'yes' if o.held_out else ''} | {o.truth} | {o.scores.f1:.2f} | "
-                     f"{lo.scores.precision:.2f} | {lo.scores.recall:.2f} | {lo.scores.f1:.2f} |")
+        line = (f"| {o.corpus} | {o.query} | {'yes' if o.held_out else ''} | {o.truth} | {o.scores.f1:.2f} | "
+                f"{lo.scores.precision:.2f} | {lo.scores.recall:.2f} | {lo.scores.f1:.2f} |")
+        if with_llm:
+            line += f" {llm[(o.corpus, o.query)].scores.f1:.2f} |"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -162,14 +190,25 @@ async def main() -> None:
     parser.add_argument("--corpus", default="builtin,yc,fd")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--llm", action="store_true",
+                        help="Add the llm method, against the endpoint FIRMSCOUT_LLM__BASE_URL/__MODEL configure.")
     args = parser.parse_args()
     corpora = [c for c in args.corpus.split(",") if c]
     if any(c != "builtin" for c in corpora) and not SHARED.exists():
         print(f"{SHARED} not found: running the built-in corpus only")
         corpora = ["builtin"]
-    outcomes = await run(corpora, args.verbose)
+    # The local method never sees an LLM; --llm reads the endpoint from the environment like `serve` does.
+    llm = Settings().llm if args.llm else LLMSettings()
+    if args.llm and not (llm.base_url and llm.model):
+        sys.exit("--llm needs FIRMSCOUT_LLM__BASE_URL and FIRMSCOUT_LLM__MODEL (e.g. Ollama: "
+                 "http://127.0.0.1:11434/v1 and llama3.1:8b)")
+    outcomes = await run(corpora, args.verbose, llm, [*METHODS, "llm"] if args.llm else METHODS)
     summary = report(outcomes)
     print(summary)
+    if args.llm:
+        spent = [o.usage for o in outcomes if o.method == "llm"]
+        tokens = sum(u.prompt_tokens for u in spent), sum(u.completion_tokens for u in spent)
+        print(f"LLM {llm.model} at {llm.base_url}: {tokens[0]:,} prompt + {tokens[1]:,} completion tokens")
     n = len({(o.corpus, o.query) for o in outcomes})
     header = (
         f"## Discovery quality\n\nRun {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "
@@ -177,6 +216,8 @@ async def main() -> None:
         f"min(|truth|, {K}). Rerun: `python -m bench.quality`. Methods: `bm25` = the query's words "
         "(stop-words dropped) through the full-text index, best 100; `local` = a Firmscout task with the "
         "no-LLM method (query parsing, structured filters, field/text grading, high-fit rule)."
+        + (f" `llm` = a Firmscout task planned and graded by `{llm.model}` (temperature {llm.temperature})."
+           if args.llm else "")
     )
     if not args.no_write:
         write_section("quality", f"{header}\n\n{summary}\n\n### Per query\n\n{per_query(outcomes)}\n")

@@ -114,11 +114,12 @@ def explain(
     query: Annotated[str, typer.Argument(help='A query, e.g. "Nordic banks founded before 1900".')],
     json_out: Annotated[bool, typer.Option("--json", help="Print the parse as JSON.")] = False,
 ) -> None:
-    """Show how a query is understood: inferred criteria, structured constraints, search terms."""
+    """Show how a query is understood: inferred criteria, structured constraints, search terms (and, with an
+    LLM configured by FIRMSCOUT_LLM__*, the LLM's refinement a task would use)."""
     from firmscout.commands.explain import explain as parse
     from firmscout.commands.explain import print_explanation
 
-    result = parse(query)
+    result = _run(lambda: parse(query, Settings()))
     if json_out:
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
     else:

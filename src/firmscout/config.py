@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -79,6 +79,18 @@ class LLMSettings(BaseModel):
     max_concurrency: int = Field(4, ge=1, description="Requests in flight at once per worker process.")
     batch_size: int = Field(5, ge=1, le=50, description="Companies graded per request.")
     cache: bool = Field(True, description="Cache replies by (model, prompt) in DATA_DIR/llm-cache.sqlite.")
+    # 0 makes grading as repeatable as the model allows; some reasoning models (OpenAI o-series, gpt-5)
+    # reject any temperature but their default, hence "omit".
+    temperature: Annotated[float, Field(ge=0, le=2)] | Literal["omit"] = Field(
+        0.0,
+        description='Sampling temperature sent with every request (0-2), or "omit" to send none (the model\'s '
+                    "default; needed by models that reject the parameter).",
+    )
+    plan_queries: bool = Field(
+        True,
+        description="Also use the LLM in the plan step: infer criteria from the query (when none are given) and "
+                    "propose extra full-text search terms. False: the local parser plans, the LLM only grades.",
+    )
 
 
 class PipelineSettings(BaseModel):
@@ -115,7 +127,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings, description="Worker concurrency and leases.")
     queue: QueueSettings = Field(default_factory=QueueSettings, description="Job transport.")
     api: ApiSettings = Field(default_factory=ApiSettings, description="HTTP limits.")
-    llm: LLMSettings = Field(default_factory=LLMSettings, description="Optional LLM grading.")
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="Optional LLM planning and grading.")
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings, description="Pipeline bounds.")
 
     def queue_backend(self) -> Literal["inprocess", "procrastinate"]:

@@ -152,6 +152,15 @@ class Plan:
     # Words to send to full-text sources (synonyms already expanded), best first.
     search_terms: tuple[str, ...] = ()
     criteria_inferred: bool = True
+    # Extra phrases an LLM proposed (synonyms, related industries), searched besides `search_terms`.
+    expansion_terms: tuple[str, ...] = ()
+    # "local" (the rule-based parser alone) or "llm:<model>" once an LLM refined the plan; a plan is
+    # refined at most once, so a re-run never asks the model again.
+    planned_by: str = "local"
+
+    @property
+    def all_search_terms(self) -> tuple[str, ...]:
+        return self.search_terms + tuple(t for t in self.expansion_terms if t not in self.search_terms)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -159,6 +168,8 @@ class Plan:
             "constraints": self.constraints.to_dict(),
             "search_terms": list(self.search_terms),
             "criteria_inferred": self.criteria_inferred,
+            "expansion_terms": list(self.expansion_terms),
+            "planned_by": self.planned_by,
         }
 
     @classmethod
@@ -168,7 +179,22 @@ class Plan:
             constraints=Constraints.from_dict(data["constraints"]),
             search_terms=tuple(data.get("search_terms", ())),
             criteria_inferred=bool(data.get("criteria_inferred", True)),
+            expansion_terms=tuple(data.get("expansion_terms", ())),
+            planned_by=str(data.get("planned_by", "local")),
         )
+
+
+@dataclass(frozen=True)
+class PlanDraft:
+    """An LLM's reading of a query, as the model wrote it (not yet validated against our vocabularies):
+    criteria (empty when the caller gave theirs), constraints with country names as written, and extra
+    search terms. `pipeline.stages.plan` validates it and merges it into the local plan."""
+
+    criteria: tuple[Criterion, ...]
+    constraints: Constraints
+    search_terms: tuple[str, ...]
+    model: str
+    usage: TokenUsage = field(default_factory=TokenUsage)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from functools import partial
 
-from firmscout.llm.registry import llm_grader
+from firmscout.llm.registry import llm_roles
 from firmscout.pipeline import local
 from firmscout.pipeline.runner import PipelineDeps, run_task
 from firmscout.pipeline.stages.evaluate import LocalGrader
@@ -13,12 +13,14 @@ from firmscout.tasks.runtime import Runtime
 
 
 def pipeline_deps(runtime: Runtime) -> PipelineDeps:
+    grader, planner = llm_roles(runtime.settings)
     return PipelineDeps(
         sessions=runtime.sessions,
         sources=runtime.sources,
-        grader=llm_grader(runtime.settings) or LocalGrader(),
+        grader=grader or LocalGrader(),
         settings=runtime.settings.pipeline,
         max_attempts=runtime.settings.worker.max_attempts,
+        planner=planner,
     )
 
 

@@ -18,7 +18,7 @@ from firmscout.tasks.service import NewTask
 from firmscout.worker import pipeline_deps
 from tests.api.companies import ALL
 from tests.factories import create_companies
-from tests.servers.chat_completions import ChatCompletionsServer, Reply
+from tests.servers.chat_completions import ChatCompletionsServer, Reply, schema_name
 
 
 async def _run(tmp_path: Path, base_url: str, query: str = "banks in Spain", runs: int = 1,
@@ -49,7 +49,7 @@ class TestLLMGradedTask:
         assert task.status == "done" and task.num_results >= 3
         calls = len(chat_server.requests)
         assert (task.prompt_tokens, task.completion_tokens) == (100 * calls, 20 * calls), "tokens recorded"
-        prompts = [body for _, body in chat_server.requests]
+        prompts = [body for _, body in chat_server.requests if schema_name(body) == "company_grades"]
         assert all(body["response_format"]["type"] == "json_schema" for body in prompts)
         assert max(len(json.loads(b["messages"][-1]["content"])["companies"]) for b in prompts) <= 3
 

@@ -144,3 +144,22 @@ class TestCache:
             MESSAGES, SCHEMA, "verdict")
         assert first[0] == again[0] and again[1].prompt_tokens == 0
         assert len(chat_server.requests) == 1
+
+
+class TestTemperature:
+    async def test_zero_by_default_for_repeatable_answers(self, chat_server: ChatCompletionsServer) -> None:
+        chat_server.script.append(Reply(content='{"ok": true}'))
+        await _llm(chat_server).complete_json(MESSAGES, SCHEMA, "verdict")
+        assert chat_server.requests[0][1]["temperature"] == 0
+
+    async def test_a_configured_temperature_is_sent(self, chat_server: ChatCompletionsServer) -> None:
+        chat_server.script.append(Reply(content='{"ok": true}'))
+        await _llm(chat_server, temperature=0.7).complete_json(MESSAGES, SCHEMA, "verdict")
+        assert chat_server.requests[0][1]["temperature"] == 0.7
+
+    async def test_none_leaves_the_parameter_out_for_models_that_reject_it(
+        self, chat_server: ChatCompletionsServer
+    ) -> None:
+        chat_server.script.append(Reply(content='{"ok": true}'))
+        await _llm(chat_server, temperature=None).complete_json(MESSAGES, SCHEMA, "verdict")
+        assert "temperature" not in chat_server.requests[0][1]

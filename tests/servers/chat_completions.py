@@ -42,11 +42,36 @@ def grade_everything(request: dict[str, Any], grade: int = 5) -> str:
         for c in payload["companies"]]})
 
 
+def schema_name(request: dict[str, Any]) -> str:
+    return str(request.get("response_format", {}).get("json_schema", {}).get("name", ""))
+
+
+def plan_from_query(request: dict[str, Any], terms: tuple[str, ...] = ()) -> str:
+    """A valid planning reply: one criterion quoting the query (when criteria are asked for), no
+    constraints, and `terms` as search terms."""
+    payload = json.loads(next(m["content"] for m in request["messages"] if m["role"] == "user"))
+    reply: dict[str, Any] = {
+        "constraints": {"countries": [], "min_employees": None, "max_employees": None, "founded_after": None,
+                        "founded_before": None},
+        "search_terms": list(terms),
+    }
+    if "criteria" in request["response_format"]["json_schema"]["schema"]["properties"]:
+        reply["criteria"] = [{"key": "matches_query", "name": "Matches query",
+                              "criterion": f"The company matches the query: {payload['query']}"}]
+    return json.dumps(reply)
+
+
 class ChatCompletionsServer:
-    def __init__(self, default_content: Callable[[dict[str, Any]], str] = grade_everything) -> None:
+    def __init__(
+        self,
+        default_content: Callable[[dict[str, Any]], str] = grade_everything,
+        plan_content: Callable[[dict[str, Any]], str] = plan_from_query,
+    ) -> None:
         self.script: list[Reply] = []
         self.requests: list[tuple[float, dict[str, Any]]] = []
+        # Unscripted requests are answered by schema: planning ("query_plan") or grading (anything else).
         self.default_content = default_content
+        self.plan_content = plan_content
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests it was answering at once
         app = Starlette(routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])])
@@ -68,7 +93,8 @@ class ChatCompletionsServer:
         if reply.status != 200:
             return JSONResponse({"error": {"message": f"scripted {reply.status}", "type": "scripted"}},
                                 status_code=reply.status, headers=reply.headers)
-        content = reply.content if reply.content is not None or reply.refusal else self.default_content(body)
+        default = self.plan_content if schema_name(body) == "query_plan" else self.default_content
+        content = reply.content if reply.content is not None or reply.refusal else default(body)
         return JSONResponse({
             "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": int(time.time()),
             "model": body["model"],

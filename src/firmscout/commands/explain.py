@@ -1,4 +1,6 @@
-"""`explain`: show how a query is understood, through the same plan stage a task runs."""
+"""`explain`: show how a query is understood, through the same plan stage a task runs: the local
+parse, and with an LLM configured the plan the worker would grade and search with after the LLM's
+refinement (criteria inference, query expansion)."""
 
 from __future__ import annotations
 
@@ -7,21 +9,43 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from firmscout.config import Settings
+from firmscout.entities import Plan
+from firmscout.llm.registry import llm_planner
 from firmscout.pipeline.local.query_parser import parse_query
-from firmscout.pipeline.stages.plan import make_plan
+from firmscout.pipeline.stages.plan import make_plan, refine_plan
 
 
-def explain(query: str) -> dict[str, Any]:
+def _constraints(plan: Plan) -> dict[str, Any]:
+    return {k: v for k, v in plan.constraints.to_dict().items() if v not in (None, [], ())}
+
+
+async def explain(query: str, settings: Settings | None = None) -> dict[str, Any]:
+    """The local parse; plus, when `settings` configure an LLM that plans queries, its refinement under
+    "llm" (one model request, cached like a task's)."""
     plan = make_plan(query, [])
     parsed = parse_query(query)
-    return {
+    out: dict[str, Any] = {
         "query": query,
         "criteria": [c.to_dict() for c in plan.criteria],
-        "constraints": {k: v for k, v in plan.constraints.to_dict().items() if v not in (None, [], ())},
+        "constraints": _constraints(plan),
         "search_terms": list(plan.search_terms),
         "focus": parsed.focus,
         "places": list(parsed.places),
     }
+    planner = llm_planner(settings) if settings is not None else None
+    if planner is not None:
+        draft = await planner.draft(query, None)
+        refined = refine_plan(plan, draft)
+        out["llm"] = {
+            "model": draft.model,
+            "criteria": [c.to_dict() for c in refined.criteria],
+            "constraints": _constraints(refined),
+            "expansion_terms": list(refined.expansion_terms),
+            "usage": {"prompt_tokens": draft.usage.prompt_tokens,
+                      "completion_tokens": draft.usage.completion_tokens},
+        }
+    return out
 
 
 def print_explanation(parse: dict[str, Any]) -> None:
@@ -41,3 +65,16 @@ def print_explanation(parse: dict[str, Any]) -> None:
         constraints.add_row(key, ", ".join(map(str, value)) if isinstance(value, list) else str(value))
     out.print(constraints)
     out.print(f"Full-text search terms: {', '.join(parse['search_terms']) or '—'}", highlight=False)
+    if (llm := parse.get("llm")) is not None:
+        refined = Table(title=f"Criteria after the LLM's plan ({llm['model']}; what a task grades)")
+        for column in ("key", "name", "criterion"):
+            refined.add_column(column, overflow="fold")
+        for c in llm["criteria"]:
+            refined.add_row(c["key"], c["name"], c["criterion"])
+        out.print(refined)
+        merged = ", ".join(f"{k}={v}" for k, v in llm["constraints"].items() if k != "topics") or "—"
+        out.print(f"Constraints after merging: {merged}", highlight=False)
+        out.print(f"LLM search terms (added): {', '.join(llm['expansion_terms']) or '—'}", highlight=False)
+        usage = llm["usage"]
+        out.print(f"Tokens: {usage['prompt_tokens']} prompt + {usage['completion_tokens']} completion "
+                  "(0 when cached)", highlight=False)

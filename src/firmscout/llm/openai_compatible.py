@@ -71,6 +71,7 @@ class OpenAICompatibleLLM:
         cache: ResponseCache | None = None,
         backoff_s: float = 1.0,
         max_wait_s: float = 60.0,
+        temperature: float | None = 0.0,
     ) -> None:
         # max_retries=0: the SDK's own retries would hide Retry-After waits and attempt counts from us.
         self._client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s,
@@ -82,6 +83,9 @@ class OpenAICompatibleLLM:
         self._cache = cache
         self._backoff_s = backoff_s
         self._max_wait_s = max_wait_s
+        # None: the parameter is left out of the request (the SDK's `omit`), for models that accept only
+        # their default temperature.
+        self._temperature: float | openai.Omit = openai.omit if temperature is None else temperature
 
     async def complete_json(
         self, messages: list[dict[str, str]], schema: dict[str, Any], schema_name: str
@@ -117,7 +121,7 @@ class OpenAICompatibleLLM:
                 async with self._slots:
                     reply = await self._client.chat.completions.create(
                         model=self.model, messages=messages,  # type: ignore[arg-type]
-                        response_format=response_format, temperature=0,
+                        response_format=response_format, temperature=self._temperature,
                     )
                 return self._content(reply)
             except openai.APIStatusError as exc:

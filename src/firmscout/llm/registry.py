@@ -12,6 +12,7 @@ from firmscout.errors import LLMError
 if TYPE_CHECKING:
     from firmscout.llm.base import LLM
     from firmscout.llm.grader import LLMGrader
+    from firmscout.llm.planner import LLMPlanner
 
 
 def _openai_compatible(settings: Settings) -> LLM:
@@ -25,6 +26,7 @@ def _openai_compatible(settings: Settings) -> LLM:
         api_key=llm.api_key.get_secret_value() if llm.api_key else None,
         timeout_s=llm.timeout_s, max_attempts=llm.max_attempts, max_wait_s=llm.max_wait_s,
         max_concurrency=llm.max_concurrency,
+        temperature=None if llm.temperature == "omit" else llm.temperature,
         cache=ResponseCache(settings.data_dir / "llm-cache.sqlite") if llm.cache else None,
     )
 
@@ -49,10 +51,23 @@ def build_llm(settings: Settings) -> LLM | None:
     return FACTORIES["openai-compatible"](settings)
 
 
-def llm_grader(settings: Settings) -> LLMGrader | None:
+def llm_roles(settings: Settings) -> tuple[LLMGrader | None, LLMPlanner | None]:
+    """The grader and the query planner over one shared LLM (one concurrency bound, one cache), or None for
+    each role the LLM does not play: no LLM configured, or `FIRMSCOUT_LLM__PLAN_QUERIES=false`."""
     llm = build_llm(settings)
     if llm is None:
-        return None
+        return None, None
     from firmscout.llm.grader import LLMGrader
+    from firmscout.llm.planner import LLMPlanner
 
-    return LLMGrader(llm, batch_size=settings.llm.batch_size)
+    assert settings.llm.model  # checked by build_llm
+    planner = LLMPlanner(llm, settings.llm.model) if settings.llm.plan_queries else None
+    return LLMGrader(llm, batch_size=settings.llm.batch_size), planner
+
+
+def llm_grader(settings: Settings) -> LLMGrader | None:
+    return llm_roles(settings)[0]
+
+
+def llm_planner(settings: Settings) -> LLMPlanner | None:
+    return llm_roles(settings)[1]

@@ -19,10 +19,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from firmscout.config import PipelineSettings
-from firmscout.entities import CompanyProfile, Plan, SearchRequest
-from firmscout.errors import FirmscoutError
+from firmscout.entities import CompanyProfile, Plan, SearchRequest, TokenUsage
+from firmscout.errors import FirmscoutError, LLMError
 from firmscout.pipeline.stages import discover, enrich, evaluate
-from firmscout.pipeline.stages.plan import make_plan
+from firmscout.pipeline.stages.plan import Planner, make_plan, refine_plan
 from firmscout.sources.base import Source
 from firmscout.storage.db import is_transient, unit_of_work
 from firmscout.storage.repositories import candidates as candidate_repo
@@ -46,6 +46,8 @@ class PipelineDeps:
     grader: evaluate.Grader
     settings: PipelineSettings
     max_attempts: int = 5
+    # An LLM that refines the local plan (criteria inference, query expansion); None: the parser's plan.
+    planner: Planner | None = None
 
 
 async def run_task(deps: PipelineDeps, task_id: str, last_attempt: bool = False) -> None:
@@ -82,21 +84,54 @@ async def _fail(deps: PipelineDeps, task_id: str, message: str) -> None:
 
 
 async def _start(deps: PipelineDeps, task_id: str) -> tuple[DiscoveryTask, Plan, Progress] | None:
-    """Mark the task in_progress and read it, in one transaction; None when it is already settled."""
+    """Mark the task in_progress and read it in one statement; None when it is already settled.
+
+    With an LLM planner the task is read first and its plan refined before that statement, outside any
+    transaction, so a transient planning failure leaves the task as it was for the next attempt."""
+    refined: tuple[Plan, TokenUsage] | None = None
+    if deps.planner is not None:
+        async with deps.sessions() as session:
+            before = await task_repo.get_task(session, task_id)
+        if before is not None and before.status in task_repo.ACTIVE_STATUSES:
+            _check_attempts(deps, before)
+            plan = Plan.from_dict(before.plan) if before.plan else make_plan(before.query, before.criteria)
+            # Refined once, before anything is discovered: the stored "llm:…" plan is the checkpoint, so a
+            # re-run never asks again, and candidates are never graded against two different sets of criteria.
+            if plan.planned_by == "local" and before.num_results_discovered == 0:
+                refined = await _refine(deps.planner, before.query, plan)
     async with unit_of_work(deps.sessions) as session:
         task = await task_repo.start_task(session, task_id)
         if task is None:
             if await task_repo.get_task(session, task_id) is None:
                 raise TaskGone(f"discovery task {task_id} does not exist")
             return None  # done, failed or cancelled meanwhile: nothing to do
-        if task.attempts > deps.max_attempts:
-            raise FirmscoutError(f"gave up after {task.attempts - 1} interrupted attempts; resume to retry")
-        plan = Plan.from_dict(task.plan) if task.plan else make_plan(task.query, task.criteria)
-        if not task.plan:  # a task made by an older version: its plan is made here, once
+        _check_attempts(deps, task)  # raised inside: the in_progress mark rolls back
+        if refined is not None:
+            plan, usage = refined
+        else:
+            plan = Plan.from_dict(task.plan) if task.plan else make_plan(task.query, task.criteria)
+            usage = TokenUsage()
+        if refined is not None or not task.plan:  # a task from an older version gets its plan here, once
             await task_repo.update_task(
                 session, task.id, plan=plan.to_dict(), criteria=[c.to_dict() for c in plan.criteria]
             )
+        if usage.prompt_tokens or usage.completion_tokens:
+            await task_repo.add_usage(session, task.id, usage.prompt_tokens, usage.completion_tokens)
     return task, plan, task_repo.progress_of(task)
+
+
+def _check_attempts(deps: PipelineDeps, task: DiscoveryTask) -> None:
+    if task.attempts > deps.max_attempts:
+        raise FirmscoutError(f"gave up after {task.attempts - 1} interrupted attempts; resume to retry")
+
+
+async def _refine(planner: Planner, query: str, plan: Plan) -> tuple[Plan, TokenUsage]:
+    """Fails like grading does: a transient provider error goes back to the queue, any other fails the task."""
+    try:
+        draft = await planner.draft(query, None if plan.criteria_inferred else plan.criteria)
+    except LLMError as exc:
+        raise LLMError(f"planning the query with the LLM failed: {exc.message}", transient=exc.transient) from exc
+    return refine_plan(plan, draft), draft.usage
 
 
 async def _run(deps: PipelineDeps, task_id: str) -> None:
@@ -222,7 +257,7 @@ async def _discover_round(
     budget_left = deps.settings.max_candidates_per_task - progress.num_results_discovered
     if not open_sources or budget_left <= 0:
         return None  # the caller finishes the task as exhausted, which sets is_exhausted
-    request = SearchRequest(query=task.query, terms=plan.search_terms, constraints=plan.constraints)
+    request = SearchRequest(query=task.query, terms=plan.all_search_terms, constraints=plan.constraints)
     for name in open_sources:
         source = deps.sources.get(name)
         if source is None:
