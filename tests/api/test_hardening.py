@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from firmscout.api.ratelimit import CreateRateLimiter
+from firmscout.config import Settings
 from firmscout.errors import RateLimited
 from firmscout.tasks.runtime import Runtime
 from tests.factories import auth, create_token
@@ -26,6 +27,13 @@ class TestCreateRateLimiter:
 
 
 class TestRateLimitOverHttp:
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        # A near-zero refill: at the default 1/s, spending the burst on a loaded PostgreSQL can take over a
+        # second and earn a token back, and the refusal under test would not come.
+        api = settings.api.model_copy(update={"creates_per_minute": 0.01})
+        return settings.model_copy(update={"api": api})
+
     async def test_429_with_retry_after_once_the_burst_is_spent(
         self, client: httpx.AsyncClient, runtime: Runtime
     ) -> None:
