@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import csv
+import gzip
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from firmscout.catalog.service import ImportProgress, count, import_file, parse_mapping, seed_builtin
+from firmscout.errors import ImportFailed
+from firmscout.storage.db import unit_of_work
+from firmscout.storage.records import CompanyRecord
+from firmscout.storage.repositories import companies as company_repository
 from firmscout.storage.repositories.companies import get_company_by_domain, search_companies
+from firmscout.storage.tables import Company
 
 Sessions = async_sessionmaker[AsyncSession]
 SHARED_DATA = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data").resolve()
@@ -110,3 +118,126 @@ class TestSharedFiles:
         assert kscale is not None and kscale.country == "United States" and "robotics" in kscale.tags
         assert aalberts is not None and aalberts.country == "Netherlands" and "Machinery" in aalberts.industries
         assert "kscale.dev" in {c.domain for c in hits}
+
+
+def listing(i: int) -> list[str]:
+    """Row `i` of a listings file: some without a name or a site, some repeating an earlier company."""
+    words = ["bank", "robots", "dairy", "software", "payments", "cloud", "genomics", "solar", "farming", "chips"]
+    text = " ".join(words[(i * 7 + k * 3) % len(words)] for k in range(5 + i % 40))
+    if i % 17 == 0:
+        return ["", text, "", "", "", f"nameless{i}.com"]
+    if i % 23 == 0:
+        return [f"Siteless {i}", text, "", "", "", ""]
+    # Every 5th row repeats an earlier company (another listing) with part of the data.
+    site = f"co{i - 3 if i % 5 == 0 and i > 3 else i}.com"
+    return [f"Co {i}", text, words[i % 10].title(), "Madrid" if i % 2 else "", ["Spain", "DE", "Sweden", ""][i % 4],
+            f"https://www.{site}"]
+
+
+def listed_domains(rows: range) -> set[str]:
+    return {row[5].removeprefix("https://www.") for row in map(listing, rows) if row[0] and row[5]}
+
+
+def write_listings(path: Path, n: int) -> Path:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "summary", "sector", "city", "country", "website"])
+        writer.writerows(map(listing, range(n)))
+    return path
+
+
+LISTINGS_MAP = ["name=name", "description=summary", "industry=sector", "city=city", "country=country",
+                "website=website"]
+
+
+async def stored(sessions: Sessions) -> tuple[dict[str, tuple[object, ...]], list[list[str]]]:
+    """Every company (id and updated_at aside) and ranked search results, to compare two imports."""
+    async with sessions() as session:
+        rows = {}
+        for domain in [f"co{i}.com" for i in range(400)]:
+            c = await get_company_by_domain(session, domain)
+            if c is not None:
+                rows[domain] = (c.name, c.description, c.city, c.country, tuple(c.industries), c.search_text)
+        found = [
+            [c.domain for c in await search_companies(session, terms=terms, countries=countries, limit=500)]
+            for terms in (["bank"], ["dairy farming"], ["robot", "chips"], ["Madrid"])
+            for countries in ((), ("Spain",))
+        ]
+    return rows, found
+
+
+class TestBulkImport:
+    async def test_same_outcome_as_row_by_row_writes(
+        self, sessions: Sessions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        path = write_listings(tmp_path / "listings.csv", 400)
+        mapping = parse_mapping(LISTINGS_MAP)
+        bulk = await import_file(sessions, path, mapping, batch_size=64)
+        bulk_state = await stored(sessions)
+        async with unit_of_work(sessions) as session:
+            await session.execute(delete(Company))
+        monkeypatch.setattr(company_repository, "bulk_upsert_companies", company_repository.upsert_companies)
+        rows = await import_file(sessions, path, mapping, batch_size=64)
+        assert (bulk.rows_read, bulk.upserted, bulk.companies) == (rows.rows_read, rows.upserted, rows.companies)
+        assert bulk.skipped_by_reason == rows.skipped_by_reason == {"no name": 24, "no website or domain": 16}
+        assert await stored(sessions) == bulk_state
+        assert len(bulk_state[0]) == bulk.companies and all(bulk_state[1])
+
+    async def test_reimport_changes_nothing(self, sessions: Sessions, tmp_path: Path) -> None:
+        path = write_listings(tmp_path / "listings.csv", 300)
+        mapping = parse_mapping(LISTINGS_MAP)
+        first = await import_file(sessions, path, mapping, batch_size=50)
+        before_state = await stored(sessions)
+        async with sessions() as session:
+            before = {c.domain: (c.id, c.updated_at) for c in await session.scalars(select(Company))}
+        again = await import_file(sessions, path, mapping, batch_size=50)
+        async with sessions() as session:
+            after = {c.domain: (c.id, c.updated_at) for c in await session.scalars(select(Company))}
+        assert (again.rows_read, again.companies, again.skipped) == (first.rows_read, first.companies, first.skipped)
+        assert await count(sessions) == first.companies == len(after)
+        assert await stored(sessions) == before_state
+        # Only a company listed in two batches is written again (its first listing is merged into the stored
+        # row, then the second one restores it); every other row is left alone, same id and updated_at.
+        across_batches = {f"co{i - 3}.com" for i in range(5, 300, 5) if i // 50 != (i - 3) // 50}
+        rewritten = {domain for domain in after if after[domain] != before[domain]}
+        assert rewritten <= across_batches
+        assert {domain: ids[0] for domain, ids in after.items()} == {domain: ids[0] for domain, ids in before.items()}
+
+    async def test_failed_batch_keeps_earlier_batches_and_the_index_whole(
+        self, sessions: Sessions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        path = write_listings(tmp_path / "listings.csv", 300)
+        real = company_repository.bulk_upsert_companies
+        calls = 0
+
+        async def fail_second_batch(session: AsyncSession, rows: Sequence[CompanyRecord]) -> int:
+            nonlocal calls
+            calls += 1
+            if calls == 2:
+                # Half the batch written (SQLite: with the full-text trigger dropped), then a crash.
+                await real(session, rows[: len(rows) // 2])
+                raise RuntimeError("disk full")
+            return await real(session, rows)
+
+        monkeypatch.setattr(company_repository, "bulk_upsert_companies", fail_second_batch)
+        with pytest.raises(RuntimeError, match="disk full"):
+            await import_file(sessions, path, parse_mapping(LISTINGS_MAP), batch_size=100)
+        monkeypatch.undo()
+        # Exactly the first batch's companies: the second left nothing behind.
+        assert set((await stored(sessions))[0]) == listed_domains(range(100))
+        async with sessions() as session:
+            if session.get_bind().dialect.name == "sqlite":
+                assert await session.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'company_fts_ai'"))
+                await session.execute(text("INSERT INTO company_fts(company_fts, rank) VALUES ('integrity-check', 1)"))
+        # The import can simply be run again.
+        done = await import_file(sessions, path, parse_mapping(LISTINGS_MAP), batch_size=100)
+        assert await count(sessions) == done.companies
+
+    async def test_unreadable_rest_of_file_keeps_the_batches_before(self, sessions: Sessions, tmp_path: Path) -> None:
+        plain = write_listings(tmp_path / "listings.csv", 300).read_bytes()
+        path = tmp_path / "listings.csv.gz"
+        path.write_bytes(gzip.compress(plain)[:-20])  # cut off: the gzip stream ends early
+        with pytest.raises(ImportFailed, match="Cannot read"):
+            await import_file(sessions, path, parse_mapping(LISTINGS_MAP), batch_size=50)
+        # Whole batches of 50 rows, from the first on, and not the last one.
+        assert set((await stored(sessions))[0]) in [listed_domains(range(n)) for n in range(50, 300, 50)]

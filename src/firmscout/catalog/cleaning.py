@@ -16,6 +16,7 @@ from firmscout.pipeline.local.geography import country_name as display_country_n
 
 EARLIEST_FOUNDED_YEAR = 1600
 _EMPTY = {"", "nan", "none", "null", "n/a", "na", "-", "[]"}
+_EMPTY_MAX_LEN = max(map(len, _EMPTY))
 
 # Names pycountry does not know (or knows under another name) → its English short name.
 _COUNTRY_ALIASES = {
@@ -82,7 +83,8 @@ def clean_text(value: object) -> str | None:
     if isinstance(value, float) and value != value:  # NaN from pandas-made files
         return None
     text = " ".join(str(value).split())
-    return None if text.lower() in _EMPTY else text
+    # Lower-casing a long description only to compare it with short placeholders is wasted work.
+    return None if len(text) <= _EMPTY_MAX_LEN and text.lower() in _EMPTY else text
 
 
 def parse_int(value: object) -> int | None:

@@ -174,10 +174,18 @@ def _first(row: Row, columns: Sequence[str]) -> Any:
 
 
 def _text(row: Row, mapping: FieldMap, field: str) -> str | None:
-    value = _first(row, mapping.get(field, ()))
-    if isinstance(value, list | tuple):
-        return "; ".join(parse_list(value)) or None
-    return clean_text(value)
+    # The cleaned text of the first non-blank column (what `clean_text(_first(...))` gives), cleaning
+    # each value once: on long descriptions the whitespace collapse is most of a row's reading time.
+    for column in mapping.get(field, ()):
+        value = row.get(column)
+        if isinstance(value, list | tuple):
+            if value:
+                return "; ".join(parse_list(value)) or None
+            continue
+        text = clean_text(value)
+        if text is not None:
+            return text
+    return None
 
 
 def _list(row: Row, mapping: FieldMap, field: str) -> tuple[str, ...]:

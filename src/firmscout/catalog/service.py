@@ -93,36 +93,48 @@ async def import_file(
 
     Rows of one company (same registered domain) are merged, and so is a company already in the
     database: a later row fills and updates fields but never blanks one that is known. An empty
-    `mapping` means "columns named like the canonical fields".
+    `mapping` means "columns named like the canonical fields". A failed batch leaves the database as
+    the previous batch's commit left it.
     """
     report = ImportReport(path=path)
     started = time.perf_counter()
     results = read_records(path, mapping or None)
     seen: set[str] = set()
-    while True:
-        # File reading and cleaning run in a worker thread, so an import inside the API does not
-        # stall request handling; only one thread touches the generator at a time.
-        chunk = await asyncio.to_thread(_next_chunk, results, batch_size)
-        if not chunk:
-            break
-        batch: dict[str, CompanyRecord] = {}
-        for record, reason in chunk:
-            report.rows_read += 1
-            if record is None:
-                report.skipped_by_reason[reason or "unusable"] += 1
-                continue
-            seen.add(record.domain)
-            # ON CONFLICT cannot update one row twice in a statement: collapse the batch by domain.
-            earlier = batch.get(record.domain)
-            batch[record.domain] = merge_records(earlier, record) if earlier else record
-        if batch:
-            report.upserted += await _write_batch(sessions, batch)
-        report.seconds = time.perf_counter() - started
-        if progress is not None:
-            progress(ImportProgress(report.rows_read, report.upserted, report.skipped, report.seconds))
+    # File reading and cleaning run in a worker thread, so an import inside the API does not stall
+    # request handling, and one batch ahead: the next batch is cleaned while this one is written (the
+    # database drivers release the GIL while SQLite tokenizes or PostgreSQL works). Only one thread
+    # touches the generator at a time: the next read starts once the previous one has been awaited.
+    ahead = asyncio.ensure_future(asyncio.to_thread(_next_chunk, results, batch_size))
+    try:
+        while chunk := await ahead:
+            ahead = asyncio.ensure_future(asyncio.to_thread(_next_chunk, results, batch_size))
+            batch = _collapse(chunk, report, seen)
+            if batch:
+                report.upserted += await _write_batch(sessions, batch)
+            report.seconds = time.perf_counter() - started
+            if progress is not None:
+                progress(ImportProgress(report.rows_read, report.upserted, report.skipped, report.seconds))
+    finally:
+        # After a failed write, let the read in flight end before anything closes the generator.
+        await asyncio.gather(ahead, return_exceptions=True)
     report.companies = len(seen)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _collapse(chunk: list[ReadResult], report: ImportReport, seen: set[str]) -> dict[str, CompanyRecord]:
+    """Count a chunk's rows and skips into `report`; its usable records merged by domain."""
+    batch: dict[str, CompanyRecord] = {}
+    for record, reason in chunk:
+        report.rows_read += 1
+        if record is None:
+            report.skipped_by_reason[reason or "unusable"] += 1
+            continue
+        seen.add(record.domain)
+        # ON CONFLICT cannot update one row twice in a statement: collapse the batch by domain.
+        earlier = batch.get(record.domain)
+        batch[record.domain] = merge_records(earlier, record) if earlier else record
+    return batch
 
 
 async def _write_batch(sessions: async_sessionmaker[AsyncSession], batch: dict[str, CompanyRecord]) -> int:
@@ -132,4 +144,4 @@ async def _write_batch(sessions: async_sessionmaker[AsyncSession], batch: dict[s
             merge_records(company_repository.to_record(existing[domain]), record) if domain in existing else record
             for domain, record in batch.items()
         ]
-        return await company_repository.upsert_companies(session, records)
+        return await company_repository.bulk_upsert_companies(session, records)
