@@ -1,6 +1,6 @@
 """How import and task latency grow with the company database: 10k → 100k → 1M synthetic companies.
 
-    python -m bench.scale [--sizes 10000,100000,1000000] [--backend sqlite|postgresql] [--no-write]
+    python -m bench.scale [--sizes 10000,100000,1000000] [--db sqlite|postgresql] [--csv-dir DIR] [--no-write]
 
 The companies are a deterministic synthetic expansion (seed 7) of the real records in ../shared/data:
 each row recombines one real company's industries, tags and description with another's country and
@@ -15,15 +15,21 @@ import asyncio
 import csv
 import gzip
 import json
+import os
 import random
 import re
+import resource
+import statistics
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import pg_database, write_section
+import psycopg
+
+from bench.common import PG_ADMIN, pg_database, write_section
+from bench.stats import machine_line
 from firmscout.catalog.readers import read_records
 from firmscout.catalog.service import import_file
 from firmscout.config import Settings
@@ -34,6 +40,7 @@ from firmscout.tasks.runtime import open_runtime
 from firmscout.tasks.service import NewTask
 from firmscout.worker import pipeline_deps
 
+TICKS = os.sysconf("SC_CLK_TCK")
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 QUERIES = ["fintech companies in Nigeria", "Swedish biotech companies", "developer tools startups in Germany",
            "banks in Spain", "AI agents for customer support founded since 2022"]
@@ -72,10 +79,62 @@ def write_csv(path: Path, rows: Iterator[list[str]]) -> None:
         writer.writerows(rows)
 
 
-async def measure(url: str, data_dir: Path, csv_path: Path) -> tuple[float, float, list[float]]:
-    runtime = await open_runtime(Settings(data_dir=data_dir, database_url=url, seed_builtin_companies=False))
+@dataclass(frozen=True)
+class Figures:
+    size: int
+    import_s: float
+    client_cpu_s: float  # this process (every thread: the driver, SQLite itself) and its reader process
+    server_cpu_s: float | None  # the PostgreSQL backends serving the import; None on SQLite (in-process)
+    latencies: list[float]
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.size / self.import_s
+
+    @property
+    def rows_per_cpu_s(self) -> float:
+        return self.size / (self.client_cpu_s + (self.server_cpu_s or 0.0))
+
+    def row(self) -> str:
+        ordered = sorted(self.latencies)
+        server = f"{self.server_cpu_s:.0f} s" if self.server_cpu_s is not None else "in process"
+        return (f"| {self.size:,} | {self.rows_per_s:,.0f} | {self.rows_per_cpu_s:,.0f} | {self.import_s:.0f} s | "
+                f"{self.client_cpu_s:.0f} s | {server} | {statistics.median(ordered) * 1000:,.0f} ms | "
+                f"{ordered[-1] * 1000:,.0f} ms | {60 / statistics.mean(ordered):,.0f} |")
+
+
+def _proc_cpu_s(pid: int) -> float:
     try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def _own_cpu_s() -> float:
+    """This process's CPU seconds plus its ended children's (the import's reader process)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _backend_cpu(url: str) -> dict[int, float]:
+    """CPU seconds so far of every PostgreSQL backend connected to the database of `url` (a local server)."""
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (url.rsplit("/", 1)[1],))
+        return {int(pid): _proc_cpu_s(int(pid)) for (pid,) in rows.fetchall()}
+
+
+async def measure(url: str, data_dir: Path, csv_path: Path, size: int) -> Figures:
+    runtime = await open_runtime(Settings(data_dir=data_dir, database_url=url, seed_builtin_companies=False))
+    postgres = not url.startswith("sqlite")
+    try:
+        before = _backend_cpu(url) if postgres else {}
+        cpu = _own_cpu_s()
         report = await import_file(runtime.sessions, csv_path, {c: [c] for c in COLUMNS}, batch_size=5000)
+        client_cpu = _own_cpu_s() - cpu
+        # Backends started during the import count from zero; the pool keeps them open until close().
+        server_cpu = (sum(s - before.get(pid, 0.0) for pid, s in _backend_cpu(url).items()) if postgres else None)
+        assert report.rows_read == size, report
         caller = await accounts.local_caller(runtime.sessions)
         latencies = []
         for query in QUERIES:
@@ -85,39 +144,57 @@ async def measure(url: str, data_dir: Path, csv_path: Path) -> tuple[float, floa
             latencies.append(time.perf_counter() - started)
     finally:
         await runtime.close()
-    return report.rows_per_second, report.seconds, latencies
+    return Figures(size, report.seconds, client_cpu, server_cpu, latencies)
+
+
+def synthetic_csv(seeds: list[CompanyRecord], size: int, directory: Path) -> Path:
+    """The synthetic file of `size` rows in `directory`, written once: the rows depend only on the size."""
+    path = directory / f"synthetic-{size}.csv.gz"
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        write_csv(partial, synthetic_rows(seeds, size))
+        partial.rename(path)
+    return path
+
+
+async def run_size(backend: str, size: int, csv_path: Path) -> Figures:
+    with tempfile.TemporaryDirectory() as tmp:
+        if backend == "postgresql":
+            with pg_database("firmscout_scale") as url:
+                return await measure(url, Path(tmp), csv_path, size)
+        return await measure(f"sqlite:///{tmp}/scale.db", Path(tmp), csv_path, size)
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--db", "--backend", dest="backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--csv-dir", type=Path, help="keep the synthetic files here and reuse them (1M: ~110 MB)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     seeds = _seed_records()
-    rows = []
-    for size in (int(s) for s in args.sizes.split(",")):
-        with tempfile.TemporaryDirectory() as tmp:
-            csv_path = Path(tmp) / "synthetic.csv.gz"
-            write_csv(csv_path, synthetic_rows(seeds, size))
-            if args.backend == "postgresql":
-                with pg_database("firmscout_scale") as url:
-                    rate, seconds, latencies = await measure(url, Path(tmp), csv_path)
-            else:
-                rate, seconds, latencies = await measure(f"sqlite:///{tmp}/scale.db", Path(tmp), csv_path)
-        ordered = sorted(latencies)
-        rows.append(f"| {size:,} | {rate:,.0f} | {seconds:.0f} s | {ordered[len(ordered) // 2] * 1000:.0f} ms | "
-                    f"{ordered[-1] * 1000:.0f} ms |")
-        print(rows[-1], flush=True)
+    started = machine_line()
+    figures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = args.csv_dir or Path(tmp)
+        directory.mkdir(parents=True, exist_ok=True)
+        for size in (int(s) for s in args.sizes.split(",")):
+            figures.append(await run_size(args.backend, size, synthetic_csv(seeds, size, directory)))
+            print(figures[-1].row(), flush=True)
     section = "\n".join([
         f"## Scale ({args.backend})", "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Rerun: `python -m bench.scale --backend {args.backend}`. "
-        f"Synthetic companies (see `bench/scale.py`); task latency over {len(QUERIES)} queries, 100 results asked.",
-        "", "| companies | import rows/s | import time | task latency (median) | task latency (max) |",
-        "|---:|---:|---:|---:|---:|", *rows, ""])
+        f"Run {started}. Rerun: `python -m bench.scale --db {args.backend}` (`--sizes`, `--csv-dir`). Synthetic "
+        f"companies (see `bench/scale.py`) imported in batches of 5,000 through `firmscout companies import`'s code "
+        f"into a fresh database; then {len(QUERIES)} tasks one after another (100 results asked): latency median "
+        f"and max, and tasks/min for one worker running them back to back. Rows per CPU-second count the CPU of "
+        f"this process (all threads), of its reader process and, on PostgreSQL, of its backends (from /proc).",
+        "", "| companies | import rows/s | rows per CPU-s | import time | client CPU | PostgreSQL CPU "
+        "| task latency (median) | task latency (max) | tasks/min |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|", *(f.row() for f in figures), ""])
     print(section)
     if not args.no_write:
         write_section(f"scale-{args.backend}", section)
+
 
 if __name__ == "__main__":
     asyncio.run(main())

@@ -1,3 +1,5 @@
 from firmscout.cli import app
 
-app()
+# Guarded: a large import reads its file in a spawned child process, which imports this module again.
+if __name__ == "__main__":
+    app()

@@ -172,12 +172,13 @@ class TestBulkImport:
     ) -> None:
         path = write_listings(tmp_path / "listings.csv", 400)
         mapping = parse_mapping(LISTINGS_MAP)
-        bulk = await import_file(sessions, path, mapping, batch_size=64)
+        # The bulk path with rows read in a child process, against row-by-row writes of rows read in a thread.
+        bulk = await import_file(sessions, path, mapping, batch_size=64, reader="process")
         bulk_state = await stored(sessions)
         async with unit_of_work(sessions) as session:
             await session.execute(delete(Company))
         monkeypatch.setattr(company_repository, "bulk_upsert_companies", company_repository.upsert_companies)
-        rows = await import_file(sessions, path, mapping, batch_size=64)
+        rows = await import_file(sessions, path, mapping, batch_size=64, reader="thread")
         assert (bulk.rows_read, bulk.upserted, bulk.companies) == (rows.rows_read, rows.upserted, rows.companies)
         assert bulk.skipped_by_reason == rows.skipped_by_reason == {"no name": 24, "no website or domain": 16}
         assert await stored(sessions) == bulk_state

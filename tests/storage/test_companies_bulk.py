@@ -140,3 +140,15 @@ class TestBulkUpsert:
         async with sessions() as session:
             found = await search_companies(session, terms=["genomics"], limit=500)
         assert "after.com" in {c.domain for c in found}
+
+
+class TestCountryIndex:
+    async def test_postgresql_has_it_and_sqlite_does_not(self, sessions: Sessions) -> None:
+        async with sessions() as session:
+            if session.get_bind().dialect.name == "sqlite":
+                sql = "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_company_country'"
+                expected = 0
+            else:
+                sql = "SELECT count(*) FROM pg_indexes WHERE tablename = 'company' AND indexname = 'ix_company_country'"
+                expected = 1
+            assert await session.scalar(text(sql)) == expected

@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from firmscout.catalog.builtin import load_builtin
-from firmscout.catalog.readers import CANONICAL_FIELDS, ReadResult, parse_mapping, read_records
+from firmscout.catalog.chunks import ChunkReader, Mode, choose_mode
+from firmscout.catalog.readers import CANONICAL_FIELDS, ReadResult, parse_mapping
 from firmscout.storage.db import unit_of_work
 from firmscout.storage.records import CompanyRecord, merge_records
 from firmscout.storage.repositories import companies as company_repository
@@ -77,10 +77,6 @@ async def seed_builtin(sessions: async_sessionmaker[AsyncSession]) -> int:
         return await company_repository.upsert_companies(session, load.records)
 
 
-def _next_chunk(results: Iterator[ReadResult], size: int) -> list[ReadResult]:
-    return list(islice(results, size))
-
-
 async def import_file(
     sessions: async_sessionmaker[AsyncSession],
     path: Path,
@@ -88,35 +84,36 @@ async def import_file(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Callable[[ImportProgress], None] | None = None,
+    reader: Mode | None = None,
 ) -> ImportReport:
     """Upsert every usable row of a CSV / JSON Lines file (optionally .gz), one transaction per batch.
 
     Rows of one company (same registered domain) are merged, and so is a company already in the
     database: a later row fills and updates fields but never blanks one that is known. An empty
     `mapping` means "columns named like the canonical fields". A failed batch leaves the database as
-    the previous batch's commit left it.
+    the previous batch's commit left it. `reader` picks where rows are read and cleaned (see
+    `catalog/chunks.py`); by default large files go to a child process.
     """
     report = ImportReport(path=path)
     started = time.perf_counter()
-    results = read_records(path, mapping or None)
     seen: set[str] = set()
-    # File reading and cleaning run in a worker thread, so an import inside the API does not stall
-    # request handling, and one batch ahead: the next batch is cleaned while this one is written (the
-    # database drivers release the GIL while SQLite tokenizes or PostgreSQL works). Only one thread
-    # touches the generator at a time: the next read starts once the previous one has been awaited.
-    ahead = asyncio.ensure_future(asyncio.to_thread(_next_chunk, results, batch_size))
-    try:
-        while chunk := await ahead:
-            ahead = asyncio.ensure_future(asyncio.to_thread(_next_chunk, results, batch_size))
-            batch = _collapse(chunk, report, seen)
-            if batch:
-                report.upserted += await _write_batch(sessions, batch)
-            report.seconds = time.perf_counter() - started
-            if progress is not None:
-                progress(ImportProgress(report.rows_read, report.upserted, report.skipped, report.seconds))
-    finally:
-        # After a failed write, let the read in flight end before anything closes the generator.
-        await asyncio.gather(ahead, return_exceptions=True)
+    with ChunkReader(path, mapping or None, batch_size, reader or choose_mode(path)) as chunks:
+        # The read runs in a worker thread (a thread-mode read cleans rows there, so an import inside the
+        # API does not stall request handling), one batch ahead: the next batch is read while this one
+        # is written. Reads never overlap: the next starts once the previous one has been awaited.
+        ahead = asyncio.ensure_future(asyncio.to_thread(chunks.next_chunk))
+        try:
+            while chunk := await ahead:
+                ahead = asyncio.ensure_future(asyncio.to_thread(chunks.next_chunk))
+                batch = _collapse(chunk, report, seen)
+                if batch:
+                    report.upserted += await _write_batch(sessions, batch)
+                report.seconds = time.perf_counter() - started
+                if progress is not None:
+                    progress(ImportProgress(report.rows_read, report.upserted, report.skipped, report.seconds))
+        finally:
+            # After a failed write, let the read in flight end before the reader is closed.
+            await asyncio.gather(ahead, return_exceptions=True)
     report.companies = len(seen)
     report.seconds = time.perf_counter() - started
     return report

@@ -31,11 +31,15 @@ class CompanyRecord:
     origin: str = "import"
 
     def to_row(self) -> dict[str, Any]:
-        row = {f.name: getattr(self, f.name) for f in fields(self)}
+        row = {name: getattr(self, name) for name in _FIELD_NAMES}
         row["industries"] = list(self.industries)
         row["tags"] = list(self.tags)
         row["search_text"] = build_search_text(self)
         return row
+
+
+# dataclasses.fields() per row was a tenth of an import's time spent outside the database.
+_FIELD_NAMES = tuple(f.name for f in fields(CompanyRecord))
 
 
 def build_search_text(record: CompanyRecord) -> str:

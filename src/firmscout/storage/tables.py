@@ -158,6 +158,8 @@ class Company(Base):
     """The local company database (data source `extruct_db`), keyed by registered domain."""
 
     __tablename__ = "company"
+    # Migration 0004: PostgreSQL only (the country filter of a full-text search; FTS5 drives SQLite's).
+    __table_args__ = (Index("ix_company_country", "country").ddl_if(dialect="postgresql"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     domain: Mapped[str] = mapped_column(String(253), unique=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +90,16 @@ def _on_conflict_update(stmt: Any) -> Any:
     )
 
 
+# The upsert compiled once for SQLite's bulk path: positional parameters, in `positiontup` order.
+_SQLITE_UPSERT = _on_conflict_update(sqlite.insert(_TABLE)).compile(
+    dialect=sqlite.dialect(paramstyle="qmark"), column_keys=_COPY_COLUMNS
+)
+# DateTime on SQLite is text in SQLAlchemy's format; the ORM must read back what the bulk path writes.
+_SQLITE_UPDATED_AT: Callable[[Any], Any] = (
+    _TABLE.c.updated_at.type.dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())  # type: ignore[assignment]
+)
+
+
 async def _execute_upsert(session: AsyncSession, values: list[CompanyRecord]) -> None:
     insert = sqlite.insert if _dialect(session) == "sqlite" else postgresql.insert
     stmt = _on_conflict_update(insert(_TABLE))
@@ -143,7 +153,20 @@ async def _bulk_upsert_sqlite(session: AsyncSession, values: list[CompanyRecord]
         )
     after = await session.scalar(select(func.coalesce(func.max(_TABLE.c.id), 0)))
     await session.execute(text("DROP TRIGGER company_fts_ai"))
-    await _execute_upsert(session, values)
+    # The row path's statement, compiled once, with plain tuples straight to the driver: SQLAlchemy's
+    # per-row parameter processing cost as much as SQLite's own insert work (about 2 s per 100k rows).
+    now = _SQLITE_UPDATED_AT(utcnow())
+    rows = []
+    for record in values:
+        row = record.to_row()
+        row["industries"] = json.dumps(row["industries"])
+        row["tags"] = json.dumps(row["tags"])
+        row["updated_at"] = now
+        rows.append(tuple(row[name] for name in _SQLITE_UPSERT.positiontup or ()))
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None
+    await driver.executemany(_SQLITE_UPSERT.string, rows)
     await session.execute(
         text("INSERT INTO company_fts(rowid, search_text) SELECT id, search_text FROM company WHERE id > :after"),
         {"after": after},
