@@ -10,6 +10,7 @@ from firmscout.errors import SourceError
 from firmscout.sources.base import SourcePage
 from firmscout.storage.db import is_transient
 from firmscout.storage.repositories.companies import Ranges, search_companies, to_record
+from firmscout.storage.repositories.search_cache import RankedIds
 from firmscout.storage.tables import Company
 
 SOURCE_NAME = "extruct_db"
@@ -46,6 +47,8 @@ class LocalDatabaseSource:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        # A task's later pages are slices of one ranking (60 s at most), not a new ranking per page.
+        self._ranked = RankedIds()
 
     async def search(self, request: SearchRequest, cursor: str | None, limit: int) -> SourcePage:
         offset = _offset(cursor)
@@ -62,6 +65,7 @@ class LocalDatabaseSource:
                     ranges=Ranges(c.founded_after, c.founded_before, c.min_employees, c.max_employees),
                     limit=limit,
                     offset=offset,
+                    ranked=self._ranked,
                 )
         except SQLAlchemyError as exc:
             # The driver's own message, first line only: the full text carries SQL and parameters.

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from firmscout.errors import FirmscoutError
 from firmscout.storage.records import CompanyRecord
+from firmscout.storage.repositories.search_cache import RankedIds
 from firmscout.storage.tables import Company, utcnow
 
 __all__ = [
@@ -260,40 +261,56 @@ async def search_companies(
     ranges: Ranges | None = None,
     limit: int,
     offset: int = 0,
+    ranked: RankedIds | None = None,
 ) -> list[Company]:
     """Companies matching any of `terms`, best first, ties broken by id so offset paging is stable.
 
     Terms are user text: only their letters and digits reach the query, so no input can cause a
     syntax error. Terms with no words at all match nothing. With no terms, companies (optionally in
-    `countries`) come back in id order.
+    `countries`) come back in id order. With `ranked`, the ids of the first `ranked.window` ranks are
+    kept there and later pages of the same search are read by id instead of ranking again.
     """
     if not terms:
-        stmt = _filtered(select(Company), countries, ranges).order_by(Company.id)
-    elif _dialect(session) == "sqlite":
+        listing = _filtered(select(Company), countries, ranges).order_by(Company.id)
+        return list(await session.scalars(listing.limit(limit).offset(offset)))
+    if ranked is None:
+        rows = _ranked_search(session, select(Company), terms, countries, ranges)
+        return [] if rows is None else list(await session.scalars(rows.limit(limit).offset(offset)))
+    key = (tuple(terms), tuple(countries), ranges)
+    ids = ranked.get(key, offset + limit)
+    if ids is None:
+        best = _ranked_search(session, select(Company.id), terms, countries, ranges)
+        if best is None:
+            return []
+        asked = max(ranked.window, offset + limit)
+        ids = list(await session.scalars(best.limit(asked)))
+        ranked.put(key, ids, asked=asked)
+    page = ids[offset : offset + limit]
+    found = {company.id: company for company in await session.scalars(select(Company).where(Company.id.in_(page)))}
+    return [found[i] for i in page if i in found]
+
+
+def _ranked_search(
+    session: AsyncSession, columns: Select[Any], terms: Sequence[str], countries: Sequence[str], ranges: Ranges | None
+) -> Select[Any] | None:
+    """`columns` of the companies matching `terms`, best first; None when the terms hold no word."""
+    if _dialect(session) == "sqlite":
         match = _fts5_query(terms)
         if not match:
-            return []
+            return None
         stmt = (
-            select(Company)
-            .join(_FTS, _FTS.c.rowid == Company.id)
+            columns.join(_FTS, _FTS.c.rowid == Company.id)
             .where(_FTS.c.company_fts.op("MATCH")(match))
             # bm25() is lower-is-better.
             .order_by(func.bm25(literal_column("company_fts")), Company.id)
         )
-        stmt = _filtered(stmt, countries, ranges)
-    else:
-        text = _tsquery(terms)
-        if not text:
-            return []
-        query = func.to_tsquery("english", text)
-        stmt = (
-            select(Company)
-            .where(_SEARCH_VECTOR.op("@@")(query))
-            .order_by(func.ts_rank(_SEARCH_VECTOR, query).desc(), Company.id)
-        )
-        stmt = _filtered(stmt, countries, ranges)
-    result = await session.scalars(stmt.limit(limit).offset(offset))
-    return list(result)
+        return _filtered(stmt, countries, ranges)
+    words = _tsquery(terms)
+    if not words:
+        return None
+    query = func.to_tsquery("english", words)
+    stmt = columns.where(_SEARCH_VECTOR.op("@@")(query))
+    return _filtered(stmt.order_by(func.ts_rank(_SEARCH_VECTOR, query).desc(), Company.id), countries, ranges)
 
 
 async def count_companies(session: AsyncSession) -> int:
