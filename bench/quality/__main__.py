@@ -218,6 +218,7 @@ def per_query(outcomes: list[Outcome]) -> str:
 
 
 async def main() -> None:
+    global SEMANTIC
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", default="builtin,yc,fd")
     parser.add_argument("--no-write", action="store_true")
@@ -229,9 +230,11 @@ async def main() -> None:
     parser.add_argument("--topic-similarity", type=float, default=SEMANTIC.topic_similarity,
                         help="local+emb: cosine at which a topic the keywords missed is graded 4 (>1: never).")
     parser.add_argument("--top-k", type=int, default=SEMANTIC.top_k, help="local+emb: dense and full-text depth.")
+    parser.add_argument("--min-similarity", type=float, default=SEMANTIC.min_similarity,
+                        help="local+emb: nearest companies less similar to the query are not candidates.")
     args = parser.parse_args()
-    global SEMANTIC
-    SEMANTIC = SEMANTIC.model_copy(update={"topic_similarity": args.topic_similarity, "top_k": args.top_k})
+    SEMANTIC = SEMANTIC.model_copy(update={"topic_similarity": args.topic_similarity, "top_k": args.top_k,
+                                           "min_similarity": args.min_similarity})
     corpora = [c for c in args.corpus.split(",") if c]
     if any(c != "builtin" for c in corpora) and not SHARED.exists():
         print(f"{SHARED} not found: running the built-in corpus only")
@@ -260,7 +263,8 @@ async def main() -> None:
         "no-LLM method (query parsing, structured filters, field/text grading, high-fit rule)."
         + (f" `local+emb` = the same with hybrid retrieval: the best {SEMANTIC.top_k} full-text hits fused "
            f"(reciprocal rank fusion, k=60) with the {SEMANTIC.top_k} nearest companies by `{SEMANTIC.model}` "
-           f"embedding under the same filters (company text cut at {SEMANTIC.max_chars} characters), and a topic "
+           f"embedding (cosine ≥ {SEMANTIC.min_similarity}) under the same filters (company text cut at "
+           f"{SEMANTIC.max_chars} characters), and a topic "
            f"the keywords miss graded 4 when the company's vector is within cosine {SEMANTIC.topic_similarity} "
            "of it."
            if "local+emb" in methods else "")

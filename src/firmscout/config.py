@@ -127,11 +127,18 @@ class SemanticSettings(BaseModel):
         100, ge=0, le=2000,
         description="Nearest companies fused (reciprocal rank fusion) with as many full-text hits per task.",
     )
+    min_similarity: float = Field(
+        0.3, ge=-1, le=1,
+        description=(
+            "Nearest companies less similar (cosine to the query) than this are not candidates: far neighbours "
+            "would only cost grading time, since the grader rejects them."
+        ),
+    )
     refresh_s: float = Field(
         10.0, ge=0, description="How often a search checks whether stored vectors changed and reloads its index."
     )
     topic_similarity: float = Field(
-        0.5, ge=0, le=2,
+        0.6, ge=0, le=2,
         description=(
             "Local grading: a company whose text does not name a topic but whose vector is at least this close "
             "(cosine) to it gets a 4 on the topic instead of a miss. Above 1: embeddings never change a grade."

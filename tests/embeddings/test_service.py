@@ -22,7 +22,7 @@ from firmscout.storage.repositories.companies import upsert_companies  # noqa: E
 from firmscout.storage.tables import Company, CompanyEmbedding  # noqa: E402
 
 Sessions = async_sessionmaker[AsyncSession]
-SETTINGS = SemanticSettings(enabled="on", refresh_s=0)
+SETTINGS = SemanticSettings(enabled="on", refresh_s=0, min_similarity=-1)
 
 COMPANIES = [
     CompanyRecord(domain="fonterra.example", name="Fonterra", country="New Zealand",
@@ -142,6 +142,17 @@ class TestSemanticRetriever:
         young = await retriever.nearest("dairy", Constraints(founded_after=1990, max_employees=30_000), 5)
         # Old Creamery has no founding year or headcount: unknown values pass, as in the full-text search.
         assert {ids[i] for i, _ in young} == {"fonterra.example", "arla.example", "closed-dairy.example"}
+
+    async def test_far_neighbours_are_not_returned(self, companies: Sessions, encoder: Encoder) -> None:
+        await embed_companies(companies, CountingEncoder(encoder), SETTINGS)
+        floor = SETTINGS.model_copy(update={"min_similarity": 0.3})
+        ids = await self._ids(companies)
+        every = await SemanticRetriever(companies, SETTINGS, lambda: encoder).nearest("dairy", Constraints(), 5)
+        near = await SemanticRetriever(companies, floor, lambda: encoder).nearest("dairy", Constraints(), 5)
+        assert len(every) == 5
+        assert near == [(i, s) for i, s in every if s >= 0.3]
+        assert {ids[i] for i, _ in near} >= {"arla.example"}
+        assert "asml.example" not in {ids[i] for i, _ in near}
 
     async def test_index_reloads_when_vectors_change(self, companies: Sessions, encoder: Encoder) -> None:
         retriever = SemanticRetriever(companies, SETTINGS, lambda: encoder)

@@ -18,7 +18,7 @@ from firmscout.storage.records import CompanyRecord
 from firmscout.storage.repositories.companies import upsert_companies
 
 Sessions = async_sessionmaker[AsyncSession]
-SETTINGS = SemanticSettings(enabled="on", refresh_s=0, top_k=3)
+SETTINGS = SemanticSettings(enabled="on", refresh_s=0, top_k=3, min_similarity=-1)
 
 COMPANIES = [
     # No company says "dairy": only the meaning of their descriptions matches the query.

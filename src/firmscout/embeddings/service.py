@@ -203,7 +203,8 @@ class SemanticRetriever:
         return vector
 
     async def nearest(self, query: str, constraints: Constraints, k: int) -> list[tuple[int, float]]:
-        """Up to `k` (company id, cosine) pairs, best first; empty when no vectors are stored."""
+        """Up to `k` (company id, cosine) pairs, best first, none below `min_similarity`; empty when no
+        vectors are stored."""
         loaded = await self._current()
         if loaded is None or not len(loaded.index) or k <= 0 or not query.strip():
             return []
@@ -211,7 +212,7 @@ class SemanticRetriever:
         def search() -> list[tuple[int, float]]:
             vector = self._query_vector(query)
             hits = loaded.index.search(vector, k, constraint_mask(loaded, constraints))
-            return [(n.id, n.score) for n in hits]
+            return [(n.id, n.score) for n in hits if n.score >= self.settings.min_similarity]
 
         return await asyncio.to_thread(search)
 
