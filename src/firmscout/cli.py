@@ -109,6 +109,17 @@ def companies_count() -> None:
     typer.echo(_run(lambda: count_companies(Settings())))
 
 
+@companies_app.command("embed")
+def companies_embed() -> None:
+    """Embed companies for hybrid (full-text + dense) retrieval; needs `pip install 'firmscout[semantic]'`.
+
+    Only companies without a vector, or whose text changed since, are embedded; an interrupted run resumes.
+    """
+    from firmscout.commands.admin import embed_companies
+
+    _run(lambda: embed_companies(Settings()))
+
+
 @app.command()
 def explain(
     query: Annotated[str, typer.Argument(help='A query, e.g. "Nordic banks founded before 1900".')],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -11,10 +12,13 @@ from firmscout.config import Settings
 from firmscout.queue.base import JobQueue
 from firmscout.queue.inprocess import InProcessQueue
 from firmscout.sources.base import Source
-from firmscout.sources.registry import build_sources
+from firmscout.sources.registry import build_semantic, build_sources
 from firmscout.storage import migrate
 from firmscout.storage.db import create_engine, session_factory
 from firmscout.tasks.service import TaskService
+
+if TYPE_CHECKING:
+    from firmscout.embeddings.service import SemanticRetriever
 
 
 @dataclass
@@ -25,6 +29,8 @@ class Runtime:
     queue: JobQueue
     sources: dict[str, Source]
     service: TaskService
+    # Dense retrieval (the [semantic] extra), shared by the local source and the local grader; None when off.
+    semantic: SemanticRetriever | None = None
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -37,9 +43,10 @@ async def open_runtime(settings: Settings) -> Runtime:
     engine = create_engine(url)
     sessions = session_factory(engine)
     queue = _build_queue(settings, sessions)
-    sources = build_sources(settings, sessions)
+    semantic = build_semantic(settings, sessions)
+    sources = build_sources(settings, sessions, semantic)
     service = TaskService(sessions, queue, available_sources=list(sources))
-    return Runtime(settings, engine, sessions, queue, sources, service)
+    return Runtime(settings, engine, sessions, queue, sources, service, semantic)
 
 
 def _build_queue(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> JobQueue:
