@@ -63,6 +63,13 @@ class ApiSettings(BaseModel):
     auth_cache_s: float = Field(
         30.0, ge=0, description="How long an API process trusts a token it has already checked (0: never)."
     )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="API processes `serve` runs on one port (`serve --workers`); the embedded pipeline worker "
+                    "still runs once, in the first process. About one per CPU core.",
+    )
 
 
 class LLMSettings(BaseModel):

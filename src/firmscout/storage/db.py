@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -86,10 +88,35 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+# SQLite has one write lock per database. Writers of one process queue for it here, on the event loop, rather
+# than in SQLite's busy handler, which sleeps and polls (1, 2, 5 … 100 ms): with 32 concurrent creates the
+# sleeping put p99 past a second (docs/benchmarks.md, Load → API). Other processes still meet at busy_timeout.
+_sqlite_writers: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def _sqlite_write_turn(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
+    engine = sessions.kw.get("bind")
+    if engine is None or engine.dialect.name != "sqlite":
+        yield
+        return
+    lock = _sqlite_writers.setdefault(engine.sync_engine, asyncio.Lock())
+    try:
+        # As long as SQLite itself would wait; past that, go on and let busy_timeout decide as before.
+        await asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000)
+    except TimeoutError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 @asynccontextmanager
 async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One write transaction: commits when the block ends, rolls back if it raises."""
-    async with sessions() as session, session.begin():
+    async with _sqlite_write_turn(sessions), sessions() as session, session.begin():
         # Procure the connection now, marked as a writer, so its BEGIN is IMMEDIATE on SQLite.
         await session.connection(execution_options={WRITE_OPTION: True})
         yield session
