@@ -72,6 +72,17 @@ class ApiSettings(BaseModel):
     )
 
 
+class DatabaseSettings(BaseModel):
+    pool_size: int = Field(
+        10, ge=1, le=500, description="PostgreSQL: connections each process keeps open (SQLite: fixed at 8)."
+    )
+    max_overflow: int = Field(
+        20, ge=0, le=500,
+        description="PostgreSQL: extra connections a process may open under load beyond pool_size. Size "
+                    "(pool_size + max_overflow) × processes (API, workers) below the server's max_connections.",
+    )
+
+
 class LLMSettings(BaseModel):
     base_url: str | None = Field(
         None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama). Unset: no LLM."
@@ -134,6 +145,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings, description="Worker concurrency and leases.")
     queue: QueueSettings = Field(default_factory=QueueSettings, description="Job transport.")
     api: ApiSettings = Field(default_factory=ApiSettings, description="HTTP limits.")
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Database connection pool.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="Optional LLM planning and grading.")
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings, description="Pipeline bounds.")
 

@@ -73,7 +73,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
+    """An async engine; `pool_size`/`max_overflow` size PostgreSQL's pool (SQLite has one writer anyway)."""
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
         if target.database and target.database != ":memory:":
@@ -81,7 +82,7 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(target, pool_size=8, max_overflow=8)
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(target, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(target, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

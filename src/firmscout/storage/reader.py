@@ -40,7 +40,9 @@ class EngineTaskReader:
         self, task_id: str, *, organization_id: str | None, user_id: str
     ) -> task_repo.TaskView | None:
         stmt, params = task_repo.scoped_view_query(task_id, organization_id=organization_id, user_id=user_id)
+        # AUTOCOMMIT: one statement needs no BEGIN and ROLLBACK, two round trips fewer per read.
         async with self._engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
             row = (await conn.execute(stmt, params)).first()
         return task_repo.view_of(row) if row is not None else None
 

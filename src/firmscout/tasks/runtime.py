@@ -39,7 +39,7 @@ async def open_runtime(settings: Settings, *, migrate_first: bool = True) -> Run
     url = settings.resolved_database_url()
     if migrate_first:
         await asyncio.to_thread(migrate.upgrade, url)
-    engine = create_engine(url)
+    engine = create_engine(url, pool_size=settings.db.pool_size, max_overflow=settings.db.max_overflow)
     sessions = session_factory(engine)
     queue = _build_queue(settings, sessions)
     sources = build_sources(settings, sessions)
