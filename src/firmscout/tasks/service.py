@@ -141,7 +141,7 @@ class TaskService:
                     attempts=0,
                 ),
             )
-            await self._queue.enqueue(session, task.id)
+            await self._queue.enqueue(session, task.id, new=True)
         return task
 
     async def get(self, caller: Caller, task_id: str) -> DiscoveryTask:
