@@ -63,6 +63,24 @@ class ApiSettings(BaseModel):
     auth_cache_s: float = Field(
         30.0, ge=0, description="How long an API process trusts a token it has already checked (0: never)."
     )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="API processes `serve` runs on one port (`serve --workers`); the embedded pipeline worker "
+                    "still runs once, in the first process. About one per CPU core.",
+    )
+
+
+class DatabaseSettings(BaseModel):
+    pool_size: int = Field(
+        10, ge=1, le=500, description="PostgreSQL: connections each process keeps open (SQLite: fixed at 8)."
+    )
+    max_overflow: int = Field(
+        20, ge=0, le=500,
+        description="PostgreSQL: extra connections a process may open under load beyond pool_size. Size "
+                    "(pool_size + max_overflow) × processes (API, workers) below the server's max_connections.",
+    )
 
 
 class LLMSettings(BaseModel):
@@ -170,6 +188,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings, description="Worker concurrency and leases.")
     queue: QueueSettings = Field(default_factory=QueueSettings, description="Job transport.")
     api: ApiSettings = Field(default_factory=ApiSettings, description="HTTP limits.")
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Database connection pool.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="Optional LLM planning and grading.")
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings, description="Pipeline bounds.")
     semantic: SemanticSettings = Field(

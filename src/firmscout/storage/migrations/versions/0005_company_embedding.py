@@ -1,11 +1,9 @@
 """Dense embedding vectors, one per company and model
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-29
 
-down_revision is "0003" on this branch; revision 0004 is being added in parallel elsewhere and this
-one is re-chained after it when both are merged.
 """
 from __future__ import annotations
 
@@ -13,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
