@@ -55,8 +55,11 @@ class Encoder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
+        import transformers
         from sentence_transformers import SentenceTransformer
 
+        # transformers draws a "Loading weights" bar on stderr, which would break into the CLI's own progress.
+        transformers.utils.logging.disable_progress_bar()
         if threads > 0:
             torch.set_num_threads(threads)
         self.name = model
