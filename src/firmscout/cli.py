@@ -29,9 +29,12 @@ err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 
-def _run(coro_fn: Callable[[], Awaitable[T]]) -> T:
+def _run(coro_fn: Callable[[], Awaitable[T]], runner: Callable[..., Any] | None = None) -> T:
     """Run a command; any error becomes one clear line on stderr and exit code 1."""
     try:
+        if runner is not None:
+            result: T = runner(coro_fn)
+            return result
         return asyncio.run(coro_fn())  # type: ignore[arg-type]
     except FirmscoutError as exc:
         loc = [str(p) for p in exc.loc if p != "body"] if isinstance(exc, InvalidField) else []
@@ -56,13 +59,20 @@ def serve(
         bool | None,
         typer.Option(help="Also run a worker here. Default: yes on the embedded queue, no on procrastinate."),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="API processes on the port (default FIRMSCOUT_API__WORKERS, 1). The "
+                                         "worker still runs once, in the first process."),
+    ] = None,
 ) -> None:
     """Run the HTTP API (and, on the embedded default, a worker in the same process)."""
+    from firmscout.commands.api_server import run
     from firmscout.commands.serve import serve as run_serve
 
     settings = Settings()
     with_worker = worker if worker is not None else settings.queue_backend() == "inprocess"
-    _run(lambda: run_serve(settings, host=host, port=port, with_worker=with_worker))
+    processes = workers or settings.api.workers
+    _run(lambda: run_serve(settings, host=host, port=port, with_worker=with_worker, workers=processes), run)
 
 
 @app.command("worker")
@@ -107,6 +117,17 @@ def companies_count() -> None:
     from firmscout.commands.admin import count_companies
 
     typer.echo(_run(lambda: count_companies(Settings())))
+
+
+@companies_app.command("embed")
+def companies_embed() -> None:
+    """Embed companies for hybrid (full-text + dense) retrieval; needs `pip install 'firmscout[semantic]'`.
+
+    Only companies without a vector, or whose text changed since, are embedded; an interrupted run resumes.
+    """
+    from firmscout.commands.admin import embed_companies
+
+    _run(lambda: embed_companies(Settings()))
 
 
 @app.command()

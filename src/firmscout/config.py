@@ -63,6 +63,24 @@ class ApiSettings(BaseModel):
     auth_cache_s: float = Field(
         30.0, ge=0, description="How long an API process trusts a token it has already checked (0: never)."
     )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="API processes `serve` runs on one port (`serve --workers`); the embedded pipeline worker "
+                    "still runs once, in the first process. About one per CPU core.",
+    )
+
+
+class DatabaseSettings(BaseModel):
+    pool_size: int = Field(
+        10, ge=1, le=500, description="PostgreSQL: connections each process keeps open (SQLite: fixed at 8)."
+    )
+    max_overflow: int = Field(
+        20, ge=0, le=500,
+        description="PostgreSQL: extra connections a process may open under load beyond pool_size. Size "
+                    "(pool_size + max_overflow) × processes (API, workers) below the server's max_connections.",
+    )
 
 
 class LLMSettings(BaseModel):
@@ -103,6 +121,49 @@ class PipelineSettings(BaseModel):
     )
 
 
+class SemanticSettings(BaseModel):
+    enabled: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description=(
+            "Dense-embedding retrieval beside full-text search. auto: used when the semantic extra is installed "
+            "(pip install 'firmscout[semantic]') and company vectors exist (`firmscout companies embed`); on: "
+            "required (an error names the fix when the extra is missing) and imports embed new companies; off: never."
+        ),
+    )
+    model: str = Field(
+        "all-MiniLM-L6-v2",
+        description=(
+            "Embedding model: all-MiniLM-L6-v2 (shipped with the extra) or a local sentence-transformers folder."
+        ),
+    )
+    threads: int = Field(0, ge=0, le=64, description="CPU threads the model may use (0: torch's default).")
+    batch_size: int = Field(64, ge=1, le=1024, description="Texts embedded per model call.")
+    max_chars: int = Field(
+        600, ge=50, description="Company text embedded, cut at a word boundary (most telling fields first)."
+    )
+    top_k: int = Field(
+        100, ge=0, le=2000,
+        description="Nearest companies fused (reciprocal rank fusion) with as many full-text hits per task.",
+    )
+    min_similarity: float = Field(
+        0.3, ge=-1, le=1,
+        description=(
+            "Nearest companies less similar (cosine to the query) than this are not candidates: far neighbours "
+            "would only cost grading time, since the grader rejects them."
+        ),
+    )
+    refresh_s: float = Field(
+        10.0, ge=0, description="How often a search checks whether stored vectors changed and reloads its index."
+    )
+    topic_similarity: float = Field(
+        0.6, ge=0, le=2,
+        description=(
+            "Local grading: a company whose text does not name a topic but whose vector is at least this close "
+            "(cosine) to it gets a 4 on the topic instead of a miss. Above 1: embeddings never change a grade."
+        ),
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FIRMSCOUT_", env_nested_delimiter="__", extra="ignore", env_file=None
@@ -127,8 +188,12 @@ class Settings(BaseSettings):
     worker: WorkerSettings = Field(default_factory=WorkerSettings, description="Worker concurrency and leases.")
     queue: QueueSettings = Field(default_factory=QueueSettings, description="Job transport.")
     api: ApiSettings = Field(default_factory=ApiSettings, description="HTTP limits.")
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings, description="Database connection pool.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="Optional LLM planning and grading.")
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings, description="Pipeline bounds.")
+    semantic: SemanticSettings = Field(
+        default_factory=SemanticSettings, description="Optional dense-embedding (hybrid) retrieval."
+    )
 
     def queue_backend(self) -> Literal["inprocess", "procrastinate"]:
         if self.queue.backend != "auto":

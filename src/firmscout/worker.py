@@ -8,7 +8,7 @@ from functools import partial
 from firmscout.llm.registry import llm_roles
 from firmscout.pipeline import local
 from firmscout.pipeline.runner import PipelineDeps, run_task
-from firmscout.pipeline.stages.evaluate import LocalGrader
+from firmscout.pipeline.stages.evaluate import Grader, HybridGrader, LocalGrader
 from firmscout.tasks.runtime import Runtime
 
 
@@ -17,11 +17,19 @@ def pipeline_deps(runtime: Runtime) -> PipelineDeps:
     return PipelineDeps(
         sessions=runtime.sessions,
         sources=runtime.sources,
-        grader=grader or LocalGrader(),
+        grader=grader or local_grader(runtime),
         settings=runtime.settings.pipeline,
         max_attempts=runtime.settings.worker.max_attempts,
         planner=planner,
     )
+
+
+def local_grader(runtime: Runtime) -> Grader:
+    """The no-LLM grader; with dense retrieval configured it also takes embedding evidence for topics."""
+    if runtime.semantic is None:
+        return LocalGrader()
+    semantic = runtime.settings.semantic
+    return HybridGrader(runtime.semantic, semantic.topic_similarity, semantic.model)
 
 
 def warm_up() -> None:

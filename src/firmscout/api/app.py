@@ -18,6 +18,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         title="Firmscout",
         version=__version__,
         description="Self-hostable company discovery, wire-compatible with Extruct's Deep Search API.",
+        # FastAPI's native OpenTelemetry hooks: off, so no request pays for checking whether a tracer or
+        # meter is configured; /metrics (Prometheus) and the JSON access log are our telemetry.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.runtime = runtime
     limits = runtime.settings.api

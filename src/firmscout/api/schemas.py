@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from firmscout.storage.repositories.tasks import TaskView
 from firmscout.storage.tables import Candidate, DiscoveryTask
 
 TaskStatus = Literal["created", "in_progress", "done", "failed"]
@@ -111,7 +112,7 @@ class DiscoveryTaskOut(BaseModel):
     usage: Usage = Field(default_factory=lambda: Usage())
 
     @classmethod
-    def from_row(cls, task: DiscoveryTask) -> DiscoveryTaskOut:
+    def from_row(cls, task: DiscoveryTask | TaskView) -> DiscoveryTaskOut:
         return cls(
             id=task.id,
             created_at=_utc(task.created_at),

@@ -1,18 +1,23 @@
-"""`token create` and `companies import|count`."""
+"""`token create` and `companies import|count|embed`."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from firmscout.catalog.embedding import embed_all, should_embed_after_import
 from firmscout.catalog.service import ImportProgress, count, import_file, parse_mapping
 from firmscout.commands.serve import prepare
 from firmscout.config import Settings
 from firmscout.errors import ImportFailed
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import open_runtime
+
+if TYPE_CHECKING:
+    from firmscout.embeddings.service import EmbedProgress
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -52,6 +57,9 @@ async def import_companies(settings: Settings, path: Path, pairs: list[str], *, 
                 bar.update(job, status=f"{p.rows_read:,} rows read, {p.upserted:,} upserted, {p.skipped:,} skipped")
 
             report = await import_file(runtime.sessions, path, mapping, batch_size=batch_size, progress=on_progress)
+            embed = await should_embed_after_import(runtime.sessions, settings.semantic)
+        if embed:
+            await _embed(runtime.sessions, settings)
     finally:
         await runtime.close()
     console.print(
@@ -61,3 +69,31 @@ async def import_companies(settings: Settings, path: Path, pairs: list[str], *, 
     )
     for reason, n in sorted(report.skipped_by_reason.items(), key=lambda kv: -kv[1]):
         console.print(f"  skipped {n:,}: {reason}", highlight=False)
+
+
+async def _embed(sessions: Any, settings: Settings) -> None:
+    with Progress(
+        TextColumn("embedding companies"), BarColumn(), TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
+        console=console, transient=False,
+    ) as bar:
+        job = bar.add_task("embed", total=None, status="loading the model")
+
+        def on_progress(p: EmbedProgress) -> None:
+            bar.update(job, status=f"{p.companies_seen:,} seen, {p.embedded:,} embedded, {p.unchanged:,} unchanged "
+                                   f"({p.texts_per_second:,.0f} texts/s)")
+
+        done = await embed_all(sessions, settings.semantic, progress=on_progress)
+    console.print(
+        f"Embedded {done.embedded:,} companies ({done.unchanged:,} unchanged, skipped) with {settings.semantic.model} "
+        f"in {done.seconds:.1f} s ({done.texts_per_second:,.0f} texts/s).",
+        highlight=False,
+    )
+
+
+async def embed_companies(settings: Settings) -> None:
+    """Give every company without a current vector one; a cut-off run resumes where it stopped."""
+    runtime = await prepare(settings)
+    try:
+        await _embed(runtime.sessions, settings)
+    finally:
+        await runtime.close()

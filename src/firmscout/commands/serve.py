@@ -4,75 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import signal
-from collections.abc import Iterator
-from datetime import UTC, datetime
 
-import uvicorn
 from rich.console import Console
 
-from firmscout.api.app import create_app
 from firmscout.catalog.service import seed_builtin
+from firmscout.commands.api_server import ApiProcesses, Server, uvicorn_config
+from firmscout.commands.logs import configure_logging
 from firmscout.config import Settings
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime, open_runtime
 from firmscout.worker import run_worker, warm_up
 
 console = Console(stderr=True, soft_wrap=True)
-
-
-class _Server(uvicorn.Server):
-    """uvicorn re-raises SIGINT/SIGTERM once its own shutdown is done, which would end the process before
-    the in-process worker checkpoints and the database is closed. Here a signal only asks to stop (a second
-    one forces it), and `serve` then stops the worker and exits 0."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self._ask_to_exit)
-        try:
-            yield
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
-
-    def _ask_to_exit(self) -> None:
-        self.force_exit = self.should_exit
-        self.should_exit = True
-
-
-class _JsonFormatter(logging.Formatter):
-    """One JSON object per line, so log shippers need no parsing rules; messages that are JSON objects
-    already (the access log) are merged in rather than quoted."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, object] = {
-            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-        }
-        message = record.getMessage()
-        parsed = None
-        if message.startswith("{"):
-            with contextlib.suppress(ValueError):
-                parsed = json.loads(message)
-        if isinstance(parsed, dict):
-            entry.update(parsed)
-        else:
-            entry["message"] = message
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
-
-
-def _configure_logging() -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(_JsonFormatter())
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per start, not per migration step
+log = logging.getLogger("firmscout.serve")
 
 
 async def prepare(settings: Settings) -> Runtime:
@@ -84,8 +30,10 @@ async def prepare(settings: Settings) -> Runtime:
     return runtime
 
 
-async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) -> None:
-    _configure_logging()
+async def serve(settings: Settings, *, host: str, port: int, with_worker: bool, workers: int = 1) -> None:
+    """The API in `workers` processes on one socket (this one and workers - 1 spawned children), and, with
+    `with_worker`, the pipeline worker in this process only."""
+    configure_logging()
     runtime = await prepare(settings)
     try:
         if settings.bootstrap_token:
@@ -96,29 +44,40 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
                     "Its API token, shown once:"
                 )
                 console.print(f"  {token}", highlight=False)
+        processes = f"{workers} API processes" if workers > 1 else "API"
         console.print(
-            f"Firmscout {'API + worker' if with_worker else 'API'} on http://{host}:{port} "
+            f"Firmscout {processes}{' + worker' if with_worker else ''} on http://{host}:{port} "
             f"— docs at http://{host}:{port}/docs, database {settings.resolved_database_url()}",
             highlight=False,
         )
-        # log_config=None: uvicorn logs through our JSON handler; its access log is replaced by ours,
-        # which carries the request id. lifespan="off": the runtime is built and closed here, not by the app.
-        server = _Server(uvicorn.Config(create_app(runtime), host=host, port=port, log_level="info",
-                                        log_config=None, access_log=False, lifespan="off"))
+        config = uvicorn_config(runtime, host, port)
+        sock = config.bind_socket()
+        children = ApiProcesses(settings, sock, workers - 1) if workers > 1 else None
+        server = Server(config, (signal.SIGINT, signal.SIGTERM))
         stop = asyncio.Event()
         worker = asyncio.create_task(run_worker(runtime, stop)) if with_worker else None
+        if with_worker:
+            log.info("pipeline worker %s runs in this process only", runtime.queue.worker_id)
+        supervisor = asyncio.create_task(children.supervise()) if children else None
         try:
-            await server.serve()
+            await server.serve(sockets=[sock])
         finally:
+            if children is not None:
+                children.signal_stop()
             stop.set()
             if worker is not None:
                 await worker
+            if supervisor is not None:
+                supervisor.cancel()
+            if children is not None:
+                await asyncio.to_thread(children.join)
+            sock.close()
     finally:
         await runtime.close()
 
 
 async def work(settings: Settings) -> None:
-    _configure_logging()
+    configure_logging()
     runtime = await prepare(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -16,8 +16,10 @@ Handler = Callable[[str, bool], Awaitable[None]]
 class JobQueue(Protocol):
     worker_id: str
 
-    async def enqueue(self, session: AsyncSession, task_id: str) -> None:
-        """Queue `task_id` in the caller's open transaction: if it rolls back, no job exists."""
+    async def enqueue(self, session: AsyncSession, task_id: str, *, new: bool = False) -> None:
+        """Queue `task_id` in the caller's open transaction: if it rolls back, no job exists. `new`: the task
+        was inserted in this transaction, so it has no lease and no job yet, and the statements that guard a
+        re-queue against those are skipped (a create costs fewer statements inside the write lock)."""
         ...
 
     async def run_worker(self, handler: Handler, stop: asyncio.Event) -> None:

@@ -37,8 +37,9 @@ class InProcessQueue:
         self._wake = asyncio.Event()
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
-    async def enqueue(self, session: AsyncSession, task_id: str) -> None:
-        await task_repo.make_claimable(session, task_id)
+    async def enqueue(self, session: AsyncSession, task_id: str, *, new: bool = False) -> None:
+        if not new:
+            await task_repo.make_claimable(session, task_id)
 
         # Wake idle workers in this process only after the commit: before it, the row is invisible to them.
         def _after_commit(_session: Any) -> None:

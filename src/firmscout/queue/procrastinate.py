@@ -76,10 +76,10 @@ class ProcrastinateQueue:
         # No retry strategy: unfinished runs hand over (module docstring).
         self._job = self.app.task(name=JOB_NAME, queue=QUEUE_NAME)(self._run_job)
 
-    async def enqueue(self, session: AsyncSession, task_id: str) -> None:
-        await self._defer(session, task_id)
+    async def enqueue(self, session: AsyncSession, task_id: str, *, new: bool = False) -> None:
+        await self._defer(session, task_id, new=new)
 
-    async def _defer(self, session: AsyncSession, task_id: str, *, delay_s: float = 0.0) -> None:
+    async def _defer(self, session: AsyncSession, task_id: str, *, delay_s: float = 0.0, new: bool = False) -> None:
         connection = await session.connection()
         driver = (await connection.get_raw_connection()).driver_connection
         lock = f"{LOCK_PREFIX}{task_id}"
@@ -92,6 +92,11 @@ class ProcrastinateQueue:
         # a silent ROLLBACK, losing e.g. a resume's new target. So the insert runs under an explicit
         # SAVEPOINT, sent through the session (which also makes sure the transaction has begun);
         # SQLAlchemy's begin_nested() would not do, as it emits its SAVEPOINT only with its next statement.
+        # A task inserted in this very transaction has no job yet (its id is new), so nothing can conflict.
+        if new:
+            await session.flush()
+            await deferrer.defer_async(task_id=task_id)
+            return
         await session.execute(text("SAVEPOINT firmscout_enqueue"))
         try:
             await deferrer.defer_async(task_id=task_id)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from firmscout.embeddings.fusion import reciprocal_rank_fusion
 from firmscout.entities import CompanyProfile, SearchRequest, SourceHit, employee_bucket
 from firmscout.errors import SourceError
 from firmscout.sources.base import SourcePage
 from firmscout.storage.db import is_transient
-from firmscout.storage.repositories.companies import Ranges, search_companies, to_record
+from firmscout.storage.repositories.companies import Ranges, get_companies_by_ids, search_companies, to_record
 from firmscout.storage.repositories.search_cache import RankedIds
 from firmscout.storage.tables import Company
+
+if TYPE_CHECKING:  # numpy and the model are only imported when semantic retrieval is configured
+    from firmscout.embeddings.service import SemanticRetriever
 
 SOURCE_NAME = "extruct_db"
 
@@ -36,17 +42,31 @@ def _offset(cursor: str | None) -> int:
     return offset
 
 
+def _ranges(request: SearchRequest) -> Ranges:
+    c = request.constraints
+    # Known values far outside the asked range never make a result; leave them in the index.
+    return Ranges(c.founded_after, c.founded_before, c.min_employees, c.max_employees)
+
+
 class LocalDatabaseSource:
     """Full-text search in the `company` table; every hit carries the complete stored profile.
 
     The cursor is the offset of the next page. Ranking ties break by company id, so a given
     (request, cursor) always returns the same page while the table is unchanged.
+
+    With a `semantic` retriever (and stored vectors) the list is hybrid: its head is the reciprocal rank
+    fusion of the best `top_k` full-text hits and the `top_k` nearest companies by embedding (both under
+    the same country/size/founding filters), so companies described in other words than the query's
+    are discovered too; after the head the full-text ranking continues. The grader still decides.
     """
 
     name = SOURCE_NAME
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], semantic: SemanticRetriever | None = None
+    ) -> None:
         self._sessions = sessions
+        self._semantic = semantic
         # A task's later pages are slices of one ranking (60 s at most), not a new ranking per page.
         self._ranked = RankedIds()
 
@@ -55,14 +75,15 @@ class LocalDatabaseSource:
         if limit <= 0:
             return SourcePage(hits=(), next_cursor=cursor)
         try:
+            page = await self._hybrid_page(request, offset, limit) if self._semantic is not None else None
+            if page is not None:
+                return page
             async with self._sessions() as session:
-                c = request.constraints
                 rows = await search_companies(
                     session,
                     terms=request.terms,
-                    countries=c.countries,
-                    # Known values far outside the asked range never make a result; leave them in the index.
-                    ranges=Ranges(c.founded_after, c.founded_before, c.min_employees, c.max_employees),
+                    countries=request.constraints.countries,
+                    ranges=_ranges(request),
                     limit=limit,
                     offset=offset,
                     ranked=self._ranked,
@@ -77,6 +98,46 @@ class LocalDatabaseSource:
         hits = tuple(self._hit(company) for company in rows)
         next_cursor = str(offset + len(rows)) if len(rows) == limit else None
         return SourcePage(hits=hits, next_cursor=next_cursor)
+
+    async def _hybrid_page(self, request: SearchRequest, offset: int, limit: int) -> SourcePage | None:
+        """A page of the fused list; None when no vectors are stored (plain full-text then)."""
+        assert self._semantic is not None
+        depth = self._semantic.settings.top_k
+        dense = await self._semantic.nearest(request.query, request.constraints, depth)
+        if not dense:
+            return None
+        c = request.constraints
+        async with self._sessions() as session:
+            text_hits = await search_companies(
+                session, terms=request.terms, countries=c.countries, ranges=_ranges(request), limit=depth, offset=0,
+                ranked=self._ranked,
+            )
+            head = reciprocal_rank_fusion([[company.id for company in text_hits], [cid for cid, _ in dense]])
+            start, end = offset, offset + limit
+            rows: list[Company] = []
+            if start < len(head):
+                known = {company.id: company for company in text_hits}
+                wanted = head[start:end]
+                # Dense-only companies pass the database's own filters too (the index's copy may lag).
+                extra = await get_companies_by_ids(
+                    session, [i for i in wanted if i not in known], countries=c.countries, ranges=_ranges(request)
+                )
+                known.update((company.id, company) for company in extra)
+                rows.extend(known[i] for i in wanted if i in known)
+            exhausted = False
+            if end > len(head):
+                # Past the head the full-text ranking continues where its top `depth` ended.
+                tail_limit = end - max(start, len(head))
+                tail = await search_companies(
+                    session, terms=request.terms, countries=c.countries, ranges=_ranges(request),
+                    limit=tail_limit, offset=depth + max(0, start - len(head)), ranked=self._ranked,
+                )
+                # Dense hits already delivered in the head are not repeated (the page may come out shorter).
+                fused = set(head)
+                rows.extend(company for company in tail if company.id not in fused)
+                exhausted = len(tail) < tail_limit
+        hits = tuple(self._hit(company) for company in rows)
+        return SourcePage(hits=hits, next_cursor=None if exhausted else str(end))
 
     def _hit(self, company: Company) -> SourceHit:
         profile = company_profile(company)

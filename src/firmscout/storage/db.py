@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -71,7 +73,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
+    """An async engine; `pool_size`/`max_overflow` size PostgreSQL's pool (SQLite has one writer anyway)."""
     target = async_url(url)
     if target.get_backend_name() == "sqlite":
         if target.database and target.database != ":memory:":
@@ -79,17 +82,42 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(target, pool_size=8, max_overflow=8)
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(target, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(target, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+# SQLite has one write lock per database. Writers of one process queue for it here, on the event loop, rather
+# than in SQLite's busy handler, which sleeps and polls (1, 2, 5 … 100 ms): with 32 concurrent creates the
+# sleeping put p99 past a second (docs/benchmarks.md, Load → API). Other processes still meet at busy_timeout.
+_sqlite_writers: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@asynccontextmanager
+async def _sqlite_write_turn(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
+    engine = sessions.kw.get("bind")
+    if engine is None or engine.dialect.name != "sqlite":
+        yield
+        return
+    lock = _sqlite_writers.setdefault(engine.sync_engine, asyncio.Lock())
+    try:
+        # As long as SQLite itself would wait; past that, go on and let busy_timeout decide as before.
+        await asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000)
+    except TimeoutError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 @asynccontextmanager
 async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One write transaction: commits when the block ends, rolls back if it raises."""
-    async with sessions() as session, session.begin():
+    async with _sqlite_write_turn(sessions), sessions() as session, session.begin():
         # Procure the connection now, marked as a writer, so its BEGIN is IMMEDIATE on SQLite.
         await session.connection(execution_options={WRITE_OPTION: True})
         yield session

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -183,4 +184,21 @@ class Company(Base):
     origin: Mapped[str] = mapped_column(String(100), default="import")
     # Concatenated searchable text; the full-text index (FTS5 / tsvector) is built from it.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class CompanyEmbedding(Base):
+    """A company's dense vector for one embedding model, with the hash of the text it was made from."""
+
+    __tablename__ = "company_embedding"
+
+    company_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), ForeignKey("company.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # sha256 of the embedded text: an unchanged company is not embedded again.
+    text_hash: Mapped[str] = mapped_column(String(64))
+    dim: Mapped[int] = mapped_column(Integer)
+    # float32 little-endian, `dim` values: 1.5 KB for MiniLM's 384 dimensions.
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

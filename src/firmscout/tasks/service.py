@@ -14,6 +14,7 @@ from firmscout.errors import BadRequest, Forbidden, InvalidField, NotFound
 from firmscout.pipeline.stages.plan import make_plan
 from firmscout.queue.base import JobQueue
 from firmscout.storage.db import unit_of_work
+from firmscout.storage.reader import TaskReader
 from firmscout.storage.repositories import candidates as candidate_repo
 from firmscout.storage.repositories import tasks as task_repo
 from firmscout.storage.tables import Candidate, DiscoveryTask
@@ -44,9 +45,14 @@ class ResultsPage:
 
 class TaskService:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], queue: JobQueue, available_sources: Sequence[str]
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        queue: JobQueue,
+        available_sources: Sequence[str],
+        reader: TaskReader | None = None,
     ) -> None:
         self._sessions = sessions
+        self._reader = reader
         self._queue = queue
         self._available = tuple(available_sources)
 
@@ -135,7 +141,7 @@ class TaskService:
                     attempts=0,
                 ),
             )
-            await self._queue.enqueue(session, task.id)
+            await self._queue.enqueue(session, task.id, new=True)
         return task
 
     async def get(self, caller: Caller, task_id: str) -> DiscoveryTask:
@@ -146,6 +152,17 @@ class TaskService:
         if task is None:
             raise NotFound()
         return task
+
+    async def view(self, caller: Caller, task_id: str) -> task_repo.TaskView:
+        """What `get` returns, as the API shows it, through the cheap read path (storage/reader.py)."""
+        if self._reader is None:
+            return task_repo.view_of_task(await self.get(caller, task_id))
+        view = await self._reader.scoped_task(
+            task_id, organization_id=caller.organization_id, user_id=caller.user_id
+        )
+        if view is None:
+            raise NotFound()
+        return view
 
     async def list(self, caller: Caller, *, offset: int, limit: int) -> list[DiscoveryTask]:
         async with self._sessions() as session:

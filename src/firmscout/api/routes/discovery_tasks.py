@@ -60,7 +60,7 @@ async def list_discovery_tasks(
 @router.get("/{task_id}", response_model=DiscoveryTaskOut, summary="Get Discovery Task",
             responses=error_responses(401, 404))
 async def get_discovery_task(task_id: str, caller: CallerDep, service: ServiceDep) -> DiscoveryTaskOut:
-    return DiscoveryTaskOut.from_row(await service.get(caller, task_id))
+    return DiscoveryTaskOut.from_row(await service.view(caller, task_id))
 
 
 @router.get("/{task_id}/results", response_model=DiscoveryTaskResults, summary="Get Discovery Task Results",

@@ -76,3 +76,28 @@ def grade_criterion(criterion: Criterion, profile: CompanyProfile, plan: Plan) -
 def grade_company(criteria: Sequence[Criterion], profile: CompanyProfile, plan: Plan) -> dict[str, Grade]:
     """Grade every criterion 1-5 from the profile alone; the map is keyed by `Criterion.key` (spec §2.5)."""
     return {criterion.key: grade_criterion(criterion, profile, plan) for criterion in criteria}
+
+
+def with_semantic_topic(
+    criterion: Criterion, profile: CompanyProfile, plan: Plan, grade: Grade, similarity: float | None,
+    threshold: float, model: str,
+) -> Grade:
+    """Raise a topic criterion the keywords missed to 4 when the company's embedding is close to the topic.
+
+    Only the topic part is helped: a criterion whose place, size, founding year or status part is below 4
+    keeps its grade, and a grade already 4 or 5 is left as it is (embeddings never lower a grade).
+    """
+    if similarity is None or similarity < threshold or grade.grade >= 4:
+        return grade
+    req = requirement(criterion, plan)
+    if not req.topics:
+        return grade
+    structured = structured_checks(req, profile)
+    if any(check.grade < 4 for check in structured):
+        return grade
+    return Grade(
+        4,
+        f"{grade.explanation} Its description is close in meaning to '{', '.join(req.topics)}' "
+        f"(cosine {similarity:.2f} ≥ {threshold:.2f}, {model} embeddings).",
+        profile.sources,
+    )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from firmscout.entities import CompanyProfile, Criterion, Grade, Graded, Plan
-from firmscout.pipeline.local.grader import grade_company
+from firmscout.pipeline.local.grader import grade_company, requirement, with_semantic_topic
 from firmscout.pipeline.local.ranking import is_high_fit, relevance
 
 
@@ -31,6 +31,48 @@ class LocalGrader:
             # transaction holds the database's one write lock, and every other worker process waits.
             await asyncio.sleep(0)
         return Graded(grades)
+
+
+class TopicSimilarity(Protocol):
+    async def similarity(self, text: str, domains: Sequence[str]) -> dict[str, float]: ...
+
+
+class HybridGrader:
+    """The local method, plus embedding evidence for topics: a company whose description does not name
+    the topic but means it (cosine to the topic ≥ `threshold`) gets a 4 on the topic instead of a miss."""
+
+    def __init__(self, semantic: TopicSimilarity, threshold: float, model: str) -> None:
+        self._semantic = semantic
+        self._threshold = threshold
+        self._model = model
+
+    async def grade(self, criteria: Sequence[Criterion], profiles: Sequence[CompanyProfile], plan: Plan) -> Graded:
+        graded = await LocalGrader().grade(criteria, profiles, plan)
+        if self._threshold > 1:
+            return graded
+        domains = [p.domain for p in profiles]
+        similarities: dict[str, dict[str, float]] = {}  # topic text → domain → cosine
+        topic_of: dict[str, str] = {}
+        for criterion in criteria:
+            topics = requirement(criterion, plan).topics
+            if topics:
+                text = topic_of[criterion.key] = " ".join(topics)
+                if text not in similarities:
+                    similarities[text] = await self._semantic.similarity(text, domains)
+        if not topic_of:
+            return graded
+        grades = []
+        for profile, scores in zip(profiles, graded.grades, strict=True):
+            grades.append({
+                key: with_semantic_topic(
+                    criterion, profile, plan, scores[key],
+                    similarities[topic_of[key]].get(profile.domain) if key in topic_of else None,
+                    self._threshold, self._model,
+                )
+                for criterion in criteria
+                for key in (criterion.key,)
+            })
+        return Graded(grades, graded.usage)
 
 
 @dataclass(frozen=True)

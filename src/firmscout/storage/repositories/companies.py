@@ -36,6 +36,7 @@ __all__ = [
     "bulk_upsert_companies",
     "count_companies",
     "get_companies_by_domains",
+    "get_companies_by_ids",
     "get_company_by_domain",
     "search_companies",
     "to_record",
@@ -329,6 +330,19 @@ async def get_companies_by_domains(session: AsyncSession, domains: Iterable[str]
         for company in await session.scalars(select(Company).where(Company.domain.in_(chunk))):
             found[company.domain] = company
     return found
+
+
+async def get_companies_by_ids(
+    session: AsyncSession, ids: Sequence[int], *, countries: Sequence[str] = (), ranges: Ranges | None = None
+) -> list[Company]:
+    """The companies with these ids that pass the same country and range filters as a search, in `ids` order."""
+    found: dict[int, Company] = {}
+    wanted = list(dict.fromkeys(ids))
+    for start in range(0, len(wanted), _IN_CHUNK):
+        stmt = _filtered(select(Company).where(Company.id.in_(wanted[start : start + _IN_CHUNK])), countries, ranges)
+        for company in await session.scalars(stmt):
+            found[company.id] = company
+    return [found[i] for i in wanted if i in found]
 
 
 def to_record(company: Company) -> CompanyRecord:

@@ -1,0 +1,231 @@
+"""API throughput of real `firmscout serve` processes under wrk, with the CPU time the servers used.
+
+    python -m bench.load.api [--processes 1 2] [--db sqlite postgresql] [--baseline SRC]
+                             [--seconds 10] [--connections 32] [--no-write]
+
+For each database and API process count: a task is created and run to `done` first (serve with its worker),
+then `serve --no-worker --workers N` is started and `wrk -t2 -cC -dS` (Debian package `wrk`) sends GET of
+the task, GET of its results and POST create. Printed per request: requests/s, p50 and p99 latency, non-2xx,
+and the CPU seconds the server processes (parent and children, from /proc) used during the wrk run, with
+requests per CPU-second: on a machine whose cores the load generator shares, that is the fairer figure.
+`--baseline SRC` runs another checkout (e.g. a `main` worktree; its .venv if it has one) in the same run,
+one process only, so the two rows are measured under the same conditions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from bench.common import pg_database, write_section
+
+HERE = Path(__file__).resolve().parents[2]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+CREATE_LUA = ('wrk.method = "POST"\nwrk.body = \'{"query": "banks in Spain", "desired_num_results": 5}\'\n'
+              'wrk.headers["Content-Type"] = "application/json"\n')
+
+
+@dataclass(frozen=True)
+class Code:
+    label: str
+    python: str
+    src: Path
+
+    def env(self, base: dict[str, str]) -> dict[str, str]:
+        return {**base, "PYTHONPATH": str(self.src / "src")}
+
+
+def _code(label: str, root: Path) -> Code:
+    venv = root / ".venv" / "bin" / "python"
+    return Code(label, str(venv if venv.exists() else sys.executable), root)
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _group_cpu(pid: int) -> dict[int, float]:
+    return {p: _cpu_seconds(p) for p in [pid, *_children(pid)]}
+
+
+def _wrk(url: str, token: str, seconds: int, connections: int, script: str | None) -> dict[str, float]:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", f"Authorization: Bearer {token}"]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+
+    def pct(p: str) -> float:
+        value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+            "p50": pct("50"), "p99": pct("99"), "requests": float(total.group(1)) if total else 0.0,
+            "errors": float(non2xx.group(1)) if non2xx else 0.0}
+
+
+@contextmanager
+def _serve(code: Code, env: dict[str, str], *args: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    proc = subprocess.Popen([code.python, "-m", "firmscout", "serve", "--port", str(port), *args],
+                            env=code.env(env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{code.label}: firmscout serve exited with {proc.returncode}")
+            try:
+                if httpx.get(f"{base}/v1/healthcheck", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{code.label}: firmscout serve did not come up")
+            time.sleep(0.1)
+        yield proc, base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _token(code: Code, env: dict[str, str]) -> str:
+    run = subprocess.run([code.python, "-m", "firmscout", "token", "create", "--email", "load@example.com",
+                          "--org", "Load"], env=code.env(env), capture_output=True, text=True, check=True)
+    return run.stdout.strip().splitlines()[-1]
+
+
+def _finished_task(code: Code, env: dict[str, str], token: str) -> tuple[str, int]:
+    with _serve(code, env, "--worker") as (_, base):
+        client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        task_id = client.post("/v1/discovery_tasks", json={"query": "banks in Spain"}).json()["id"]
+        deadline = time.monotonic() + 120
+        while (task := client.get(f"/v1/discovery_tasks/{task_id}").json())["status"] != "done":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"task did not finish: {task}")
+            time.sleep(0.05)
+    return task_id, int(task["num_results"])
+
+
+def measure(code: Code, database: str, url: str | None, tmp: Path, processes: list[int], seconds: int,
+            connections: int) -> list[str]:
+    env = {**os.environ, "FIRMSCOUT_DATA_DIR": str(tmp), "FIRMSCOUT_BOOTSTRAP_TOKEN": "false",
+           "FIRMSCOUT_WORKER__POLL_INTERVAL_S": "0.05",
+           "FIRMSCOUT_API__CREATE_BURST": "100000000", "FIRMSCOUT_API__CREATES_PER_MINUTE": "100000000"}
+    env.pop("FIRMSCOUT_DATABASE_URL", None)
+    if url:
+        env["FIRMSCOUT_DATABASE_URL"] = url
+    token = _token(code, env)
+    task_id, n_results = _finished_task(code, env, token)
+    script = tmp / "create.lua"
+    script.write_text(CREATE_LUA)
+    rows = []
+    for n in processes:
+        with _serve(code, env, "--no-worker", *(["--workers", str(n)] if n > 1 else [])) as (proc, base):
+            deadline = time.monotonic() + 60
+            while len([p for p in _children(proc.pid) if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()
+                       ]) < n - 1:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("API processes did not start")
+                time.sleep(0.1)
+            # Warm-up, unmeasured: every process opens its connections and fills its token cache.
+            _wrk(f"{base}/v1/discovery_tasks/{task_id}", token, 2, connections, None)
+            for name, path, lua in (("GET task", f"/v1/discovery_tasks/{task_id}", None),
+                                    (f"GET results ({n_results})", f"/v1/discovery_tasks/{task_id}/results", None),
+                                    ("POST create", "/v1/discovery_tasks", str(script))):
+                before = _group_cpu(proc.pid)
+                r = _wrk(base + path, token, seconds, connections, lua)
+                after = _group_cpu(proc.pid)
+                cpu = sum(after[p] - before.get(p, 0.0) for p in after)
+                per_cpu = r["requests"] / cpu if cpu else 0.0
+                rows.append(f"| {code.label} | {database} | {n} | {name} | {r['rps']:,.0f} | {r['p50']:.1f} | "
+                            f"{r['p99']:.1f} | {r['errors']:.0f} | {cpu:.1f} | {per_cpu:,.0f} |")
+                print(rows[-1], flush=True)
+    return rows
+
+
+def api_table(processes: list[int], databases: list[str], baseline: Path | None, seconds: int,
+              connections: int) -> list[str]:
+    codes = [_code("this branch", HERE)]
+    if baseline is not None:
+        codes.insert(0, _code(f"baseline ({baseline.name})", baseline))
+    rows = []
+    for database in databases:
+        for code in codes:
+            # A baseline predates `--workers`: it runs one process.
+            counts = [1] if code.src != HERE else processes
+            with tempfile.TemporaryDirectory(prefix="apispeed-") as tmp:
+                if database == "postgresql":
+                    with pg_database("apispeed_load") as url:
+                        rows += measure(code, database, url, Path(tmp), counts, seconds, connections)
+                else:
+                    rows += measure(code, database, None, Path(tmp), counts, seconds, connections)
+    return rows
+
+
+def section(rows: list[str], seconds: int, connections: int) -> str:
+    return "\n".join([
+        f"### API (wrk -t2 -c{connections}, {seconds} s per request; `firmscout serve --no-worker --workers N`)",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({platform.machine()}), Python "
+        f"{platform.python_version()}. Rerun: `python -m bench.load.api --baseline PATH-TO-MAIN-CHECKOUT` "
+        "(needs `wrk`). wrk runs on the same two cores as the servers, so requests/s is a floor; *CPU s* is "
+        "what the server processes used during the run and *req/CPU-s* divides the requests by it.",
+        "",
+        "| code | database | API processes | request | requests/s | p50 ms | p99 ms | non-2xx | server CPU s "
+        "| req/CPU-s |",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|", *rows, "",
+    ])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--db", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
+    parser.add_argument("--baseline", type=Path, help="another checkout to measure first, e.g. of main")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("bench.load.api needs wrk, the HTTP load generator: apt-get install wrk")
+    rows = api_table(args.processes, args.db, args.baseline, args.seconds, args.connections)
+    text = section(rows, args.seconds, args.connections)
+    print(text)
+    if not args.no_write:
+        write_section("load-api", text)
+
+
+if __name__ == "__main__":
+    main()
