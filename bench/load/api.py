@@ -50,6 +50,25 @@ class Code:
         return {**base, "PYTHONPATH": str(self.src / "src")}
 
 
+@dataclass(frozen=True)
+class Result:
+    code: str
+    database: str
+    processes: int
+    request: str
+    rps: float
+    p50: float
+    p99: float
+    errors: float
+    cpu_s: float
+    requests: float
+
+    def row(self) -> str:
+        per_cpu = self.requests / self.cpu_s if self.cpu_s else 0.0
+        return (f"| {self.code} | {self.database} | {self.processes} | {self.request} | {self.rps:,.0f} | "
+                f"{self.p50:.1f} | {self.p99:.1f} | {self.errors:.0f} | {self.cpu_s:.1f} | {per_cpu:,.0f} |")
+
+
 def _code(label: str, root: Path) -> Code:
     venv = root / ".venv" / "bin" / "python"
     return Code(label, str(venv if venv.exists() else sys.executable), root)
@@ -139,7 +158,7 @@ def _finished_task(code: Code, env: dict[str, str], token: str) -> tuple[str, in
 
 
 def measure(code: Code, database: str, url: str | None, tmp: Path, processes: list[int], seconds: int,
-            connections: int) -> list[str]:
+            connections: int) -> list[Result]:
     env = {**os.environ, "FIRMSCOUT_DATA_DIR": str(tmp), "FIRMSCOUT_BOOTSTRAP_TOKEN": "false",
            "FIRMSCOUT_WORKER__POLL_INTERVAL_S": "0.05",
            "FIRMSCOUT_API__CREATE_BURST": "100000000", "FIRMSCOUT_API__CREATES_PER_MINUTE": "100000000"}
@@ -150,7 +169,7 @@ def measure(code: Code, database: str, url: str | None, tmp: Path, processes: li
     task_id, n_results = _finished_task(code, env, token)
     script = tmp / "create.lua"
     script.write_text(CREATE_LUA)
-    rows = []
+    results = []
     for n in processes:
         with _serve(code, env, "--no-worker", *(["--workers", str(n)] if n > 1 else [])) as (proc, base):
             deadline = time.monotonic() + 60
@@ -168,19 +187,18 @@ def measure(code: Code, database: str, url: str | None, tmp: Path, processes: li
                 r = _wrk(base + path, token, seconds, connections, lua)
                 after = _group_cpu(proc.pid)
                 cpu = sum(after[p] - before.get(p, 0.0) for p in after)
-                per_cpu = r["requests"] / cpu if cpu else 0.0
-                rows.append(f"| {code.label} | {database} | {n} | {name} | {r['rps']:,.0f} | {r['p50']:.1f} | "
-                            f"{r['p99']:.1f} | {r['errors']:.0f} | {cpu:.1f} | {per_cpu:,.0f} |")
-                print(rows[-1], flush=True)
-    return rows
+                results.append(Result(code.label, database, n, name, r["rps"], r["p50"], r["p99"], r["errors"],
+                                      cpu, r["requests"]))
+                print(results[-1].row(), flush=True)
+    return results
 
 
 def api_table(processes: list[int], databases: list[str], baseline: Path | None, seconds: int,
-              connections: int) -> list[str]:
+              connections: int) -> list[Result]:
     codes = [_code("this branch", HERE)]
     if baseline is not None:
         codes.insert(0, _code(f"baseline ({baseline.name})", baseline))
-    rows = []
+    rows: list[Result] = []
     for database in databases:
         for code in codes:
             # A baseline predates `--workers`: it runs one process.
@@ -194,18 +212,38 @@ def api_table(processes: list[int], databases: list[str], baseline: Path | None,
     return rows
 
 
-def section(rows: list[str], seconds: int, connections: int) -> str:
+def _verdicts(results: list[Result]) -> list[str]:
+    """Issue 4's targets (GET task >= 1,000/s with p99 < 50 ms; creates >= 200/s), per configuration measured."""
+    lines = []
+    for r in results:
+        if r.code != "this branch":
+            continue
+        where = f"{r.database}, {r.processes} process{'es' if r.processes > 1 else ''}"
+        if r.request == "GET task":
+            ok = r.rps >= 1000 and r.p99 < 50
+            lines.append(f"- GET task, {where}: {r.rps:,.0f}/s, p99 {r.p99:.0f} ms: "
+                         f"{'met' if ok else 'NOT met'} (target >= 1,000/s, p99 < 50 ms)")
+        elif r.request == "POST create":
+            lines.append(f"- creates, {where}: {r.rps:,.0f}/s: {'met' if r.rps >= 200 else 'NOT met'} "
+                         "(target >= 200/s)")
+    return lines
+
+
+def section(results: list[Result], seconds: int, connections: int) -> str:
     return "\n".join([
         f"### API (wrk -t2 -c{connections}, {seconds} s per request; `firmscout serve --no-worker --workers N`)",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({platform.machine()}), Python "
         f"{platform.python_version()}. Rerun: `python -m bench.load.api --baseline PATH-TO-MAIN-CHECKOUT` "
-        "(needs `wrk`). wrk runs on the same two cores as the servers, so requests/s is a floor; *CPU s* is "
-        "what the server processes used during the run and *req/CPU-s* divides the requests by it.",
+        "(needs `wrk`). wrk runs on the same two cores as the servers (and, on PostgreSQL, the database server "
+        "too), so requests/s is a floor; *server CPU s* is what the API processes used during the run and "
+        "*req/CPU-s* divides the requests by it, the fairer figure on a shared machine. The baseline row is the "
+        "one-process figure of the checkout given to `--baseline`, measured in the same run.",
         "",
         "| code | database | API processes | request | requests/s | p50 ms | p99 ms | non-2xx | server CPU s "
         "| req/CPU-s |",
-        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|", *rows, "",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|", *[r.row() for r in results], "",
+        "Issue 4 targets on this run (computed from the table):", "", *_verdicts(results), "",
     ])
 
 
@@ -220,8 +258,8 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench.load.api needs wrk, the HTTP load generator: apt-get install wrk")
-    rows = api_table(args.processes, args.db, args.baseline, args.seconds, args.connections)
-    text = section(rows, args.seconds, args.connections)
+    results = api_table(args.processes, args.db, args.baseline, args.seconds, args.connections)
+    text = section(results, args.seconds, args.connections)
     print(text)
     if not args.no_write:
         write_section("load-api", text)

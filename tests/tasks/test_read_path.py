@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from firmscout.api.schemas import DiscoveryTaskOut
@@ -12,7 +14,8 @@ from firmscout.storage.repositories import tasks as task_repo
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime
 from firmscout.tasks.service import NewTask
-from tests.factories import create_token
+from tests.api.companies import ALL
+from tests.factories import create_companies, create_token
 
 
 async def _caller(runtime: Runtime, email: str, org: str | None) -> accounts.Caller:
@@ -77,3 +80,29 @@ class TestTaskView:
         got = await client.get(f"/v1/discovery_tasks/{created['id']}", headers=headers)
         listed = (await client.get("/v1/discovery_tasks", headers=headers)).json()
         assert got.status_code == 200 and got.json() == listed[0] == created
+
+
+class TestResultsView:
+    async def test_same_json_as_the_orm_path_and_same_tenancy(self, runtime: Runtime, worker: None) -> None:
+        from firmscout.api.schemas import DiscoveryTaskResult
+
+        await create_companies(runtime, ALL)
+        owner = await _caller(runtime, "ana@acme.com", "Acme")
+        stranger = await _caller(runtime, "cy@other.com", "Other")
+        task = await runtime.service.create(owner, NewTask(query="banks in Spain", desired_num_results=12))
+        for _ in range(600):
+            if (await runtime.service.view(owner, task.id)).status == "done":
+                break
+            await asyncio.sleep(0.05)
+        done = await runtime.service.view(owner, task.id)
+        assert done.status == "done" and done.num_results >= 3, done
+        for offset, limit in ((0, 50), (1, 2), (done.num_results, 10)):
+            page = await runtime.service.results(owner, task.id, offset=offset, limit=limit)
+            view, rows = await runtime.service.results_view(owner, task.id, offset=offset, limit=limit)
+            assert _json(view) == _json(page.task)
+            assert [DiscoveryTaskResult.from_row(r).model_dump_json() for r in rows] == [
+                DiscoveryTaskResult.from_row(r).model_dump_json() for r in page.results
+            ]
+            assert len(rows) == max(0, min(limit, done.num_results - offset))
+        with pytest.raises(NotFound):
+            await runtime.service.results_view(stranger, task.id, offset=0, limit=50)

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from firmscout.storage.repositories.candidates import ResultView
 from firmscout.storage.repositories.tasks import TaskView
 from firmscout.storage.tables import Candidate, DiscoveryTask
 
@@ -155,7 +156,7 @@ class DiscoveryTaskResult(BaseModel):
     company_full_description: str | None
 
     @classmethod
-    def from_row(cls, row: Candidate) -> DiscoveryTaskResult:
+    def from_row(cls, row: Candidate | ResultView) -> DiscoveryTaskResult:
         profile = row.profile or {}
         return cls(
             id=row.id,

@@ -73,7 +73,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
-def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 20, max_overflow: int = 0) -> AsyncEngine:
     """An async engine; `pool_size`/`max_overflow` size PostgreSQL's pool (SQLite has one writer anyway)."""
     target = async_url(url)
     if target.get_backend_name() == "sqlite":

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import StaticPool
 
 from firmscout.storage.db import sync_url
+from firmscout.storage.repositories import candidates as candidate_repo
 from firmscout.storage.repositories import tasks as task_repo
 
 # A reader waits at most this long for SQLite's WAL index (it never waits for writers under WAL; only a
@@ -22,10 +23,19 @@ from firmscout.storage.repositories import tasks as task_repo
 READ_BUSY_TIMEOUT_MS = 1000
 
 
+ResultsView = tuple[task_repo.TaskView, list[candidate_repo.ResultView]]
+
+
 class TaskReader(Protocol):
     async def scoped_task(
         self, task_id: str, *, organization_id: str | None, user_id: str
     ) -> task_repo.TaskView | None: ...
+
+    async def scoped_results(
+        self, task_id: str, *, organization_id: str | None, user_id: str, offset: int, limit: int
+    ) -> ResultsView | None:
+        """The task and one page of its results, read in one transaction (one moment)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -45,6 +55,18 @@ class EngineTaskReader:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             row = (await conn.execute(stmt, params)).first()
         return task_repo.view_of(row) if row is not None else None
+
+    async def scoped_results(
+        self, task_id: str, *, organization_id: str | None, user_id: str, offset: int, limit: int
+    ) -> ResultsView | None:
+        stmt, params = task_repo.scoped_view_query(task_id, organization_id=organization_id, user_id=user_id)
+        page, page_params = candidate_repo.results_view_query(task_id, offset=offset, limit=limit)
+        async with self._engine.connect() as conn, conn.begin():
+            row = (await conn.execute(stmt, params)).first()
+            if row is None:
+                return None
+            rows = (await conn.execute(page, page_params)).all()
+        return task_repo.view_of(row), [candidate_repo.ResultView(*r) for r in rows]
 
     def close(self) -> None:
         pass
@@ -81,6 +103,24 @@ class SqliteTaskReader:
         with self._engine.connect() as conn:
             row = conn.execute(stmt, params).first()
         return task_repo.view_of(row) if row is not None else None
+
+    async def scoped_results(
+        self, task_id: str, *, organization_id: str | None, user_id: str, offset: int, limit: int
+    ) -> ResultsView | None:
+        stmt, params = task_repo.scoped_view_query(task_id, organization_id=organization_id, user_id=user_id)
+        page, page_params = candidate_repo.results_view_query(task_id, offset=offset, limit=limit)
+        with self._engine.connect() as conn:
+            # The sqlite3 module runs SELECTs outside a transaction; an explicit BEGIN makes both reads
+            # one snapshot, so the envelope's counters and the page describe the same moment.
+            conn.exec_driver_sql("BEGIN")
+            try:
+                row = conn.execute(stmt, params).first()
+                rows = conn.execute(page, page_params).all() if row is not None else []
+            finally:
+                conn.exec_driver_sql("COMMIT")
+        if row is None:
+            return None
+        return task_repo.view_of(row), [candidate_repo.ResultView(*r) for r in rows]
 
     def close(self) -> None:
         self._engine.dispose()

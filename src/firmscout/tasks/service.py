@@ -14,7 +14,7 @@ from firmscout.errors import BadRequest, Forbidden, InvalidField, NotFound
 from firmscout.pipeline.stages.plan import make_plan
 from firmscout.queue.base import JobQueue
 from firmscout.storage.db import unit_of_work
-from firmscout.storage.reader import TaskReader
+from firmscout.storage.reader import ResultsView, TaskReader
 from firmscout.storage.repositories import candidates as candidate_repo
 from firmscout.storage.repositories import tasks as task_repo
 from firmscout.storage.tables import Candidate, DiscoveryTask
@@ -180,6 +180,18 @@ class TaskService:
                 raise NotFound()
             rows = await candidate_repo.results_page(session, task_id, offset=offset, limit=limit)
         return ResultsPage(task=task, results=rows)
+
+    async def results_view(self, caller: Caller, task_id: str, *, offset: int, limit: int) -> ResultsView:
+        """What `results` returns, as the API shows it, through the cheap read path (storage/reader.py)."""
+        if self._reader is None:
+            page = await self.results(caller, task_id, offset=offset, limit=limit)
+            return task_repo.view_of_task(page.task), [candidate_repo.view_of_candidate(r) for r in page.results]
+        found = await self._reader.scoped_results(
+            task_id, organization_id=caller.organization_id, user_id=caller.user_id, offset=offset, limit=limit
+        )
+        if found is None:
+            raise NotFound()
+        return found
 
     async def counts_by_status(self) -> dict[str, int]:
         """Tasks of every organization by status, for /metrics."""

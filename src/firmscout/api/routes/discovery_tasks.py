@@ -72,11 +72,9 @@ async def get_discovery_task_results(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=250)] = 50,
 ) -> DiscoveryTaskResults:
-    page = await service.results(caller, task_id, offset=offset, limit=limit)
-    task = DiscoveryTaskOut.from_row(page.task)
-    return DiscoveryTaskResults(
-        **task.model_dump(), results=[DiscoveryTaskResult.from_row(r) for r in page.results]
-    )
+    view, rows = await service.results_view(caller, task_id, offset=offset, limit=limit)
+    task = DiscoveryTaskOut.from_row(view)
+    return DiscoveryTaskResults(**task.model_dump(), results=[DiscoveryTaskResult.from_row(r) for r in rows])
 
 
 @router.post("/{task_id}/resume", response_model=DiscoveryTaskOut, summary="Resume Discovery Task",

@@ -4,10 +4,12 @@ advance from, so re-running a step after a crash neither duplicates nor rewinds 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, Update, bindparam, case, func, select, update
+from sqlalchemy import Integer, Table, Update, bindparam, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -122,6 +124,40 @@ async def results_page(session: AsyncSession, task_id: str, *, offset: int, limi
         .limit(limit)
     )
     return list((await session.scalars(stmt)).all())
+
+
+@dataclass(frozen=True)
+class ResultView:
+    """The columns of a result the API shows, read without the ORM (storage/reader.py)."""
+
+    id: str
+    task_id: str
+    domain: str
+    source: str
+    company_id: int | None
+    profile: dict[str, Any] | None
+    scores: dict[str, Any] | None
+    relevance: int | None
+    created_at: datetime
+
+
+# The statement of `results_page`, built once, over the columns of ResultView only.
+_RESULTS_VIEW = (
+    select(*[Candidate.__table__.c[f.name] for f in fields(ResultView)])
+    .where(Candidate.task_id == bindparam("task_id"), Candidate.is_high_fit.is_(True))
+    .order_by(Candidate.relevance.desc(), Candidate.created_at, Candidate.id)
+    .offset(bindparam("offset", type_=Integer))
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
+def view_of_candidate(row: Candidate) -> ResultView:
+    return ResultView(*(getattr(row, f.name) for f in fields(ResultView)))
+
+
+def results_view_query(task_id: str, *, offset: int, limit: int) -> tuple[Any, dict[str, Any]]:
+    """`results_page` as one Core statement and its parameters, rows for `ResultView`."""
+    return _RESULTS_VIEW, {"task_id": task_id, "offset": offset, "limit": limit}
 
 
 async def get_cursors(session: AsyncSession, task_id: str) -> dict[str, SourceCursor]:
