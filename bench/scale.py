@@ -15,7 +15,6 @@ import asyncio
 import csv
 import gzip
 import json
-import os
 import random
 import re
 import resource
@@ -29,7 +28,7 @@ from pathlib import Path
 import psycopg
 
 from bench.common import PG_ADMIN, pg_database, write_section
-from bench.stats import machine_line
+from bench.stats import machine_line, process_cpu_s
 from firmscout.catalog.readers import read_records
 from firmscout.catalog.service import import_file
 from firmscout.config import Settings
@@ -40,7 +39,6 @@ from firmscout.tasks.runtime import open_runtime
 from firmscout.tasks.service import NewTask
 from firmscout.worker import pipeline_deps
 
-TICKS = os.sysconf("SC_CLK_TCK")
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 QUERIES = ["fintech companies in Nigeria", "Swedish biotech companies", "developer tools startups in Germany",
            "banks in Spain", "AI agents for customer support founded since 2022"]
@@ -103,13 +101,6 @@ class Figures:
                 f"{ordered[-1] * 1000:,.0f} ms | {60 / statistics.mean(ordered):,.0f} |")
 
 
-def _proc_cpu_s(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
 
 def _own_cpu_s() -> float:
     """This process's CPU seconds plus its ended children's (the import's reader process)."""
@@ -121,7 +112,7 @@ def _backend_cpu(url: str) -> dict[int, float]:
     """CPU seconds so far of every PostgreSQL backend connected to the database of `url` (a local server)."""
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (url.rsplit("/", 1)[1],))
-        return {int(pid): _proc_cpu_s(int(pid)) for (pid,) in rows.fetchall()}
+        return {int(pid): process_cpu_s(int(pid)) for (pid,) in rows.fetchall()}
 
 
 async def measure(url: str, data_dir: Path, csv_path: Path, size: int) -> Figures:

@@ -50,6 +50,7 @@ import psycopg
 
 from bench.common import PG_ADMIN, write_section
 from bench.importer import FINANCE
+from bench.stats import CLOCK_TICKS, process_cpu_s
 from firmscout.catalog.service import count, import_file, seed_builtin
 from firmscout.config import Settings
 from firmscout.tasks import accounts
@@ -62,7 +63,6 @@ QUERIES = ("banks in Germany", "Japanese carmakers", "chemical companies in Germ
 DESIRED = 100
 WORKER_COUNTS = (1, 2, 4)
 POLL_S = 0.05
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -83,18 +83,11 @@ class Drain:
         return max(0.0, self.machine_busy_cores - (self.worker_cpu_s + self.db_cpu_s) / self.seconds)
 
 
-def _proc_cpu_s(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
 
 def _machine_busy_s() -> tuple[float, float]:
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = values[3] + values[4]
-    return (sum(values) - idle) / TICKS, time.monotonic()
+    return (sum(values) - idle) / CLOCK_TICKS, time.monotonic()
 
 
 # --- databases -------------------------------------------------------------------------------------------
@@ -292,8 +285,8 @@ def drain(backend: Backend, data_dir: Path, workers: int, n_tasks: int, variant:
             _pause(procs, backend, url)
             asyncio.run(_create_tasks(url, data_dir, n_tasks))
             db_pids = backend.backend_pids(url)
-            cpu_before = {p.pid: _proc_cpu_s(p.pid) for p in procs}
-            db_before = {pid: _proc_cpu_s(pid) for pid in db_pids}
+            cpu_before = {p.pid: process_cpu_s(p.pid) for p in procs}
+            db_before = {pid: process_cpu_s(pid) for pid in db_pids}
             busy_before, _ = _machine_busy_s()
             started = time.perf_counter()
             for proc in procs:
@@ -306,9 +299,9 @@ def drain(backend: Backend, data_dir: Path, workers: int, n_tasks: int, variant:
                     time.sleep(POLL_S)
             seconds = time.perf_counter() - started
             busy_after, _ = _machine_busy_s()
-            worker_cpu = sum(_proc_cpu_s(p.pid) - cpu_before[p.pid] for p in procs)
+            worker_cpu = sum(process_cpu_s(p.pid) - cpu_before[p.pid] for p in procs)
             db_pids_after = backend.backend_pids(url)
-            db_cpu = sum(_proc_cpu_s(pid) - db_before.get(pid, 0.0) for pid in db_pids_after)
+            db_cpu = sum(process_cpu_s(pid) - db_before.get(pid, 0.0) for pid in db_pids_after)
         finally:
             _stop_workers(procs)
     return Drain(variant, workers, seconds, results, candidates, failed, worker_cpu, db_cpu,

@@ -33,9 +33,9 @@ from pathlib import Path
 import httpx
 
 from bench.common import pg_database, write_section
+from bench.stats import process_cpu_s
 
 HERE = Path(__file__).resolve().parents[2]
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 CREATE_LUA = ('wrk.method = "POST"\nwrk.body = \'{"query": "banks in Spain", "desired_num_results": 5}\'\n'
               'wrk.headers["Content-Type"] = "application/json"\n')
 
@@ -74,13 +74,6 @@ def _code(label: str, root: Path) -> Code:
     return Code(label, str(venv if venv.exists() else sys.executable), root)
 
 
-def _cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except FileNotFoundError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
-
 
 def _children(pid: int) -> list[int]:
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
@@ -88,7 +81,7 @@ def _children(pid: int) -> list[int]:
 
 
 def _group_cpu(pid: int) -> dict[int, float]:
-    return {p: _cpu_seconds(p) for p in [pid, *_children(pid)]}
+    return {p: process_cpu_s(p) for p in [pid, *_children(pid)]}
 
 
 def _wrk(url: str, token: str, seconds: int, connections: int, script: str | None) -> dict[str, float]:
