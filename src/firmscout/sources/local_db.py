@@ -106,10 +106,10 @@ class LocalDatabaseSource:
         dense = await self._semantic.nearest(request.query, request.constraints, depth)
         if not dense:
             return None
-        c = request.constraints
+        countries, ranges = request.constraints.countries, _ranges(request)
         async with self._sessions() as session:
             text_hits = await search_companies(
-                session, terms=request.terms, countries=c.countries, ranges=_ranges(request), limit=depth, offset=0,
+                session, terms=request.terms, countries=countries, ranges=ranges, limit=depth, offset=0,
                 ranked=self._ranked,
             )
             head = reciprocal_rank_fusion([[company.id for company in text_hits], [cid for cid, _ in dense]])
@@ -120,7 +120,7 @@ class LocalDatabaseSource:
                 wanted = head[start:end]
                 # Dense-only companies pass the database's own filters too (the index's copy may lag).
                 extra = await get_companies_by_ids(
-                    session, [i for i in wanted if i not in known], countries=c.countries, ranges=_ranges(request)
+                    session, [i for i in wanted if i not in known], countries=countries, ranges=ranges
                 )
                 known.update((company.id, company) for company in extra)
                 rows.extend(known[i] for i in wanted if i in known)
@@ -129,7 +129,7 @@ class LocalDatabaseSource:
                 # Past the head the full-text ranking continues where its top `depth` ended.
                 tail_limit = end - max(start, len(head))
                 tail = await search_companies(
-                    session, terms=request.terms, countries=c.countries, ranges=_ranges(request),
+                    session, terms=request.terms, countries=countries, ranges=ranges,
                     limit=tail_limit, offset=depth + max(0, start - len(head)), ranked=self._ranked,
                 )
                 # Dense hits already delivered in the head are not repeated (the page may come out shorter).
