@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import os
 import platform
 import shutil
@@ -53,6 +54,7 @@ from bench.importer import FINANCE
 from bench.stats import CLOCK_TICKS, process_cpu_s
 from firmscout.catalog.service import count, import_file, seed_builtin
 from firmscout.config import Settings
+from firmscout.storage import writelock
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import open_runtime
 from firmscout.tasks.service import NewTask
@@ -136,7 +138,7 @@ class SQLiteBackend:
         try:
             yield f"sqlite:///{target}"
         finally:
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm", writelock.SUFFIX):
                 Path(f"{target}{suffix}").unlink(missing_ok=True)
 
     @contextmanager
@@ -152,6 +154,16 @@ class SQLiteBackend:
         return []  # SQLite runs inside the worker processes
 
     def writable(self, url: str) -> bool:
+        # A worker frozen between taking the writers' file lock and its BEGIN IMMEDIATE would hold the turn too.
+        lock_path = Path(url.removeprefix("sqlite:///") + writelock.SUFFIX)
+        if lock_path.exists():
+            fd = os.open(lock_path, os.O_RDWR)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False
+            finally:
+                os.close(fd)  # closing drops the probe's own lock
         conn = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0.1, isolation_level=None)
         try:
             conn.execute("BEGIN IMMEDIATE")

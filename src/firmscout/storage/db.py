@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from firmscout.errors import FirmscoutError
+from firmscout.storage import writelock
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WRITE_OPTION = "firmscout_write"
@@ -91,36 +94,82 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 # SQLite has one write lock per database. Writers of one process queue for it here, on the event loop, rather
 # than in SQLite's busy handler, which sleeps and polls (1, 2, 5 … 100 ms): with 32 concurrent creates the
-# sleeping put p99 past a second (docs/benchmarks.md, Load → API). Other processes still meet at busy_timeout.
-_sqlite_writers: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+# sleeping put p99 past a second (docs/benchmarks.md, Load → API). The process then takes its turn among other
+# processes through a file lock (`storage/writelock.py`), which also wakes the next writer at once.
+@dataclass
+class _WriteTurns:
+    in_process: asyncio.Lock
+    across_processes: writelock.FileWriteLock | None
+
+
+_sqlite_writers: weakref.WeakKeyDictionary[Any, _WriteTurns] = weakref.WeakKeyDictionary()
+
+
+def _turns_for(engine: AsyncEngine) -> _WriteTurns:
+    turns = _sqlite_writers.get(engine.sync_engine)
+    if turns is None or (turns.across_processes and not turns.across_processes.owned_by_this_process):
+        file_lock = writelock.open_for(engine.url.database)
+        if file_lock is not None:
+            weakref.finalize(engine.sync_engine, file_lock.close)
+        turns = _WriteTurns(asyncio.Lock(), file_lock)
+        _sqlite_writers[engine.sync_engine] = turns
+    return turns
+
+
+def _nothing() -> None:
+    pass
 
 
 @asynccontextmanager
-async def _sqlite_write_turn(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
+async def _sqlite_write_turn(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Callable[[], None]]:
+    """Wait for this process's and then this database's writer turn; yields what hands both on early."""
     engine = sessions.kw.get("bind")
     if engine is None or engine.dialect.name != "sqlite":
-        yield
+        yield _nothing
         return
-    lock = _sqlite_writers.setdefault(engine.sync_engine, asyncio.Lock())
+    turns = _turns_for(engine)
+    # Wait as long as SQLite itself would; past that, go on and let busy_timeout decide as before.
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
     try:
-        # As long as SQLite itself would wait; past that, go on and let busy_timeout decide as before.
-        await asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000)
+        await asyncio.wait_for(turns.in_process.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000)
     except TimeoutError:
-        yield
+        yield _nothing
         return
+    file_lock = turns.across_processes
     try:
-        yield
+        got_file_lock = file_lock is not None and await file_lock.acquire(max(0.0, deadline - time.monotonic()))
+    except BaseException:
+        turns.in_process.release()
+        raise
+    held = True
+
+    def let_others_in() -> None:
+        nonlocal held
+        if held:
+            held = False
+            if got_file_lock:
+                assert file_lock is not None
+                file_lock.release()
+            turns.in_process.release()
+
+    try:
+        yield let_others_in
     finally:
-        lock.release()
+        let_others_in()
 
 
 @asynccontextmanager
 async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One write transaction: commits when the block ends, rolls back if it raises."""
-    async with _sqlite_write_turn(sessions), sessions() as session, session.begin():
-        # Procure the connection now, marked as a writer, so its BEGIN is IMMEDIATE on SQLite.
-        await session.connection(execution_options={WRITE_OPTION: True})
-        yield session
+    async with _sqlite_write_turn(sessions) as let_others_in, sessions() as session:
+        # The next writer may start as soon as COMMIT returns, not after this session's clean-up (a quarter of
+        # a short transaction's time holding the turn: connection reset and return to the pool, each a hop to
+        # aiosqlite's thread).
+        event.listen(session.sync_session, "after_commit", lambda _s: let_others_in(), once=True)
+        async with session.begin():
+            # Procure the connection now, marked as a writer, so its BEGIN is IMMEDIATE on SQLite.
+            await session.connection(execution_options={WRITE_OPTION: True})
+            yield session
 
 
 def is_transient(exc: BaseException) -> bool:
