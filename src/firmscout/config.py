@@ -57,7 +57,7 @@ class QueueSettings(BaseModel):
 class ApiSettings(BaseModel):
     max_body_bytes: int = Field(1_048_576, ge=1024, description="Larger request bodies are refused with 413.")
     creates_per_minute: float = Field(
-        60.0, gt=0, description="Sustained task creations allowed per user and API process (429 beyond)."
+        60.0, gt=0, description="Sustained task creations allowed per user, across all API processes (429 beyond)."
     )
     create_burst: int = Field(20, ge=1, description="Task creations a user may make at once before the limit.")
     auth_cache_s: float = Field(

@@ -2,28 +2,52 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
-from firmscout.api.ratelimit import CreateRateLimiter
 from firmscout.config import Settings
 from firmscout.errors import RateLimited
-from firmscout.tasks.runtime import Runtime
+from firmscout.storage.db import unit_of_work
+from firmscout.storage.repositories import ratelimits as ratelimit_repo
+from firmscout.tasks import accounts
+from firmscout.tasks.runtime import Runtime, open_runtime
+from firmscout.tasks.service import CreateQuota, NewTask
 from tests.factories import auth, create_token
 
 
-class TestCreateRateLimiter:
-    def test_burst_then_refill(self) -> None:
-        now = [0.0]
-        limiter = CreateRateLimiter(per_minute=60, burst=2, clock=lambda: now[0])
-        limiter.take("ana")
-        limiter.take("ana")
-        with pytest.raises(RateLimited) as refused:
-            limiter.take("ana")
-        assert refused.value.retry_after_s == pytest.approx(1.0)
-        limiter.take("bob")  # budgets are per user
-        now[0] = 1.0
-        limiter.take("ana")
+class TestCreateBudgetInTheDatabase:
+    async def test_burst_then_refill_per_user(self, runtime: Runtime) -> None:
+        async def take(key: str, now: float) -> float:
+            async with unit_of_work(runtime.sessions) as session:
+                return await ratelimit_repo.take(session, key, now=now, per_second=1.0, burst=2)
+
+        assert await take("ana", 100.0) == 0
+        assert await take("ana", 100.0) == 0
+        assert await take("ana", 100.25) == pytest.approx(0.75)
+        assert await take("bob", 100.25) == 0  # budgets are per key
+        assert await take("ana", 101.0) == 0
+        assert await take("ana", 101.0) == pytest.approx(1.0)
+        assert await take("ana", 50.0) == pytest.approx(1.0), "a clock behind the stored one earns nothing"
+        assert await take("ana", 1000.0) == 0 and await take("ana", 1000.0) == 0, "refill stops at the burst"
+        assert await take("ana", 1000.0) > 0
+
+    async def test_two_api_processes_spend_from_one_budget(self, settings: Settings, runtime: Runtime) -> None:
+        # A second runtime on the same database stands for another `serve --workers` process or machine.
+        other = await open_runtime(settings)
+        try:
+            caller = await accounts.local_caller(runtime.sessions)
+            quota = CreateQuota(per_minute=0.01, burst=3)
+            created = await asyncio.gather(*(
+                rt.service.create(caller, NewTask(query="banks"), quota=quota)
+                for rt in (runtime, other, runtime, other)
+            ), return_exceptions=True)
+            refused = [r for r in created if isinstance(r, RateLimited)]
+            assert len(refused) == 1 and refused[0].retry_after_s > 1
+            assert len(await runtime.service.list(caller, limit=100, offset=0)) == 3
+        finally:
+            await other.close()
 
 
 class TestRateLimitOverHttp:

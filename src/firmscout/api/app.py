@@ -7,10 +7,10 @@ from fastapi import FastAPI
 from firmscout import __version__
 from firmscout.api import errors
 from firmscout.api.middleware import RequestMiddleware
-from firmscout.api.ratelimit import CreateRateLimiter
 from firmscout.api.routes import account, discovery_tasks, metrics
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime
+from firmscout.tasks.service import CreateQuota
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -24,7 +24,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     limits = runtime.settings.api
-    app.state.create_limiter = CreateRateLimiter(limits.creates_per_minute, limits.create_burst)
+    # One budget per user across every API process and machine: the buckets are database rows.
+    app.state.create_quota = CreateQuota(limits.creates_per_minute, limits.create_burst)
     app.state.caller_cache = accounts.CallerCache(ttl_s=limits.auth_cache_s)
     errors.install(app)
     app.include_router(discovery_tasks.router)

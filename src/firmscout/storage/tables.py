@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -202,3 +203,15 @@ class CompanyEmbedding(Base):
     # float32 little-endian, `dim` values: 1.5 KB for MiniLM's 384 dimensions.
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class RateLimitBucket(Base):
+    """A token bucket (one per user and limited action), shared by every API process on every machine."""
+
+    __tablename__ = "rate_limit_bucket"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Double)
+    # Seconds since the epoch: the bucket's arithmetic runs in SQL, where plain numbers add up the same way
+    # on SQLite and PostgreSQL.
+    refilled_at: Mapped[float] = mapped_column(Double)

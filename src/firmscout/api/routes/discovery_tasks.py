@@ -28,8 +28,7 @@ MAX_OFFSET = 10_000_000
 async def create_discovery_task(
     body: CreateDiscoveryTask, caller: CallerDep, service: ServiceDep, request: Request
 ) -> DiscoveryTaskOut:
-    # Only valid requests spend from the caller's budget: the body was validated before this line.
-    request.app.state.create_limiter.take(caller.user_id)
+    # The caller spends from its create budget (429 past it) only once the whole request proved valid.
     task = await service.create(
         caller,
         NewTask(
@@ -42,6 +41,7 @@ async def create_discovery_task(
             exclude_task_ids=[str(i) for i in body.exclude_task_ids],
             table_id=str(body.table.id) if body.table else None,
         ),
+        quota=request.app.state.create_quota,
     )
     return DiscoveryTaskOut.from_row(task)
 
