@@ -86,6 +86,12 @@ class DatabaseSettings(BaseModel):
         description="PostgreSQL: extra connections a process may open beyond pool_size under load; they are "
                     "closed again when returned, so each costs a connection set-up (0: wait for a pooled one).",
     )
+    read_pool_size: int = Field(
+        10, ge=1, le=500,
+        description="PostgreSQL: connections each API process keeps for GET of a task and of its results "
+                    "(psycopg's pool, opened on the first GET, apart from pool_size); count them in the "
+                    "max_connections sum too.",
+    )
 
 
 class LLMSettings(BaseModel):

@@ -130,3 +130,19 @@ class TestServeWorkers:
         while any(_alive(pid) for pid in children):
             assert time.monotonic() < deadline, "orphaned API process kept running"
             time.sleep(0.2)
+
+
+class TestFreezeHeap:
+    def test_start_up_objects_leave_the_collectors_generations(self) -> None:
+        import gc
+
+        from firmscout.commands.api_server import freeze_heap
+
+        kept = [object() for _ in range(10)]
+        try:
+            freeze_heap()
+            # Frozen objects are in the permanent generation: full collections no longer walk them.
+            assert gc.get_freeze_count() >= len(kept)
+            assert not any(o is kept for o in gc.get_objects(generation=2))
+        finally:
+            gc.unfreeze()

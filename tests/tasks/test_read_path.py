@@ -9,7 +9,8 @@ import pytest
 from firmscout.api.schemas import DiscoveryTaskOut
 from firmscout.errors import NotFound
 from firmscout.storage.db import unit_of_work
-from firmscout.storage.reader import EngineTaskReader, SqliteTaskReader
+from firmscout.storage.pg_reader import PgTaskReader
+from firmscout.storage.reader import SqliteTaskReader
 from firmscout.storage.repositories import tasks as task_repo
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime
@@ -29,7 +30,7 @@ def _json(task: object) -> str:
 
 class TestTaskView:
     async def test_uses_the_cheap_reader_of_its_database(self, runtime: Runtime) -> None:
-        expected = SqliteTaskReader if runtime.engine.dialect.name == "sqlite" else EngineTaskReader
+        expected = SqliteTaskReader if runtime.engine.dialect.name == "sqlite" else PgTaskReader
         assert isinstance(runtime.reader, expected)
 
     async def test_same_json_as_the_orm_path(self, runtime: Runtime) -> None:

@@ -10,7 +10,7 @@ import signal
 from rich.console import Console
 
 from firmscout.catalog.service import seed_builtin
-from firmscout.commands.api_server import ApiProcesses, Server, uvicorn_config
+from firmscout.commands.api_server import ApiProcesses, Server, freeze_heap, uvicorn_config
 from firmscout.commands.logs import configure_logging
 from firmscout.config import Settings
 from firmscout.tasks import accounts
@@ -59,6 +59,7 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool, 
         if with_worker:
             log.info("pipeline worker %s runs in this process only", runtime.queue.worker_id)
         supervisor = asyncio.create_task(children.supervise()) if children else None
+        freeze_heap()
         try:
             await server.serve(sockets=[sock])
         finally:

@@ -37,11 +37,12 @@ class TaskReader(Protocol):
         """The task and one page of its results, read in one transaction (one moment)."""
         ...
 
-    def close(self) -> None: ...
+    async def close(self) -> None: ...
 
 
 class EngineTaskReader:
-    """Any database: one statement on a pooled connection of the async engine (PostgreSQL)."""
+    """Any database: one statement on a pooled connection of the async engine (an in-memory SQLite database;
+    PostgreSQL has its own reader, storage/pg_reader.py)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -68,7 +69,7 @@ class EngineTaskReader:
             rows = (await conn.execute(page, page_params)).all()
         return task_repo.view_of(row), [candidate_repo.ResultView(*r) for r in rows]
 
-    def close(self) -> None:
+    async def close(self) -> None:
         pass
 
 
@@ -122,11 +123,17 @@ class SqliteTaskReader:
             return None
         return task_repo.view_of(row), [candidate_repo.ResultView(*r) for r in rows]
 
-    def close(self) -> None:
+    async def close(self) -> None:
         self._engine.dispose()
 
 
-def task_reader(url: str, engine: AsyncEngine) -> TaskReader:
+def task_reader(url: str, engine: AsyncEngine, *, pool_size: int = 10) -> TaskReader:
+    """The cheapest reader for the database; `pool_size` sizes PostgreSQL's own read pool."""
+    if engine.dialect.name == "postgresql":
+        # Imported here: pg_reader needs this module's ResultsView.
+        from firmscout.storage.pg_reader import PgTaskReader
+
+        return PgTaskReader(url, pool_size=pool_size)
     database = engine.url.database
     # An in-memory database exists only inside its own connection, so it is read through the engine.
     if engine.dialect.name == "sqlite" and database and database != ":memory:" and "mode=memory" not in url:

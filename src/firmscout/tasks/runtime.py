@@ -35,7 +35,7 @@ class Runtime:
     semantic: SemanticRetriever | None = None
 
     async def close(self) -> None:
-        self.reader.close()
+        await self.reader.close()
         await self.engine.dispose()
 
 
@@ -50,7 +50,7 @@ async def open_runtime(settings: Settings, *, migrate_first: bool = True) -> Run
     queue = _build_queue(settings, sessions)
     semantic = build_semantic(settings, sessions)
     sources = build_sources(settings, sessions, semantic)
-    reader = task_reader(url, engine)
+    reader = task_reader(url, engine, pool_size=settings.db.read_pool_size)
     service = TaskService(sessions, queue, available_sources=list(sources), reader=reader)
     return Runtime(settings, engine, sessions, queue, sources, service, reader, semantic)
 
