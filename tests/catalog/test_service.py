@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import gzip
 from collections.abc import Sequence
@@ -14,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from firmscout.catalog.service import ImportProgress, count, import_file, parse_mapping, seed_builtin
 from firmscout.errors import ImportFailed
-from firmscout.storage import migrate
 from firmscout.storage.db import unit_of_work
 from firmscout.storage.records import CompanyRecord
 from firmscout.storage.repositories import companies as company_repository
@@ -251,75 +249,3 @@ class TestBulkImport:
         # Whole batches of 50 rows, from the first on, and not the last one.
         assert set((await stored(sessions))[0]) in [listed_domains(range(n)) for n in range(50, 300, 50)]
 
-
-async def company_indexes(sessions: Sessions) -> set[str]:
-    """The secondary indexes a large import defers on PostgreSQL, among those the company table has now."""
-    async with sessions() as session:
-        if session.get_bind().dialect.name != "postgresql":
-            return set()
-        found = await session.scalars(text("SELECT indexname FROM pg_indexes WHERE tablename = 'company'"))
-        return set(found) & DEFERRED
-
-
-DEFERRED = {"ix_company_search_vector", "ix_company_country"}
-
-
-class TestDeferredIndexes:
-    """PostgreSQL: a large file into an empty table builds the GIN and country indexes once, at the end."""
-
-    async def test_large_import_builds_them_again_after_the_rows(
-        self, sessions: Sessions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        postgres = sessions.kw["bind"].dialect.name == "postgresql"
-        path = write_listings(tmp_path / "listings.csv", 300)
-        during: list[set[str]] = []
-        real = company_repository.restore_secondary_indexes
-
-        async def restore(session: AsyncSession) -> None:
-            during.append(await company_indexes(sessions))
-            await real(session)
-
-        monkeypatch.setattr(company_repository, "restore_secondary_indexes", restore)
-        done = await import_file(sessions, path, parse_mapping(LISTINGS_MAP), batch_size=50, reader="process")
-        assert during == ([set()] if postgres else [])  # SQLite: nothing deferred, nothing to restore
-        assert await company_indexes(sessions) == (DEFERRED if postgres else set())
-        async with sessions() as session:
-            found = await search_companies(session, terms=["bank"], countries=["Spain"], limit=500)
-        assert found and all(c.country == "Spain" for c in found)
-        assert await count(sessions) == done.companies
-
-    async def test_not_on_a_table_that_has_companies(self, sessions: Sessions, tmp_path: Path) -> None:
-        async with unit_of_work(sessions) as session:
-            await company_repository.upsert_companies(session, [CompanyRecord(domain="first.com", name="First")])
-        async with unit_of_work(sessions) as session:
-            assert not await company_repository.defer_secondary_indexes(session)
-
-    async def test_failed_import_still_builds_them(
-        self, sessions: Sessions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        path = write_listings(tmp_path / "listings.csv", 300)
-        real = company_repository.bulk_upsert_companies
-        calls = 0
-
-        async def fail_second_batch(
-            session: AsyncSession, rows: Sequence[CompanyRecord], *, prepared: Sequence[BulkRow]
-        ) -> int:
-            nonlocal calls
-            calls += 1
-            if calls == 2:
-                raise RuntimeError("disk full")
-            return await real(session, rows, prepared=prepared)
-
-        monkeypatch.setattr(company_repository, "bulk_upsert_companies", fail_second_batch)
-        with pytest.raises(RuntimeError, match="disk full"):
-            await import_file(sessions, path, parse_mapping(LISTINGS_MAP), batch_size=100, reader="process")
-        assert set((await stored(sessions))[0]) == listed_domains(range(100))
-        postgres = sessions.kw["bind"].dialect.name == "postgresql"
-        assert await company_indexes(sessions) == (DEFERRED if postgres else set())
-
-    async def test_a_start_builds_them_if_an_import_died_first(self, sessions: Sessions, db_url: str) -> None:
-        async with unit_of_work(sessions) as session:
-            deferred = await company_repository.defer_secondary_indexes(session)
-        assert await company_indexes(sessions) == set()
-        await asyncio.to_thread(migrate.upgrade, db_url)  # what every start runs
-        assert await company_indexes(sessions) == (DEFERRED if deferred else set())

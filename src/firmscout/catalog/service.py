@@ -97,34 +97,7 @@ async def import_file(
     report = ImportReport(path=path)
     started = time.perf_counter()
     seen: set[str] = set()
-    mode = reader or choose_mode(path)
-    deferred = False
-    if mode == "process":  # a large file
-        async with unit_of_work(sessions) as session:
-            deferred = await company_repository.defer_secondary_indexes(session)
-    try:
-        await _import_chunks(sessions, path, mapping, batch_size, mode, report, seen, started, progress)
-    finally:
-        if deferred:
-            async with unit_of_work(sessions) as session:
-                await company_repository.restore_secondary_indexes(session)
-    report.companies = len(seen)
-    report.seconds = time.perf_counter() - started
-    return report
-
-
-async def _import_chunks(
-    sessions: async_sessionmaker[AsyncSession],
-    path: Path,
-    mapping: dict[str, list[str]] | None,
-    batch_size: int,
-    mode: Mode,
-    report: ImportReport,
-    seen: set[str],
-    started: float,
-    progress: Callable[[ImportProgress], None] | None,
-) -> None:
-    with ChunkReader(path, mapping or None, batch_size, mode) as chunks:
+    with ChunkReader(path, mapping or None, batch_size, reader or choose_mode(path)) as chunks:
         # The read runs in a worker thread (a thread-mode read cleans rows there, so an import inside the
         # API does not stall request handling), one batch ahead: the next batch is read, collapsed and
         # turned into rows while this one is written (SQLite and psycopg release the GIL meanwhile).
@@ -144,6 +117,9 @@ async def _import_chunks(
         finally:
             # After a failed write, let the read in flight end before the reader is closed.
             await asyncio.gather(ahead, return_exceptions=True)
+    report.companies = len(seen)
+    report.seconds = time.perf_counter() - started
+    return report
 
 
 @dataclass

@@ -10,7 +10,6 @@ from alembic.config import Config
 from sqlalchemy import create_engine, event, text
 
 from firmscout.storage.db import is_sqlite, sync_url
-from firmscout.storage.repositories.companies import RESTORE_INDEXES_SQL
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -45,9 +44,5 @@ def upgrade(url: str) -> None:
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
-            if not sqlite:
-                # A bulk import that died before rebuilding the indexes it deferred left them missing.
-                for sql in RESTORE_INDEXES_SQL:
-                    conn.execute(text(sql))
     finally:
         engine.dispose()

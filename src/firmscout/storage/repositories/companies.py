@@ -37,11 +37,9 @@ __all__ = [
     "bulk_rows",
     "bulk_upsert_companies",
     "count_companies",
-    "defer_secondary_indexes",
     "get_companies_by_domains",
     "get_companies_by_ids",
     "get_company_by_domain",
-    "restore_secondary_indexes",
     "search_companies",
     "to_record",
     "upsert_companies",
@@ -223,42 +221,6 @@ async def _bulk_upsert_postgresql(session: AsyncSession, prepared: Sequence[Bulk
     stmt = postgresql.insert(_TABLE).from_select(_COPY_COLUMNS, select(*(_STAGE.c[name] for name in _COPY_COLUMNS)))
     await session.execute(_on_conflict_update(stmt))
     await session.execute(text(f"DROP TABLE {_STAGE.name}"))
-
-
-# PostgreSQL's secondary indexes on company (migrations 0001 and 0004), which a bulk load into an empty table
-# builds once at the end instead of row by row: at 100k synthetic rows the GIN index alone was a third of
-# the server's CPU (docs/benchmarks.md, Scale). The unique domain index stays: the upsert needs it.
-RESTORE_INDEXES_SQL = (
-    "CREATE INDEX IF NOT EXISTS ix_company_search_vector ON company USING gin (search_vector)",
-    "CREATE INDEX IF NOT EXISTS ix_company_country ON company (country)",
-)
-_DEFERRED_INDEXES = ("ix_company_search_vector", "ix_company_country")
-# For the index builds only (SET LOCAL): a GIN build sorts its entries in this memory.
-_INDEX_BUILD_MEMORY = "256MB"
-
-
-async def defer_secondary_indexes(session: AsyncSession) -> bool:
-    """On PostgreSQL with no company yet, drop the secondary indexes before a bulk load; whether it did.
-
-    `restore_secondary_indexes` builds them again when the load ends, and so does every start
-    (`migrate.upgrade`) should the process die before that. Meanwhile searches still answer right,
-    by scanning instead of using the index. SQLite keeps FTS5 in step batch by batch: nothing to defer.
-    """
-    if _dialect(session) != "postgresql":
-        return False
-    if await session.scalar(select(Company.id).limit(1)) is not None:
-        return False
-    for name in _DEFERRED_INDEXES:
-        await session.execute(text(f"DROP INDEX IF EXISTS {name}"))
-    return True
-
-
-async def restore_secondary_indexes(session: AsyncSession) -> None:
-    if _dialect(session) != "postgresql":
-        return
-    await session.execute(text(f"SET LOCAL maintenance_work_mem = '{_INDEX_BUILD_MEMORY}'"))
-    for sql in RESTORE_INDEXES_SQL:
-        await session.execute(text(sql))
 
 
 def _fts5_query(terms: Iterable[str]) -> str:
