@@ -16,7 +16,7 @@ from firmscout.errors import ImportFailed
 from firmscout.storage.db import unit_of_work
 from firmscout.storage.records import CompanyRecord
 from firmscout.storage.repositories import companies as company_repository
-from firmscout.storage.repositories.companies import get_company_by_domain, search_companies
+from firmscout.storage.repositories.companies import BulkRow, get_company_by_domain, search_companies
 from firmscout.storage.tables import Company
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -177,7 +177,10 @@ class TestBulkImport:
         bulk_state = await stored(sessions)
         async with unit_of_work(sessions) as session:
             await session.execute(delete(Company))
-        monkeypatch.setattr(company_repository, "bulk_upsert_companies", company_repository.upsert_companies)
+        async def row_by_row(session: AsyncSession, rows: Sequence[CompanyRecord], **_: object) -> int:
+            return await company_repository.upsert_companies(session, rows)
+
+        monkeypatch.setattr(company_repository, "bulk_upsert_companies", row_by_row)
         rows = await import_file(sessions, path, mapping, batch_size=64, reader="thread")
         assert (bulk.rows_read, bulk.upserted, bulk.companies) == (rows.rows_read, rows.upserted, rows.companies)
         assert bulk.skipped_by_reason == rows.skipped_by_reason == {"no name": 24, "no website or domain": 16}
@@ -211,14 +214,17 @@ class TestBulkImport:
         real = company_repository.bulk_upsert_companies
         calls = 0
 
-        async def fail_second_batch(session: AsyncSession, rows: Sequence[CompanyRecord]) -> int:
+        async def fail_second_batch(
+            session: AsyncSession, rows: Sequence[CompanyRecord], *, prepared: Sequence[BulkRow]
+        ) -> int:
             nonlocal calls
             calls += 1
             if calls == 2:
                 # Half the batch written (SQLite: with the full-text trigger dropped), then a crash.
-                await real(session, rows[: len(rows) // 2])
+                half = len(rows) // 2
+                await real(session, rows[:half], prepared=prepared[:half])
                 raise RuntimeError("disk full")
-            return await real(session, rows)
+            return await real(session, rows, prepared=prepared)
 
         monkeypatch.setattr(company_repository, "bulk_upsert_companies", fail_second_batch)
         with pytest.raises(RuntimeError, match="disk full"):
@@ -242,3 +248,4 @@ class TestBulkImport:
             await import_file(sessions, path, parse_mapping(LISTINGS_MAP), batch_size=50)
         # Whole batches of 50 rows, from the first on, and not the last one.
         assert set((await stored(sessions))[0]) in [listed_domains(range(n)) for n in range(50, 300, 50)]
+

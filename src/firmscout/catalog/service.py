@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from firmscout.catalog.builtin import load_builtin
 from firmscout.catalog.chunks import ChunkReader, Mode, choose_mode
-from firmscout.catalog.readers import CANONICAL_FIELDS, ReadResult, parse_mapping
+from firmscout.catalog.readers import CANONICAL_FIELDS, parse_mapping
 from firmscout.storage.db import unit_of_work
 from firmscout.storage.records import CompanyRecord, merge_records
 from firmscout.storage.repositories import companies as company_repository
@@ -99,14 +99,17 @@ async def import_file(
     seen: set[str] = set()
     with ChunkReader(path, mapping or None, batch_size, reader or choose_mode(path)) as chunks:
         # The read runs in a worker thread (a thread-mode read cleans rows there, so an import inside the
-        # API does not stall request handling), one batch ahead: the next batch is read while this one
-        # is written. Reads never overlap: the next starts once the previous one has been awaited.
-        ahead = asyncio.ensure_future(asyncio.to_thread(chunks.next_chunk))
+        # API does not stall request handling), one batch ahead: the next batch is read, collapsed and
+        # turned into rows while this one is written (SQLite and psycopg release the GIL meanwhile).
+        # Reads never overlap: the next starts once the previous one has been awaited.
+        ahead = asyncio.ensure_future(asyncio.to_thread(_next_batch, chunks))
         try:
-            while chunk := await ahead:
-                ahead = asyncio.ensure_future(asyncio.to_thread(chunks.next_chunk))
-                batch = _collapse(chunk, report, seen)
-                if batch:
+            while batch := await ahead:
+                ahead = asyncio.ensure_future(asyncio.to_thread(_next_batch, chunks))
+                report.rows_read += batch.rows_read
+                report.skipped_by_reason.update(batch.skipped_by_reason)
+                seen.update(batch.records)
+                if batch.records:
                     report.upserted += await _write_batch(sessions, batch)
                 report.seconds = time.perf_counter() - started
                 if progress is not None:
@@ -119,26 +122,47 @@ async def import_file(
     return report
 
 
-def _collapse(chunk: list[ReadResult], report: ImportReport, seen: set[str]) -> dict[str, CompanyRecord]:
-    """Count a chunk's rows and skips into `report`; its usable records merged by domain."""
-    batch: dict[str, CompanyRecord] = {}
+@dataclass
+class _Batch:
+    """One chunk of the file, ready to write: its usable records merged by domain, and their rows."""
+
+    rows_read: int
+    skipped_by_reason: Counter[str]
+    records: dict[str, CompanyRecord]
+    rows: list[company_repository.BulkRow]
+
+
+def _next_batch(chunks: ChunkReader) -> _Batch | None:
+    """The next chunk collapsed by domain, with its bulk rows built; None at the end of the file."""
+    chunk = chunks.next_chunk()
+    if not chunk:
+        return None
+    skipped: Counter[str] = Counter()
+    records: dict[str, CompanyRecord] = {}
     for record, reason in chunk:
-        report.rows_read += 1
         if record is None:
-            report.skipped_by_reason[reason or "unusable"] += 1
+            skipped[reason or "unusable"] += 1
             continue
-        seen.add(record.domain)
         # ON CONFLICT cannot update one row twice in a statement: collapse the batch by domain.
-        earlier = batch.get(record.domain)
-        batch[record.domain] = merge_records(earlier, record) if earlier else record
-    return batch
+        earlier = records.get(record.domain)
+        records[record.domain] = merge_records(earlier, record) if earlier else record
+    return _Batch(len(chunk), skipped, records, company_repository.bulk_rows(records.values()))
 
 
-async def _write_batch(sessions: async_sessionmaker[AsyncSession], batch: dict[str, CompanyRecord]) -> int:
+async def _write_batch(sessions: async_sessionmaker[AsyncSession], batch: _Batch) -> int:
     async with unit_of_work(sessions) as session:
-        existing = await company_repository.get_companies_by_domains(session, batch)
-        records = [
-            merge_records(company_repository.to_record(existing[domain]), record) if domain in existing else record
-            for domain, record in batch.items()
-        ]
-        return await company_repository.bulk_upsert_companies(session, records)
+        existing = await company_repository.get_companies_by_domains(session, batch.records)
+        records, rows = list(batch.records.values()), batch.rows
+        if existing:
+            # A company already stored is merged into, so its row is built again from the merged record.
+            records = [
+                merge_records(company_repository.to_record(existing[record.domain]), record)
+                if record.domain in existing
+                else record
+                for record in records
+            ]
+            rows = [
+                company_repository.bulk_rows([record])[0] if record.domain in existing else row
+                for record, row in zip(records, rows, strict=True)
+            ]
+        return await company_repository.bulk_upsert_companies(session, records, prepared=rows)
