@@ -9,10 +9,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, Update, bindparam, case, func, select, update
+from sqlalchemy import Integer, Table, Update, bindparam, func, literal, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from firmscout.storage.tables import Candidate, SourceCursor, new_id, utcnow
 
@@ -62,12 +63,24 @@ async def pending(session: AsyncSession, task_id: str, stage: str, limit: int) -
 @lru_cache(maxsize=16)
 def _next_batch_statement(limit: int) -> Any:
     # Cached per batch size: building the statement took as long as running it (py-spy on a worker).
-    return (
-        select(Candidate)
-        .where(Candidate.task_id == bindparam("task_id"), Candidate.stage.in_(("enriched", "discovered")))
-        .order_by(case((Candidate.stage == "enriched", 0), else_=1), Candidate.position)
-        .limit(limit)
-    )
+    # One index-ordered LIMIT per stage on (task_id, stage, position), instead of one sort over every
+    # unfinished candidate of the task: a task that discovered 700 candidates read all 700 rows per batch
+    # (0.5 ms of PostgreSQL CPU per step in bench.scaling; O(n²) over a task).
+    columns = cast(Table, Candidate.__table__).c
+
+    def first(stage: str, rank: int) -> Any:
+        # Wrapped in a subquery each: SQLite refuses ORDER BY/LIMIT on a bare member of a UNION.
+        head = (
+            select(*columns, literal(rank).label("rank"))
+            .where(columns.task_id == bindparam("task_id"), columns.stage == stage)
+            .order_by(columns.position)
+            .limit(limit)
+            .subquery()
+        )
+        return select(head)
+
+    picked = union_all(first("enriched", 0), first("discovered", 1)).subquery("picked")
+    return select(aliased(Candidate, picked)).order_by(picked.c.rank, picked.c.position).limit(limit)
 
 
 async def next_batch(session: AsyncSession, task_id: str, limit: int) -> list[Candidate]:
@@ -89,29 +102,32 @@ def _advance_statement(from_stage: str, to_stage: str, columns: tuple[str, ...])
 
 async def advance_many(
     session: AsyncSession, *, from_stage: str, to_stage: str, rows: Sequence[dict[str, Any]]
-) -> None:
-    """Move candidates from one stage to the next in one executemany round trip.
+) -> int:
+    """Move candidates from one stage to the next in one executemany round trip; returns how many moved.
 
     Each row is {"id": ..., <column>: <value>, ...} with the same columns in every row. The stage
     condition makes a replay after a crash a no-op for rows already advanced.
     """
     if not rows:
-        return
+        return 0
     stmt = _advance_statement(from_stage, to_stage, tuple(key for key in rows[0] if key != "id"))
     params = [{f"_{key}": value for key, value in row.items()} for row in rows]
-    await session.execute(stmt, params)
+    result = await session.execute(stmt, params)
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def advance_ids(session: AsyncSession, *, from_stage: str, to_stage: str, ids: Sequence[str]) -> None:
-    """Move candidates to the next stage without changing anything else: one statement for the batch."""
+async def advance_ids(session: AsyncSession, *, from_stage: str, to_stage: str, ids: Sequence[str]) -> int:
+    """Move candidates to the next stage without changing anything else: one statement for the batch;
+    returns how many moved."""
     if not ids:
-        return
-    await session.execute(
+        return 0
+    result = await session.execute(
         update(Candidate)
         .where(Candidate.id.in_(ids), Candidate.stage == from_stage)
         .values(stage=to_stage)
         .execution_options(synchronize_session=False)
     )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def results_page(session: AsyncSession, task_id: str, *, offset: int, limit: int) -> list[Candidate]:
