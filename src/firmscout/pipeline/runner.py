@@ -231,50 +231,32 @@ async def _advance_batch(
             room -= result.is_high_fit
     now = datetime.now(UTC)
     # The profile is written only where the source gave none (it was made here from the hit).
-    evaluated = [
-        {"id": candidate.id, **_new_profile(candidate, profile),
+    rows: list[dict[str, object]] = [
+        {"id": candidate.id, "stage": "evaluated", **_new_profile(candidate, profile),
          "scores": {key: grade.to_dict() for key, grade in result.scores.items()},
          "relevance": result.relevance, "is_high_fit": result.is_high_fit, "evaluated_at": now}
         for candidate, profile, result in graded
     ]
-    left = kept[len(graded):] if stage == "discovered" else []
+    if stage == "discovered":
+        rows += [{"id": c.id, "stage": "enriched", **_new_profile(c, p)} for c, p in kept[len(graded):]]
+        rows += [{"id": candidate_id, "stage": "filtered"} for candidate_id in dropped]
     async with unit_of_work(deps.sessions) as session:
-        moved = await _advance_rows(session, stage, "evaluated", evaluated)
-        enriched = await _advance_rows(
-            session, stage, "enriched", [{"id": c.id, **_new_profile(c, p)} for c, p in left]
-        )
-        await candidate_repo.advance_ids(session, from_stage=stage, to_stage="filtered", ids=dropped)
+        moves = await candidate_repo.settle(session, from_stage=stage, rows=rows)
         if usage.prompt_tokens or usage.completion_tokens:
             await task_repo.add_usage(session, task_id, usage.prompt_tokens, usage.completion_tokens)
-        if moved < len(evaluated):
-            # A replay after a crash found rows already advanced: which of them were high fits is not
-            # known here, so count from the rows (the rare path).
+        if moves is None:  # a replay after a crash found rows already moved: count from the rows
             return _stepped(await task_repo.refresh_counters(session, task_id), task_id)
         return _stepped(await task_repo.count_progress(
             session, task_id,
-            enriched=enriched + moved if stage == "discovered" else 0,
-            evaluated=moved,
-            results=sum(1 for row in evaluated if row["is_high_fit"]),
+            # An enriched candidate stays counted as enriched once evaluated.
+            enriched=moves.enriched + moves.evaluated if stage == "discovered" else 0,
+            evaluated=moves.evaluated,
+            results=moves.results,
         ), task_id)
 
 
 def _new_profile(candidate: Candidate, profile: CompanyProfile) -> dict[str, object]:
     return {} if candidate.profile else {"profile": profile.to_dict()}
-
-
-async def _advance_rows(session: AsyncSession, from_stage: str, to_stage: str, rows: list[dict[str, object]]) -> int:
-    """`advance_many` for rows whose columns differ (some carry a new profile): one call per column set."""
-    groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
-    for row in rows:
-        groups.setdefault(tuple(row), []).append(row)
-    moved = 0
-    for group in groups.values():
-        if len(group[0]) == 1:  # the id alone: only the stage changes
-            ids = [str(row["id"]) for row in group]
-            moved += await candidate_repo.advance_ids(session, from_stage=from_stage, to_stage=to_stage, ids=ids)
-        else:
-            moved += await candidate_repo.advance_many(session, from_stage=from_stage, to_stage=to_stage, rows=group)
-    return moved
 
 
 async def _discover_round(
