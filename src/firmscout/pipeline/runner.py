@@ -1,8 +1,8 @@
 """Run one discovery task to completion, checkpointing every step in the database.
 
 Each step reads what it needs, does its work outside any transaction, then persists its output in one
-transaction that also recomputes the task's counters. A step re-run after a crash finds its inputs
-already advanced (conditional updates, unique keys) and changes nothing.
+transaction that also adds the rows it moved to the task's counters. A step re-run after a crash finds
+its inputs already advanced (conditional updates, unique keys) and changes nothing.
 """
 
 from __future__ import annotations
