@@ -1,8 +1,8 @@
 """Run one discovery task to completion, checkpointing every step in the database.
 
 Each step reads what it needs, does its work outside any transaction, then persists its output in one
-transaction that also recomputes the task's counters. A step re-run after a crash finds its inputs
-already advanced (conditional updates, unique keys) and changes nothing.
+transaction that also adds the rows it moved to the task's counters. A step re-run after a crash finds
+its inputs already advanced (conditional updates, unique keys) and changes nothing.
 """
 
 from __future__ import annotations
@@ -151,11 +151,8 @@ async def _run(deps: PipelineDeps, task_id: str) -> None:
             return
         async with deps.sessions() as session:
             batch = await candidate_repo.next_batch(session, task.id, deps.settings.batch_size)
-        if batch and batch[0].stage == "enriched":
-            progress = await _timed("evaluate", _evaluate_batch(deps, task.id, plan, progress, batch))
-            continue
         if batch:
-            progress = await _timed("enrich", _enrich_batch(deps, task.id, plan, batch))
+            progress = await _timed("evaluate", _advance_batch(deps, task.id, plan, progress, batch))
             continue
         stepped = await _timed("discover", _discover_round(deps, task, plan, progress, excluded))
         if stepped is not None:
@@ -195,51 +192,71 @@ def _stepped(progress: Progress | None, task_id: str) -> Progress:
     return progress
 
 
-async def _evaluate_batch(
+async def _advance_batch(
     deps: PipelineDeps, task_id: str, plan: Plan, progress: Progress, batch: Sequence[Candidate]
 ) -> Progress:
-    profiles = [CompanyProfile.from_dict(c.profile or {}) for c in batch]
-    graded = await deps.grader.grade(plan.criteria, profiles, plan)
-    room = progress.desired_num_results - progress.num_results
-    now = datetime.now(UTC)
-    rows: list[dict[str, object]] = []
-    for candidate, scores in zip(batch, graded.grades, strict=True):
-        if room <= 0:
-            break  # target reached: the rest stay enriched, to be evaluated first on resume
-        result = evaluate.qualify(scores)
-        rows.append({
-            "id": candidate.id,
-            "scores": {key: grade.to_dict() for key, grade in result.scores.items()},
-            "relevance": result.relevance,
-            "is_high_fit": result.is_high_fit,
-            "evaluated_at": now,
-        })
-        room -= result.is_high_fit
-    async with unit_of_work(deps.sessions) as session:
-        await candidate_repo.advance_many(session, from_stage="enriched", to_stage="evaluated", rows=rows)
-        if graded.usage.prompt_tokens or graded.usage.completion_tokens:
-            await task_repo.add_usage(session, task_id, graded.usage.prompt_tokens, graded.usage.completion_tokens)
-        return _stepped(await task_repo.refresh_counters(session, task_id), task_id)
+    """Pre-filter and enrich a batch of `discovered` candidates and grade the ones kept, or grade a batch
+    of `enriched` ones (left over when the target was reached); one transaction checkpoints it all.
 
-
-async def _enrich_batch(deps: PipelineDeps, task_id: str, plan: Plan, batch: Sequence[Candidate]) -> Progress:
-    profiled: list[dict[str, object]] = []  # the profile was made here from the hit: store it
-    kept: list[str] = []  # the source delivered the profile at discovery: only the stage changes
+    Enriching and grading a batch used to be two steps with a transaction each, but the next step after
+    enriching always graded exactly the rows just enriched: one step spares a batch query, a counter
+    update, a commit and a second write of every row (bench.scaling, PostgreSQL CPU per task)."""
+    stage = batch[0].stage
     dropped: list[str] = []
+    kept: list[tuple[Candidate, CompanyProfile]] = []
+    started = time.perf_counter()
     for candidate in batch:
+        if stage == "enriched":
+            kept.append((candidate, CompanyProfile.from_dict(candidate.profile or {})))
+            continue
         profile = enrich.profile_from_hit(candidate.domain, candidate.hit, candidate.profile)
-        if not enrich.keep(plan, profile):
-            dropped.append(candidate.id)
-        elif candidate.profile:
-            kept.append(candidate.id)
+        if enrich.keep(plan, profile):
+            kept.append((candidate, profile))
         else:
-            profiled.append({"id": candidate.id, "profile": profile.to_dict()})
+            dropped.append(candidate.id)
         await asyncio.sleep(0)  # as in LocalGrader.grade: don't stall another task's open write transaction
+    if stage == "discovered":
+        STAGE_DURATION.labels("enrich").observe(time.perf_counter() - started)
+    usage = TokenUsage()
+    graded: list[tuple[Candidate, CompanyProfile, evaluate.Evaluation]] = []
+    if kept:
+        outcome = await deps.grader.grade(plan.criteria, [profile for _, profile in kept], plan)
+        usage = outcome.usage
+        room = progress.desired_num_results - progress.num_results
+        for (candidate, profile), scores in zip(kept, outcome.grades, strict=True):
+            if room <= 0:
+                break  # target reached: the rest stay enriched, to be evaluated first on resume
+            result = evaluate.qualify(scores)
+            graded.append((candidate, profile, result))
+            room -= result.is_high_fit
+    now = datetime.now(UTC)
+    # The profile is written only where the source gave none (it was made here from the hit).
+    rows: list[dict[str, object]] = [
+        {"id": candidate.id, "stage": "evaluated", **_new_profile(candidate, profile),
+         "scores": {key: grade.to_dict() for key, grade in result.scores.items()},
+         "relevance": result.relevance, "is_high_fit": result.is_high_fit, "evaluated_at": now}
+        for candidate, profile, result in graded
+    ]
+    if stage == "discovered":
+        rows += [{"id": c.id, "stage": "enriched", **_new_profile(c, p)} for c, p in kept[len(graded):]]
+        rows += [{"id": candidate_id, "stage": "filtered"} for candidate_id in dropped]
     async with unit_of_work(deps.sessions) as session:
-        await candidate_repo.advance_many(session, from_stage="discovered", to_stage="enriched", rows=profiled)
-        await candidate_repo.advance_ids(session, from_stage="discovered", to_stage="enriched", ids=kept)
-        await candidate_repo.advance_ids(session, from_stage="discovered", to_stage="filtered", ids=dropped)
-        return _stepped(await task_repo.refresh_counters(session, task_id), task_id)
+        moves = await candidate_repo.settle(session, from_stage=stage, rows=rows)
+        if usage.prompt_tokens or usage.completion_tokens:
+            await task_repo.add_usage(session, task_id, usage.prompt_tokens, usage.completion_tokens)
+        if moves is None:  # a replay after a crash found rows already moved: count from the rows
+            return _stepped(await task_repo.refresh_counters(session, task_id), task_id)
+        return _stepped(await task_repo.count_progress(
+            session, task_id,
+            # An enriched candidate stays counted as enriched once evaluated.
+            enriched=moves.enriched + moves.evaluated if stage == "discovered" else 0,
+            evaluated=moves.evaluated,
+            results=moves.results,
+        ), task_id)
+
+
+def _new_profile(candidate: Candidate, profile: CompanyProfile) -> dict[str, object]:
+    return {} if candidate.profile else {"profile": profile.to_dict()}
 
 
 async def _discover_round(
@@ -266,9 +283,9 @@ async def _discover_round(
         page = await source.search(request, cursor, min(deps.settings.discover_page_size, budget_left))
         rows = discover.candidate_rows(page.hits, excluded)
         async with unit_of_work(deps.sessions) as session:
-            await candidate_repo.insert_new(session, task.id, rows)
+            new = await candidate_repo.insert_new(session, task.id, rows)
             await candidate_repo.save_cursor(
                 session, task.id, name, cursor=page.next_cursor, is_exhausted=page.next_cursor is None
             )
-            progress = _stepped(await task_repo.refresh_counters(session, task.id), task.id)
+            progress = _stepped(await task_repo.count_progress(session, task.id, discovered=new), task.id)
     return progress

@@ -98,7 +98,7 @@ class DiscoveryTask(Base):
     plan: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     exclude_domains: Mapped[list[Any]] = mapped_column(JSON, default=list)
     table_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    # Counters are recomputed from candidate rows in the transaction that changes them: they cannot drift.
+    # Counters change in the transaction that moves candidate rows, by the rows it moved: they cannot drift.
     num_results_discovered: Mapped[int] = mapped_column(Integer, default=0)
     num_results_enriched: Mapped[int] = mapped_column(Integer, default=0)
     num_results_evaluated: Mapped[int] = mapped_column(Integer, default=0)

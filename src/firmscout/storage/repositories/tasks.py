@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Integer, bindparam, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from firmscout.storage.tables import Candidate, DiscoveryTask
@@ -223,6 +223,41 @@ async def refresh_counters(session: AsyncSession, task_id: str) -> Progress | No
     decides on is the one its own last write committed, which a concurrent resume can change only by
     also committing (and `finish_task` re-checks the target it saw)."""
     row = (await session.execute(_REFRESH_COUNTERS, {"task_id": task_id})).first()
+    return None if row is None else Progress(*row)
+
+
+def _count_progress_statement() -> Any:
+    t = DiscoveryTask
+    return (
+        update(t)
+        .where(t.id == bindparam("task_id"))
+        .values(
+            num_results_discovered=t.num_results_discovered + bindparam("discovered", type_=Integer),
+            num_results_enriched=t.num_results_enriched + bindparam("enriched", type_=Integer),
+            num_results_evaluated=t.num_results_evaluated + bindparam("evaluated", type_=Integer),
+            num_results=t.num_results + bindparam("results", type_=Integer),
+        )
+        .returning(*_PROGRESS_COLUMNS)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_COUNT_PROGRESS = _count_progress_statement()
+
+
+async def count_progress(
+    session: AsyncSession, task_id: str, *, discovered: int = 0, enriched: int = 0, evaluated: int = 0,
+    results: int = 0,
+) -> Progress | None:
+    """`refresh_counters` for a step that knows exactly what it moved: add the candidates its own
+    statements inserted or advanced (their row counts, in the caller's transaction) to the counters.
+
+    The counters stay equal to a recount as long as every candidate write goes through a step that adds
+    its moves here; the recount read every candidate of the task (heap pages included, at 700 candidates
+    about 1 ms of PostgreSQL CPU per step), this reads one row."""
+    params = {"task_id": task_id, "discovered": discovered, "enriched": enriched, "evaluated": evaluated,
+              "results": results}
+    row = (await session.execute(_COUNT_PROGRESS, params)).first()
     return None if row is None else Progress(*row)
 
 
