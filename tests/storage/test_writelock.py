@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from firmscout.storage import writelock
 from firmscout.storage.db import create_engine, session_factory, unit_of_work
+from firmscout.storage.writelock import FileWriteLock
 
 # Another process that takes the lock, says so, and lets go when its stdin closes.
 HOLDER = """
@@ -51,15 +52,30 @@ def free_for_another_process(lock_path: Path) -> bool:
         os.close(fd)
 
 
+async def soon_free(lock_path: Path) -> bool:
+    """Whether another process can take the lock within about two seconds."""
+    for _ in range(100):
+        if free_for_another_process(lock_path):
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
 def let_go(proc: subprocess.Popen[str]) -> None:
     assert proc.stdin is not None
     proc.stdin.close()
 
 
+@pytest.fixture
+def lock(tmp_path: Path) -> Iterator[FileWriteLock]:
+    file_lock = writelock.open_for(str(tmp_path / "x.db"))
+    assert file_lock is not None
+    yield file_lock
+    file_lock.close()
+
+
 class TestFileWriteLock:
-    async def test_a_writer_waits_for_another_process_and_gets_the_lock_when_it_lets_go(self, tmp_path: Path) -> None:
-        lock = writelock.open_for(str(tmp_path / "x.db"))
-        assert lock is not None
+    async def test_a_writer_waits_for_another_process_and_gets_the_lock_once_freed(self, lock: FileWriteLock) -> None:
         with held_elsewhere(lock.path) as holder:
             waiting = asyncio.ensure_future(lock.acquire(30))
             await asyncio.sleep(0.2)
@@ -69,26 +85,17 @@ class TestFileWriteLock:
         assert not free_for_another_process(lock.path)
         lock.release()
         assert free_for_another_process(lock.path)
-        lock.close()
 
-    async def test_a_writer_that_gives_up_does_not_keep_the_lock_once_it_comes(self, tmp_path: Path) -> None:
-        lock = writelock.open_for(str(tmp_path / "x.db"))
-        assert lock is not None
+    async def test_a_writer_that_gives_up_does_not_keep_the_lock_once_it_comes(self, lock: FileWriteLock) -> None:
         with held_elsewhere(lock.path) as holder:
             assert await lock.acquire(0.05) is False
             let_go(holder)
-        for _ in range(100):  # the abandoned wait is granted on its thread, then handed straight back
-            if free_for_another_process(lock.path):
-                break
-            await asyncio.sleep(0.02)
-        assert free_for_another_process(lock.path)
+        # The abandoned wait is granted on its thread, then handed straight back.
+        assert await soon_free(lock.path)
         assert await lock.acquire(1) is True
         lock.release()
-        lock.close()
 
-    async def test_a_cancelled_writer_does_not_keep_the_lock(self, tmp_path: Path) -> None:
-        lock = writelock.open_for(str(tmp_path / "x.db"))
-        assert lock is not None
+    async def test_a_cancelled_writer_does_not_keep_the_lock(self, lock: FileWriteLock) -> None:
         with held_elsewhere(lock.path) as holder:
             waiting = asyncio.ensure_future(lock.acquire(30))
             await asyncio.sleep(0.05)
@@ -96,12 +103,7 @@ class TestFileWriteLock:
             with pytest.raises(asyncio.CancelledError):
                 await waiting
             let_go(holder)
-        for _ in range(100):
-            if free_for_another_process(lock.path):
-                break
-            await asyncio.sleep(0.02)
-        assert free_for_another_process(lock.path)
-        lock.close()
+        assert await soon_free(lock.path)
 
     def test_in_memory_databases_have_no_file_lock(self) -> None:
         assert writelock.open_for(":memory:") is None
