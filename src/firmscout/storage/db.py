@@ -162,14 +162,14 @@ async def _sqlite_write_turn(sessions: async_sessionmaker[AsyncSession]) -> Asyn
 async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One write transaction: commits when the block ends, rolls back if it raises."""
     async with _sqlite_write_turn(sessions) as let_others_in, sessions() as session:
-        # The next writer may start as soon as COMMIT returns, not after this session's clean-up (a quarter of
-        # a short transaction's time holding the turn: connection reset and return to the pool, each a hop to
-        # aiosqlite's thread).
-        event.listen(session.sync_session, "after_commit", lambda _s: let_others_in(), once=True)
         async with session.begin():
             # Procure the connection now, marked as a writer, so its BEGIN is IMMEDIATE on SQLite.
             await session.connection(execution_options={WRITE_OPTION: True})
             yield session
+        # Committed: the next writer may start now, not after this session's clean-up (a quarter of a short
+        # transaction's time holding the turn: connection reset and return to the pool, each a hop to
+        # aiosqlite's thread).
+        let_others_in()
 
 
 def is_transient(exc: BaseException) -> bool:

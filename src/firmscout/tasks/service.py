@@ -143,10 +143,6 @@ class TaskService:
         plan = make_plan(new.query, [c.to_dict() for c in new.criteria or ()])
         async with unit_of_work(self._sessions) as session:
             excluded = await self._resolve_exclusions(session, caller, new)
-            # Only valid requests spend from the budget, hence after the exclusions resolved; a refusal
-            # raises, and the transaction rolls back having written nothing.
-            if quota is not None:
-                await _spend(session, quota, caller)
             task = await task_repo.add_task(
                 session,
                 DiscoveryTask(
@@ -170,6 +166,11 @@ class TaskService:
                 ),
             )
             await self._queue.enqueue(session, task.id, new=True)
+            # Last, just before COMMIT: on PostgreSQL the bucket's row lock orders one user's concurrent
+            # creates, so it is held for the commit only. Only valid requests get here; a refusal raises and
+            # the transaction rolls back, task and job included.
+            if quota is not None:
+                await _spend(session, quota, caller)
         return task
 
     async def get(self, caller: Caller, task_id: str) -> DiscoveryTask:

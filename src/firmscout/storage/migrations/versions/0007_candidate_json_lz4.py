@@ -34,7 +34,7 @@ def _lz4_available() -> bool:
     allowed = bind.execute(
         text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
     ).scalar_one_or_none()
-    return bool(allowed) and "lz4" in allowed
+    return allowed is not None and "lz4" in allowed
 
 
 def _set_compression(method: str) -> None:
