@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Double, Table, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,11 +15,31 @@ from firmscout.storage.tables import RateLimitBucket
 _bucket = cast(Table, RateLimitBucket.__table__)
 
 
-def _refilled(dialect: str, now: float, per_second: float, burst: float) -> Any:
-    """The bucket's tokens at `now`, in SQL. A clock behind the stored one (another machine) adds nothing."""
+def _refilled(dialect: str) -> Any:
+    """The bucket's tokens at :now, in SQL. A clock behind the stored one (another machine) adds nothing."""
     least, greatest = (func.least, func.greatest) if dialect == "postgresql" else (func.min, func.max)
-    elapsed = greatest(now - _bucket.c.refilled_at, 0.0)
-    return least(burst, _bucket.c.tokens + elapsed * per_second)
+    elapsed = greatest(bindparam("now", type_=Double) - _bucket.c.refilled_at, 0.0)
+    return least(bindparam("burst", type_=Double), _bucket.c.tokens + elapsed * bindparam("per_second", type_=Double))
+
+
+@lru_cache(maxsize=4)
+def _statements(dialect: str) -> tuple[Any, Any]:
+    # Built once per dialect with bind parameters: building the upsert's expression tree on every create cost
+    # more than running it.
+    refilled = _refilled(dialect)
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    spend = (
+        insert(_bucket)
+        .values(key=bindparam("key"), tokens=bindparam("burst", type_=Double) - 1, refilled_at=bindparam("now"))
+        .on_conflict_do_update(
+            index_elements=[_bucket.c.key],
+            set_={"tokens": refilled - 1, "refilled_at": bindparam("now", type_=Double)},
+            where=refilled >= 1,
+        )
+        .returning(_bucket.c.tokens)
+    )
+    left = select(refilled).where(_bucket.c.key == bindparam("key"))
+    return spend, left
 
 
 async def take(session: AsyncSession, key: str, *, now: float, per_second: float, burst: int) -> float:
@@ -28,20 +49,9 @@ async def take(session: AsyncSession, key: str, *, now: float, per_second: float
     decides: the row lock (PostgreSQL) or write lock (SQLite) it takes orders concurrent creates of one user,
     so two API processes can never both spend the last token.
     """
-    dialect = session.get_bind().dialect.name
-    refilled = _refilled(dialect, now, per_second, float(burst))
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(_bucket)
-        .values(key=key, tokens=float(burst) - 1, refilled_at=now)
-        .on_conflict_do_update(
-            index_elements=[_bucket.c.key],
-            set_={"tokens": refilled - 1, "refilled_at": now},
-            where=refilled >= 1,
-        )
-        .returning(_bucket.c.tokens)
-    )
-    if (await session.execute(stmt)).first() is not None:
+    spend, left = _statements(session.get_bind().dialect.name)
+    params = {"key": key, "now": now, "per_second": per_second, "burst": float(burst)}
+    if (await session.execute(spend, params)).first() is not None:
         return 0.0
-    tokens = float(await session.scalar(select(refilled).where(_bucket.c.key == key)) or 0.0)
+    tokens = float(await session.scalar(left, params) or 0.0)
     return max((1 - tokens) / per_second, 0.0)
