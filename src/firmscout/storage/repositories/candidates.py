@@ -57,16 +57,6 @@ async def insert_new(session: AsyncSession, task_id: str, rows: Sequence[dict[st
     return len(result.all())
 
 
-async def known_domains(session: AsyncSession, task_id: str, domains: Sequence[str]) -> set[str]:
-    stmt = select(Candidate.domain).where(Candidate.task_id == task_id, Candidate.domain.in_(domains))
-    return set((await session.scalars(stmt)).all())
-
-
-async def count_candidates(session: AsyncSession, task_id: str) -> int:
-    stmt = select(func.count()).select_from(Candidate).where(Candidate.task_id == task_id)
-    return int(await session.scalar(stmt) or 0)
-
-
 async def pending(session: AsyncSession, task_id: str, stage: str, limit: int) -> list[Candidate]:
     stmt = (
         select(Candidate)
