@@ -1,13 +1,15 @@
-"""SQLite as a first-class backend: WAL, foreign keys, and readers that never wait for a writer."""
+"""SQLite as a first-class backend (WAL, foreign keys, readers that never wait for a writer), and read sessions."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from firmscout.storage.db import async_url, create_engine, session_factory, sync_url, unit_of_work
+from firmscout.storage.db import async_url, create_engine, read_only, session_factory, sync_url, unit_of_work
 from firmscout.storage.migrate import upgrade
 from firmscout.storage.tables import Organization
 
@@ -51,3 +53,30 @@ class TestSqlitePragmas:
             assert await count() == 1
         finally:
             await engine.dispose()
+
+
+class TestReadOnlySessions:
+    """Reads end with COMMIT, so PostgreSQL keeps the statements psycopg prepared on the connection."""
+
+    async def test_a_statement_read_again_and_again_gets_prepared(self, sessions: async_sessionmaker[AsyncSession],
+                                                                  db_url: str) -> None:
+        if db_url.startswith("sqlite"):
+            pytest.skip("prepared statements are PostgreSQL's (psycopg prepares on a statement's fifth run)")
+        probe = select(func.count()).select_from(Organization).where(Organization.slug == "no-such-org")
+        prepared: list[str] = []
+        for _ in range(8):  # the pool may hand out a connection or two; each must see the statement 5 times
+            async with read_only(sessions) as session:
+                assert await session.scalar(probe) == 0
+                prepared = list((await session.execute(text("SELECT statement FROM pg_prepared_statements"))
+                                 ).scalars())
+            if any("organization" in s for s in prepared):
+                break
+        assert any("organization" in s for s in prepared), prepared
+
+    async def test_an_error_inside_rolls_back(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        with pytest.raises(RuntimeError):
+            async with read_only(sessions) as session:
+                await session.execute(text("SELECT 1"))
+                raise RuntimeError("boom")
+        async with read_only(sessions) as session:  # the connection went back to the pool clean
+            assert await session.scalar(text("SELECT 1")) == 1

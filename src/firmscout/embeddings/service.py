@@ -24,7 +24,7 @@ from firmscout.config import SemanticSettings
 from firmscout.embeddings.index import Mask, VectorIndex
 from firmscout.embeddings.text import company_text, text_hash
 from firmscout.entities import Constraints
-from firmscout.storage.db import unit_of_work
+from firmscout.storage.db import read_only, unit_of_work
 from firmscout.storage.repositories import embeddings as embedding_repo
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ async def embed_companies(
     seen = embedded = unchanged = 0
     after = 0
     while True:
-        async with sessions() as session:
+        async with read_only(sessions) as session:
             subjects = await embedding_repo.subjects_after(session, settings.model, after_id=after, limit=page)
         if not subjects:
             break
@@ -172,7 +172,7 @@ class SemanticRetriever:
             now = time.monotonic()
             if self._loaded is not None and now - self._checked_at < self.settings.refresh_s:
                 return self._loaded
-            async with self._sessions() as session:
+            async with read_only(self._sessions) as session:
                 fingerprint = await embedding_repo.fingerprint(session, self.settings.model)
                 self._checked_at = now
                 if self._loaded is not None and fingerprint == self._fingerprint:

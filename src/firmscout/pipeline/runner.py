@@ -24,7 +24,7 @@ from firmscout.errors import FirmscoutError, LLMError
 from firmscout.pipeline.stages import discover, enrich, evaluate
 from firmscout.pipeline.stages.plan import Planner, make_plan, refine_plan
 from firmscout.sources.base import Source
-from firmscout.storage.db import is_transient, unit_of_work
+from firmscout.storage.db import is_transient, read_only, unit_of_work
 from firmscout.storage.repositories import candidates as candidate_repo
 from firmscout.storage.repositories import tasks as task_repo
 from firmscout.storage.repositories.tasks import Progress
@@ -90,7 +90,7 @@ async def _start(deps: PipelineDeps, task_id: str) -> tuple[DiscoveryTask, Plan,
     transaction, so a transient planning failure leaves the task as it was for the next attempt."""
     refined: tuple[Plan, TokenUsage] | None = None
     if deps.planner is not None:
-        async with deps.sessions() as session:
+        async with read_only(deps.sessions) as session:
             before = await task_repo.get_task(session, task_id)
         if before is not None and before.status in task_repo.ACTIVE_STATUSES:
             _check_attempts(deps, before)
@@ -149,7 +149,7 @@ async def _run(deps: PipelineDeps, task_id: str) -> None:
         if progress.num_results >= progress.desired_num_results:
             await _finish(deps, task.id, progress, "target_reached")
             return
-        async with deps.sessions() as session:
+        async with read_only(deps.sessions) as session:
             batch = await candidate_repo.next_batch(session, task.id, deps.settings.batch_size)
         if batch:
             progress = await _timed("evaluate", _advance_batch(deps, task.id, plan, progress, batch))
@@ -266,7 +266,7 @@ async def _discover_round(
 
     The candidates seen so far are the `num_results_discovered` counter, which every step's transaction
     recomputes from the rows, so no count query is needed here."""
-    async with deps.sessions() as session:
+    async with read_only(deps.sessions) as session:
         cursors = await candidate_repo.get_cursors(session, task.id)
     open_sources = [
         name for name in task.data_sources if not (cursors.get(name) and cursors[name].is_exhausted)

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from firmscout.config import QueueSettings, WorkerSettings
 from firmscout.queue.base import Handler
-from firmscout.storage.db import unit_of_work
+from firmscout.storage.db import read_only, unit_of_work
 from firmscout.storage.repositories import tasks as task_repo
 
 log = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ class ProcrastinateQueue:
 
     async def sweep(self) -> list[str]:
         """Queue again every unfinished task that has no job (module docstring); returns their ids."""
-        async with self._sessions() as session:
+        async with read_only(self._sessions) as session:
             orphans = await task_repo.active_without_job(session, lock_prefix=LOCK_PREFIX)
         for task_id in orphans:
             log.warning("task %s is unfinished but has no job (a failed hand-over?); queueing it again", task_id)

@@ -11,7 +11,7 @@ from firmscout.embeddings.fusion import reciprocal_rank_fusion
 from firmscout.entities import CompanyProfile, SearchRequest, SourceHit, employee_bucket
 from firmscout.errors import SourceError
 from firmscout.sources.base import SourcePage
-from firmscout.storage.db import is_transient
+from firmscout.storage.db import is_transient, read_only
 from firmscout.storage.repositories.companies import Ranges, get_companies_by_ids, search_companies, to_record
 from firmscout.storage.repositories.search_cache import RankedIds
 from firmscout.storage.tables import Company
@@ -78,7 +78,7 @@ class LocalDatabaseSource:
             page = await self._hybrid_page(request, offset, limit) if self._semantic is not None else None
             if page is not None:
                 return page
-            async with self._sessions() as session:
+            async with read_only(self._sessions) as session:
                 rows = await search_companies(
                     session,
                     terms=request.terms,
@@ -107,7 +107,7 @@ class LocalDatabaseSource:
         if not dense:
             return None
         countries, ranges = request.constraints.countries, _ranges(request)
-        async with self._sessions() as session:
+        async with read_only(self._sessions) as session:
             text_hits = await search_companies(
                 session, terms=request.terms, countries=countries, ranges=ranges, limit=depth, offset=0,
                 ranked=self._ranked,

@@ -85,7 +85,10 @@ def create_engine(url: str, *, pool_size: int = 20, max_overflow: int = 0) -> As
         engine = create_async_engine(target, pool_size=8, max_overflow=8)
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(target, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
+    # LIFO: the few connections a worker keeps busy are the ones it gets back, so their prepared statements
+    # (psycopg prepares a statement on its fifth run on one connection) are reused instead of spread thin.
+    return create_async_engine(target, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
+                               pool_use_lifo=True)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -170,6 +173,21 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
         # transaction's time holding the turn: connection reset and return to the pool, each a hop to
         # aiosqlite's thread).
         let_others_in()
+
+
+@asynccontextmanager
+async def read_only(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for reads: ends its transaction with COMMIT, not the ROLLBACK a plain close sends.
+
+    For a transaction that only read the two are the same, but psycopg forgets every statement it prepared
+    on a connection whenever that connection rolls back (psycopg/_preparing.py: a rollback may undo objects
+    a statement refers to). The worker's reads all ended that way, so no statement of the pipeline ever
+    reached psycopg's prepare threshold, and PostgreSQL parsed and planned every one of them anew
+    (bench.scaling: a third of its CPU per task; docs/benchmarks.md, Worker scaling). An error still rolls back.
+    """
+    async with sessions() as session:
+        yield session
+        await session.commit()
 
 
 def is_transient(exc: BaseException) -> bool:

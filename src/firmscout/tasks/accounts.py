@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from firmscout.errors import InvalidField, Unauthorized
-from firmscout.storage.db import unit_of_work
+from firmscout.storage.db import read_only, unit_of_work
 from firmscout.storage.repositories import accounts as account_repo
 
 TOKEN_PREFIX = "fs_"
@@ -74,7 +74,7 @@ async def authenticate(
     digest = hash_token(token)
     if cache is not None and (cached := cache.get(digest)) is not None:
         return cached
-    async with sessions() as session:
+    async with read_only(sessions) as session:
         found = await account_repo.find_token_owner(session, digest)
     # The lookup is by hash, so timing reveals nothing about the token; compare_digest guards the last step.
     if found is None or not hmac.compare_digest(found[0].token_hash, digest):

@@ -14,7 +14,7 @@ from firmscout.entities import Criterion
 from firmscout.errors import BadRequest, Forbidden, InvalidField, NotFound, RateLimited
 from firmscout.pipeline.stages.plan import make_plan
 from firmscout.queue.base import JobQueue
-from firmscout.storage.db import unit_of_work
+from firmscout.storage.db import read_only, unit_of_work
 from firmscout.storage.reader import ResultsView, TaskReader
 from firmscout.storage.repositories import candidates as candidate_repo
 from firmscout.storage.repositories import ratelimits as ratelimit_repo
@@ -174,7 +174,7 @@ class TaskService:
         return task
 
     async def get(self, caller: Caller, task_id: str) -> DiscoveryTask:
-        async with self._sessions() as session:
+        async with read_only(self._sessions) as session:
             task = await task_repo.get_scoped_task(
                 session, task_id, organization_id=caller.organization_id, user_id=caller.user_id
             )
@@ -194,7 +194,7 @@ class TaskService:
         return view
 
     async def list(self, caller: Caller, *, offset: int, limit: int) -> list[DiscoveryTask]:
-        async with self._sessions() as session:
+        async with read_only(self._sessions) as session:
             return await task_repo.list_tasks(
                 session, organization_id=caller.organization_id, user_id=caller.user_id, offset=offset, limit=limit
             )
@@ -224,7 +224,7 @@ class TaskService:
 
     async def counts_by_status(self) -> dict[str, int]:
         """Tasks of every organization by status, for /metrics."""
-        async with self._sessions() as session:
+        async with read_only(self._sessions) as session:
             return await task_repo.count_by_status(session)
 
     async def resume(self, caller: Caller, task_id: str, desired_new_results: int) -> DiscoveryTask:
