@@ -20,6 +20,31 @@ async def _task_with_candidates(runtime: Runtime, domains: list[str]) -> str:
 
 
 
+class TestInsertNew:
+    async def test_only_unseen_domains_are_added_and_positions_continue(self, runtime: Runtime) -> None:
+        task_id = await _task_with_candidates(runtime, ["a.es", "b.es"])
+        rows = [
+            {"domain": "b.es", "source": "extruct_db", "hit": {"name": "B again"}, "profile": None},
+            {"domain": "c.es", "source": "web", "company_id": None, "hit": {"name": "C", "url": "https://c.es"},
+             "profile": None},
+            {"domain": "d.es", "source": "extruct_db", "company_id": 7, "hit": {}, "profile": {"name": "D"}},
+        ]
+        async with unit_of_work(runtime.sessions) as session:
+            added = await candidate_repo.insert_new(session, task_id, rows)
+        assert added == 2
+        async with runtime.sessions() as session:
+            stored = await candidate_repo.pending(session, task_id, "discovered", 10)
+        assert [(c.domain, c.source, c.company_id, c.hit, c.profile) for c in stored] == [
+            ("a.es", "extruct_db", None, {"name": "a.es"}, None),
+            ("b.es", "extruct_db", None, {"name": "b.es"}, None),  # the first sighting stays
+            ("c.es", "web", None, {"name": "C", "url": "https://c.es"}, None),
+            ("d.es", "extruct_db", 7, {}, {"name": "D"}),
+        ]
+        positions = [c.position for c in stored]
+        assert positions == sorted(positions) and len(set(positions)) == 4  # a skipped repeat may leave a gap
+        assert {c.stage for c in stored} == {"discovered"} and not any(c.is_high_fit for c in stored)
+
+
 class TestNextBatch:
     async def test_enriched_candidates_come_first_and_a_batch_holds_one_stage(self, runtime: Runtime) -> None:
         task_id = await _task_with_candidates(runtime, ["a.es", "b.es", "c.es", "d.es"])

@@ -3,6 +3,7 @@ advance from, so re-running a step after a crash neither duplicates nor rewinds 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -10,23 +11,17 @@ from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import (
-    JSON,
-    Boolean,
-    DateTime,
     Integer,
-    String,
     Table,
     Update,
     bindparam,
-    column,
     func,
     literal,
     select,
+    text,
     union_all,
     update,
-    values,
 )
-from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,15 +41,45 @@ async def insert_new(session: AsyncSession, task_id: str, rows: Sequence[dict[st
         or 0
     )
     now = utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        result = await session.execute(_PG_INSERT_NEW, {
+            "task_id": task_id, "created_at": now,
+            "ids": [new_id() for _ in rows],
+            "domains": [row["domain"] for row in rows],
+            "sources": [row["source"] for row in rows],
+            "positions": list(range(start + 1, start + 1 + len(rows))),
+            "company_ids": [row.get("company_id") for row in rows],
+            "hits": [json.dumps(row.get("hit") or {}) for row in rows],
+            "profiles": [_json_or_null(row.get("profile")) for row in rows],
+        })
+        return len(result.all())
     values = [
         {"id": new_id(), "task_id": task_id, "position": start + 1 + i, "created_at": now,
          "stage": "discovered", "is_high_fit": False, **row}
         for i, row in enumerate(rows)
     ]
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    stmt = insert(Candidate).on_conflict_do_nothing(index_elements=["task_id", "domain"])
+    stmt = sqlite_insert(Candidate).on_conflict_do_nothing(index_elements=["task_id", "domain"])
     result = await session.execute(stmt.returning(Candidate.id), values)
     return len(result.all())
+
+
+# PostgreSQL gets the rows of a batch as one array per column, so the statement's text is the same for any
+# number of rows: psycopg prepares it like any other statement, and PostgreSQL stops parsing and planning
+# it per batch. A multi-row VALUES had a new text for every row count (bench.scaling, PostgreSQL CPU per task).
+_PG_INSERT_NEW = text(
+    "INSERT INTO candidate (id, task_id, domain, source, position, stage, company_id, hit, profile, is_high_fit,"
+    " created_at)"
+    " SELECT new.id, :task_id, new.domain, new.source, new.position, 'discovered', new.company_id, new.hit,"
+    " new.profile, false, :created_at"
+    " FROM unnest(CAST(:ids AS varchar[]), CAST(:domains AS varchar[]), CAST(:sources AS varchar[]),"
+    " CAST(:positions AS integer[]), CAST(:company_ids AS bigint[]), CAST(:hits AS json[]),"
+    " CAST(:profiles AS json[])) AS new(id, domain, source, position, company_id, hit, profile)"
+    " ON CONFLICT (task_id, domain) DO NOTHING RETURNING id"
+)
+
+
+def _json_or_null(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
 
 
 async def pending(session: AsyncSession, task_id: str, stage: str, limit: int) -> list[Candidate]:
@@ -146,10 +171,11 @@ class Moves:
     results: int
 
 
-# Columns a settled row may set besides its stage; a missing (None) value leaves the stored one.
-_SETTLED_COLUMNS: dict[str, Any] = {
-    "profile": JSON(none_as_null=True), "scores": JSON(none_as_null=True), "relevance": Integer(),
-    "is_high_fit": Boolean(), "evaluated_at": DateTime(timezone=True),
+# Columns a settled row may set besides its stage, with their PostgreSQL types; a missing (None) value
+# leaves the stored one.
+_SETTLED_COLUMNS = {
+    "profile": "json", "scores": "json", "relevance": "integer", "is_high_fit": "boolean",
+    "evaluated_at": "timestamptz",
 }
 
 
@@ -159,7 +185,7 @@ async def settle(session: AsyncSession, *, from_stage: str, rows: Sequence[dict[
     Each row is {"id": ..., "stage": <to>, <column>: <value>, ...} with columns from `_SETTLED_COLUMNS`.
     The stage condition makes a replay after a crash a no-op for rows already moved. Returns what moved,
     or None when that is unknown (on SQLite, a replay that found some rows already moved): the caller
-    then recounts. On PostgreSQL the batch is one UPDATE … FROM (VALUES …) RETURNING, which replaced an
+    then recounts. On PostgreSQL the batch is one UPDATE … FROM unnest(arrays) RETURNING, which replaced an
     executemany per column set and an UPDATE per target stage (bench.scaling, PostgreSQL CPU per task).
     """
     if not rows:
@@ -192,22 +218,26 @@ def _moves(settled: Iterable[tuple[str, bool]]) -> Moves:
 
 
 async def _settle_in_one_statement(session: AsyncSession, from_stage: str, rows: Sequence[dict[str, Any]]) -> Moves:
-    table = cast(Table, Candidate.__table__)
-    settled = values(
-        column("id", String()), column("stage", String()),
-        *(column(name, type_) for name, type_ in _SETTLED_COLUMNS.items()),
-        name="settled",
-    ).data([(row["id"], row["stage"], *(row.get(name) for name in _SETTLED_COLUMNS)) for row in rows])
-    stmt = (
-        update(table)
-        .where(table.c.id == settled.c.id, table.c.stage == from_stage)
-        .values(stage=settled.c.stage,
-                # Cast: a VALUES column holding only NULLs (no row carries a profile) would be text.
-                **{name: func.coalesce(sql_cast(settled.c[name], type_), table.c[name])
-                   for name, type_ in _SETTLED_COLUMNS.items()})
-        .returning(table.c.stage, table.c.is_high_fit)
-    )
-    return _moves((stage, bool(high)) for stage, high in (await session.execute(stmt)).all())
+    params: dict[str, Any] = {
+        "from_stage": from_stage, "ids": [row["id"] for row in rows], "stages": [row["stage"] for row in rows],
+    }
+    for name, pg_type in _SETTLED_COLUMNS.items():
+        column_values = [row.get(name) for row in rows]
+        params[name] = [_json_or_null(v) for v in column_values] if pg_type == "json" else column_values
+    moved = await session.execute(_PG_SETTLE, params)
+    return _moves((stage, bool(high)) for stage, high in moved.all())
+
+
+# One text for any batch, as `_PG_INSERT_NEW`.
+_PG_SETTLE = text(
+    "UPDATE candidate SET stage = settled.stage, "
+    + ", ".join(f"{name} = coalesce(settled.{name}, candidate.{name})" for name in _SETTLED_COLUMNS)
+    + " FROM unnest(CAST(:ids AS varchar[]), CAST(:stages AS varchar[]), "
+    + ", ".join(f"CAST(:{name} AS {pg_type}[])" for name, pg_type in _SETTLED_COLUMNS.items())
+    + f") AS settled(id, stage, {', '.join(_SETTLED_COLUMNS)})"
+    + " WHERE candidate.id = settled.id AND candidate.stage = :from_stage"
+    + " RETURNING candidate.stage, candidate.is_high_fit"
+)
 
 
 async def results_page(session: AsyncSession, task_id: str, *, offset: int, limit: int) -> list[Candidate]:
