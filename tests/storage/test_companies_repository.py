@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from firmscout.storage.db import unit_of_work
+from firmscout.storage.db import read_only, unit_of_work
 from firmscout.storage.records import CompanyRecord
 from firmscout.storage.repositories.companies import (
     Ranges,
@@ -184,6 +185,27 @@ class TestSearch:
     async def test_terms_without_words_match_nothing(self, sessions: Sessions) -> None:
         await seed(sessions, COMPANIES)
         assert await search(sessions, ["***", "()"]) == []
+
+
+class TestSearchPlans:
+    async def test_a_prepared_search_is_still_planned_for_its_own_words(self, sessions: Sessions, db_url: str) -> None:
+        """Reads run prepared statements (storage/db.read_only), and PostgreSQL may give a prepared statement
+        one generic plan after five runs; which index pays off depends on the words and countries searched.
+        The server is told here to prefer generic plans, as its own cost estimate may decide at any time."""
+        if db_url.startswith("sqlite"):
+            pytest.skip("PostgreSQL's plan cache")
+        await seed(sessions, COMPANIES)
+        for word in ("bank", "telecom", "chemical", "bilbao", "madrid", "broadband", "plastics", "german", "spanish"):
+            async with read_only(sessions) as session:
+                await session.execute(text("SET plan_cache_mode = force_generic_plan"))
+                await search_companies(session, terms=[word], countries=["Spain", "Germany"], limit=5)
+                plans = (await session.execute(text(
+                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                    " WHERE statement LIKE 'SELECT company.id%ts_rank%'"
+                ))).all()
+                await session.execute(text("RESET plan_cache_mode"))
+        assert plans, "the search was never prepared"
+        assert all(generic == 0 for generic, _ in plans), plans
 
 
 class TestRangeFilters:

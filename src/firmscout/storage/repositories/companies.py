@@ -294,22 +294,43 @@ async def search_companies(
     """
     if not terms:
         listing = _filtered(select(Company), countries, ranges).order_by(Company.id)
+        await _plan_for_these_values(session)
         return list(await session.scalars(listing.limit(limit).offset(offset)))
     if ranked is None:
         rows = _ranked_search(session, select(Company), terms, countries, ranges)
-        return [] if rows is None else list(await session.scalars(rows.limit(limit).offset(offset)))
+        if rows is None:
+            return []
+        await _plan_for_these_values(session)
+        return list(await session.scalars(rows.limit(limit).offset(offset)))
     key = (tuple(terms), tuple(countries), ranges)
     ids = ranked.get(key, offset + limit)
     if ids is None:
         best = _ranked_search(session, select(Company.id), terms, countries, ranges)
         if best is None:
             return []
+        await _plan_for_these_values(session)
         asked = max(ranked.window, offset + limit)
         ids = list(await session.scalars(best.limit(asked)))
         ranked.put(key, ids, asked=asked)
     page = ids[offset : offset + limit]
     found = {company.id: company for company in await session.scalars(select(Company).where(Company.id.in_(page)))}
     return [found[i] for i in page if i in found]
+
+
+async def _plan_for_these_values(session: AsyncSession) -> None:
+    """On PostgreSQL, plan the rest of this transaction's statements for their own parameter values.
+
+    Reads run as prepared statements (storage/db.read_only), and after five runs PostgreSQL may switch a
+    prepared statement to one generic plan when its cost estimate says so. For a search that would be wrong:
+    whether the full-text index, the country index or both pay off depends on the words and countries asked.
+    A search is one statement per task page at most, so planning it each time (as before statements were
+    prepared) costs little.
+    """
+    if _dialect(session) == "postgresql":
+        await session.execute(_CUSTOM_PLANS)
+
+
+_CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 
 
 def _ranked_search(
