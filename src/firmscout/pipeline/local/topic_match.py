@@ -53,13 +53,17 @@ def _quote(values: tuple[str, ...]) -> str:
 
 
 # A sentence ends at ". " before a capital, but not after the abbreviations that end company names
-# ("Northern Star Resources Ltd. engages in ...").
+# ("Northern Star Resources Ltd. engages in ..."). The dot comes first and the abbreviations are looked
+# for behind it: with them first, every position of the text ran seventeen look-behinds before the dot
+# was even tried (a fifth of grading's time on long directory summaries).
 _SENTENCE_END = re.compile(
-    r"(?<!\bLtd)(?<!\bInc)(?<!\bCorp)(?<!\bCo)(?<!\bPlc)(?<!\bPLC)(?<!\bBhd)(?<!\bPty)(?<!\bLtda)(?<!\bS\.A)"
-    r"(?<!\bN\.V)(?<!\bA\.S)(?<!\bA\.G)(?<!\bS\.p\.A)(?<!\bU\.S)(?<!\bSt)(?<!\bNo)\.\s+(?=[A-Z])"
+    r"\.(?<!\bLtd\.)(?<!\bInc\.)(?<!\bCorp\.)(?<!\bCo\.)(?<!\bPlc\.)(?<!\bPLC\.)(?<!\bBhd\.)(?<!\bPty\.)"
+    r"(?<!\bLtda\.)(?<!\bS\.A\.)(?<!\bN\.V\.)(?<!\bA\.S\.)(?<!\bA\.G\.)(?<!\bS\.p\.A\.)(?<!\bU\.S\.)(?<!\bSt\.)"
+    r"(?<!\bNo\.)\s+(?=[A-Z])"
 )
 
 
+@lru_cache(maxsize=4096)
 def _split_lead(text: str | None) -> tuple[str | None, str | None]:
     """The opening of a description (its first two sentences: "X operates as a mining company. It
     explores for gold ..." is how directory summaries state what a company does), and the rest."""
@@ -98,7 +102,8 @@ def _term_evidence(term: str, profile: CompanyProfile) -> _Evidence:
     significant = [w for w in own if w not in STOPWORDS and w not in GENERIC_NOUNS]
     if len(significant) > 1:
         every = tuple(words(" ".join(filter(None, (*profile.industries, *profile.tags, *(t for _, t, _ in texts))))))
-        found = [w for w in significant if any(_word_eq(h, w) for h in every)]
+        stems = _stems(every)  # `w in stems` is `any(_word_eq(h, w) for h in every)`, one lookup instead of a scan
+        found = [w for w in significant if w in stems]
         if found:
             return _Evidence(3, f"Only part of '{term}' appears in the profile ({', '.join(found)}).")
     return _Evidence(1, f"No mention of '{term}' or related terms in the industries, tags or description.")
