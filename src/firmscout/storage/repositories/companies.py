@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from firmscout.errors import FirmscoutError
 from firmscout.storage.records import RECORD_FIELDS, CompanyRecord, build_search_text
@@ -275,6 +276,12 @@ def _filtered(stmt: Select[Any], countries: Sequence[str], ranges: Ranges | None
     return stmt
 
 
+def _profiles() -> Select[Any]:
+    """Companies as a source hands them on: every column but `search_text`, a concatenation of the others
+    that only the full-text index reads (about as large as the rest of the row). Reading it anyway raises."""
+    return select(Company).options(defer(Company.search_text, raiseload=True))
+
+
 async def search_companies(
     session: AsyncSession,
     *,
@@ -293,11 +300,11 @@ async def search_companies(
     kept there and later pages of the same search are read by id instead of ranking again.
     """
     if not terms:
-        listing = _filtered(select(Company), countries, ranges).order_by(Company.id)
+        listing = _filtered(_profiles(), countries, ranges).order_by(Company.id)
         await _plan_for_these_values(session)
         return list(await session.scalars(listing.limit(limit).offset(offset)))
     if ranked is None:
-        rows = _ranked_search(session, select(Company), terms, countries, ranges)
+        rows = _ranked_search(session, _profiles(), terms, countries, ranges)
         if rows is None:
             return []
         await _plan_for_these_values(session)
@@ -313,7 +320,7 @@ async def search_companies(
         ids = list(await session.scalars(best.limit(asked)))
         ranked.put(key, ids, asked=asked)
     page = ids[offset : offset + limit]
-    found = {company.id: company for company in await session.scalars(select(Company).where(Company.id.in_(page)))}
+    found = {company.id: company for company in await session.scalars(_profiles().where(Company.id.in_(page)))}
     return [found[i] for i in page if i in found]
 
 
@@ -381,7 +388,7 @@ async def get_companies_by_ids(
     found: dict[int, Company] = {}
     wanted = list(dict.fromkeys(ids))
     for start in range(0, len(wanted), _IN_CHUNK):
-        stmt = _filtered(select(Company).where(Company.id.in_(wanted[start : start + _IN_CHUNK])), countries, ranges)
+        stmt = _filtered(_profiles().where(Company.id.in_(wanted[start : start + _IN_CHUNK])), countries, ranges)
         for company in await session.scalars(stmt):
             found[company.id] = company
     return [found[i] for i in wanted if i in found]
