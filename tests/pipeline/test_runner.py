@@ -11,7 +11,8 @@ from sqlalchemy import func, select, text
 
 from firmscout.entities import SearchRequest
 from firmscout.errors import SourceError
-from firmscout.pipeline.runner import run_task
+from firmscout.pipeline.runner import GRADE_CHUNK, run_task
+from firmscout.pipeline.stages.evaluate import LocalGrader
 from firmscout.sources.base import SourcePage
 from firmscout.storage.tables import Candidate, DiscoveryTask
 from firmscout.tasks import accounts
@@ -121,3 +122,30 @@ class TestTransientFailure:
         await run_task(deps, task.id, last_attempt=True)
         failed = await _task(runtime, task.id)
         assert failed.status == "failed" and failed.error == "rate limited; retry in 30 s"
+
+
+class _CountingGrader:
+    """The local grader, counting the companies it is asked about (what an LLM grader would bill)."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+        self._local = LocalGrader()
+
+    async def grade(self, criteria, profiles, plan):  # type: ignore[no-untyped-def]
+        self.asked += len(profiles)
+        return await self._local.grade(criteria, profiles, plan)
+
+
+class TestGradingStopsAtTheTarget:
+    async def test_a_large_step_grades_at_most_one_chunk_past_the_target(self, runtime: Runtime) -> None:
+        await _spanish_banks(runtime, 150)  # 100 in Spain, every one a high fit
+        caller = await accounts.local_caller(runtime.sessions)
+        task = await runtime.service.create(caller, NewTask(query="banks in Spain", desired_num_results=3))
+        grader = _CountingGrader()
+        deps = dataclasses.replace(pipeline_deps(runtime), grader=grader,
+                                   settings=runtime.settings.pipeline.model_copy(update={"batch_size": 100}))
+        await run_task(deps, task.id)
+        row = await _task(runtime, task.id)
+        assert row.status == "done" and row.num_results == 3
+        assert grader.asked == GRADE_CHUNK, "one grader call of one chunk, not the whole step of 100"
+        assert row.num_results_evaluated == 3  # the rest of the step stays enriched, for a resume

@@ -33,6 +33,9 @@ from firmscout.telemetry import STAGE_DURATION
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Companies graded per grader call within a step: what an LLM grader sends at once with its defaults
+# (5 companies per request, 4 requests in flight).
+GRADE_CHUNK = 20
 
 
 class TaskGone(FirmscoutError):
@@ -219,13 +222,18 @@ async def _advance_batch(
         STAGE_DURATION.labels("enrich").observe(time.perf_counter() - started)
     usage = TokenUsage()
     graded: list[tuple[Candidate, CompanyProfile, evaluate.Evaluation]] = []
-    if kept:
-        outcome = await deps.grader.grade(plan.criteria, [profile for _, profile in kept], plan)
-        usage = outcome.usage
-        room = progress.desired_num_results - progress.num_results
-        for (candidate, profile), scores in zip(kept, outcome.grades, strict=True):
+    room = progress.desired_num_results - progress.num_results
+    # Graded a chunk at a time, stopping once the target is met, so a large step never pays an LLM for
+    # companies past the target; the rest stay enriched, to be evaluated first on resume.
+    for start in range(0, len(kept), GRADE_CHUNK):
+        if room <= 0:
+            break
+        part = kept[start : start + GRADE_CHUNK]
+        outcome = await deps.grader.grade(plan.criteria, [profile for _, profile in part], plan)
+        usage += outcome.usage
+        for (candidate, profile), scores in zip(part, outcome.grades, strict=True):
             if room <= 0:
-                break  # target reached: the rest stay enriched, to be evaluated first on resume
+                break
             result = evaluate.qualify(scores)
             graded.append((candidate, profile, result))
             room -= result.is_high_fit
