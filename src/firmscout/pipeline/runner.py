@@ -273,7 +273,7 @@ async def _discover_round(
     """One page from every source that is not yet dry; None when no source can yield anything more.
 
     The candidates seen so far are the `num_results_discovered` counter, which every step's transaction
-    recomputes from the rows, so no count query is needed here."""
+    keeps equal to the rows, so no count query is needed here."""
     async with read_only(deps.sessions) as session:
         cursors = await candidate_repo.get_cursors(session, task.id)
     open_sources = [
