@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import aiosqlite
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from firmscout.storage.db import async_url, create_engine, read_only, session_factory, sync_url, unit_of_work
@@ -51,6 +52,71 @@ class TestSqlitePragmas:
                 # The guard only turns a hang into a failure; a deferred reader answers at once under WAL.
                 assert await asyncio.wait_for(count(), timeout=10) == 0
             assert await count() == 1
+        finally:
+            await engine.dispose()
+
+
+class TestSqlitePoolReset:
+    """A SQLite connection goes back to the pool without a ROLLBACK after its transaction ended, and with one
+    while a transaction is still open (`_on_reset` in storage/db.py)."""
+
+    @pytest.fixture
+    def rollbacks(self, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+        """Counts the ROLLBACKs that reach the driver (each one a trip to aiosqlite's thread)."""
+        sent: list[int] = []
+        rollback = aiosqlite.Connection.rollback
+
+        async def counted(conn: aiosqlite.Connection) -> None:
+            sent.append(1)
+            await rollback(conn)
+
+        monkeypatch.setattr(aiosqlite.Connection, "rollback", counted)
+        return sent
+
+    async def test_no_rollback_is_sent_after_a_commit(self, tmp_path: Path, rollbacks: list[int]) -> None:
+        url = f"sqlite:///{tmp_path / 'f.db'}"
+        upgrade(url)
+        engine = create_engine(url)
+        sessions = session_factory(engine)
+        try:
+            async with engine.connect():
+                pass  # SQLAlchemy's first connect initialises the dialect and rolls back once, by design
+            rollbacks.clear()
+            async with unit_of_work(sessions) as writer:
+                writer.add(Organization(name="Acme", slug="acme"))
+            async with read_only(sessions) as reader:
+                assert await reader.scalar(select(func.count()).select_from(Organization)) == 1
+            assert rollbacks == []
+        finally:
+            await engine.dispose()
+
+    async def test_a_transaction_left_open_is_rolled_back_on_return(self, tmp_path: Path,
+                                                                     rollbacks: list[int]) -> None:
+        url = f"sqlite:///{tmp_path / 'f.db'}"
+        upgrade(url)
+        engine = create_engine(url)
+
+        def begin_and_write_behind_sqlalchemys_back(conn: Connection) -> None:
+            # As code that forgets to end its transaction would: only the pool's reset stands between it and
+            # the connection's next user.
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute("INSERT INTO organization (id, name, slug, is_active, created_at) "
+                           "VALUES ('o1', 'Left open', 'left-open', 1, '2026-01-01')")
+            cursor.close()
+
+        try:
+            async with engine.connect():
+                pass  # SQLAlchemy's first connect initialises the dialect and rolls back once, by design
+            rollbacks.clear()
+            async with engine.connect() as conn:
+                await conn.run_sync(begin_and_write_behind_sqlalchemys_back)
+            assert rollbacks == [1]
+            async with engine.connect() as conn:
+                assert (await conn.execute(select(func.count()).select_from(Organization))).scalar() == 0
+            # The write lock went with the transaction: a writer gets it at once.
+            async with asyncio.timeout(10), unit_of_work(session_factory(engine)) as writer:
+                writer.add(Organization(name="Acme", slug="acme"))
         finally:
             await engine.dispose()
 
