@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, bindparam, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Integer, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from firmscout.storage.tables import Candidate, DiscoveryTask
@@ -23,9 +23,23 @@ def _scope(organization_id: str | None, user_id: str) -> ColumnElement[bool]:
 
 
 async def add_task(session: AsyncSession, task: DiscoveryTask) -> DiscoveryTask:
-    session.add(task)
-    await session.flush()
+    """Insert a new task; it is returned as given (with its defaults filled in), not attached to the session.
+
+    A plain INSERT rather than `session.add` + flush: the unit of work's bookkeeping for one new object was
+    about half of `TaskService.create`'s CPU time (py-spy), and nothing reads the task back through the session.
+    """
+    for column in DiscoveryTask.__table__.columns:
+        default = column.default
+        if getattr(task, column.key) is None and default is not None:
+            # What the flush would have filled in: a callable default (id, timestamps, lists) or a constant.
+            value = default.arg(None) if default.is_callable else default.arg
+            setattr(task, column.key, value)
+    row = {column.key: getattr(task, column.key) for column in DiscoveryTask.__table__.columns}
+    await session.execute(_INSERT_TASK, row)
     return task
+
+
+_INSERT_TASK = insert(DiscoveryTask)
 
 
 async def get_task(session: AsyncSession, task_id: str, *, for_update: bool = False) -> DiscoveryTask | None:
