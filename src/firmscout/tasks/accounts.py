@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -45,12 +47,18 @@ class CallerCache:
     Polling clients send the same token many times a second; without this every request would cost an
     extra database round trip. Only successful lookups are cached, so a new token works at once; a
     deleted token keeps working for at most `ttl_s` in each API process.
+
+    Requests that miss together share one lookup (`once`): after a start, or when a busy token's entry
+    expires, every connection of a client asks at the same moment, and each of them reading the token on
+    its own queued dozens of lookups for SQLite's driver thread and a few pool connections (the first
+    seconds of a fresh API process had a p99 near a second; docs/benchmarks.md, Load → API).
     """
 
     def __init__(self, ttl_s: float = 30.0, max_entries: int = 10_000) -> None:
         self._ttl_s = ttl_s
         self._max_entries = max_entries
         self._entries: dict[str, tuple[float, Caller]] = {}
+        self._lookups: dict[str, asyncio.Future[Caller]] = {}
 
     def get(self, digest: str) -> Caller | None:
         entry = self._entries.get(digest)
@@ -63,6 +71,21 @@ class CallerCache:
             self._entries.clear()  # crude but bounded; the cache refills from the database
         self._entries[digest] = (time.monotonic() + self._ttl_s, caller)
 
+    async def once(self, digest: str, lookup: Callable[[], Awaitable[Caller]]) -> Caller:
+        """`lookup()`'s caller, cached; concurrent misses of one digest await the same lookup."""
+        pending = self._lookups.get(digest)
+        if pending is None:
+            pending = asyncio.ensure_future(lookup())
+            self._lookups[digest] = pending
+            pending.add_done_callback(lambda done: self._settle(digest, done))
+        # shield: a waiter that gives up (client gone) must not cancel the lookup the others wait for.
+        return await asyncio.shield(pending)
+
+    def _settle(self, digest: str, done: asyncio.Future[Caller]) -> None:
+        del self._lookups[digest]
+        if not done.cancelled() and done.exception() is None:
+            self.put(digest, done.result())
+
 
 async def authenticate(
     sessions: async_sessionmaker[AsyncSession], authorization: str | None, cache: CallerCache | None = None
@@ -72,15 +95,21 @@ async def authenticate(
         raise Unauthorized()
     token = token.strip()
     digest = hash_token(token)
-    if cache is not None and (cached := cache.get(digest)) is not None:
+    if cache is None:
+        return await _find_caller(sessions, digest)
+    if (cached := cache.get(digest)) is not None:
         return cached
+    return await cache.once(digest, lambda: _find_caller(sessions, digest))
+
+
+async def _find_caller(sessions: async_sessionmaker[AsyncSession], digest: str) -> Caller:
     async with read_only(sessions) as session:
         found = await account_repo.find_token_owner(session, digest)
     # The lookup is by hash, so timing reveals nothing about the token; compare_digest guards the last step.
     if found is None or not hmac.compare_digest(found[0].token_hash, digest):
         raise Unauthorized()
     _, user, org = found
-    caller = Caller(
+    return Caller(
         user_id=user.id,
         email=user.email,
         organization_id=org.id if org else None,
@@ -89,9 +118,6 @@ async def authenticate(
         organization_is_active=org.is_active if org else None,
         available_credits=user.available_credits,
     )
-    if cache is not None:
-        cache.put(digest, caller)
-    return caller
 
 
 async def _issue_token(session: AsyncSession, *, email: str, org_name: str | None) -> str:
