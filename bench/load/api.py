@@ -8,6 +8,9 @@ then `serve --no-worker --workers N` is started and `wrk -t2 -cC -dS` (Debian pa
 the task, GET of its results and POST create. Printed per request: requests/s, p50 and p99 latency, non-2xx,
 and the CPU seconds the server processes (parent and children, from /proc) used during the wrk run, with
 requests per CPU-second: on a machine whose cores the load generator shares, that is the fairer figure.
+*Server p99* is the servers' own time per request over the same window, from their JSON access log
+(`duration_ms`: from the request reaching the app to its last byte handed to uvicorn), so what wrk's p99
+adds on top is queueing in the sockets and the event loop, and the load generator's own scheduling.
 `--baseline SRC` runs another checkout (e.g. a `main` worktree; its .venv if it has one) in the same run,
 one process only, so the two rows are measured under the same conditions.
 """
@@ -15,6 +18,8 @@ one process only, so the two rows are measured under the same conditions.
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import platform
 import re
@@ -59,14 +64,17 @@ class Result:
     rps: float
     p50: float
     p99: float
+    server_p99: float  # nan: the server logged no durations (an older checkout)
     errors: float
     cpu_s: float
     requests: float
 
     def row(self) -> str:
         per_cpu = self.requests / self.cpu_s if self.cpu_s else 0.0
+        server = "–" if math.isnan(self.server_p99) else f"{self.server_p99:.1f}"
         return (f"| {self.code} | {self.database} | {self.processes} | {self.request} | {self.rps:,.0f} | "
-                f"{self.p50:.1f} | {self.p99:.1f} | {self.errors:.0f} | {self.cpu_s:.1f} | {per_cpu:,.0f} |")
+                f"{self.p50:.1f} | {self.p99:.1f} | {server} | {self.errors:.0f} | {self.cpu_s:.1f} | "
+                f"{per_cpu:,.0f} |")
 
 
 def _code(label: str, root: Path) -> Code:
@@ -101,13 +109,34 @@ def _wrk(url: str, token: str, seconds: int, connections: int, script: str | Non
             "errors": float(non2xx.group(1)) if non2xx else 0.0}
 
 
+def server_p99(log: Path, method: str, path: str, start: float, end: float) -> float:
+    """p99 (nearest rank) of the `duration_ms` the servers logged for `method path` between two wall times."""
+    durations = []
+    for line in log.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+            at = datetime.fromisoformat(entry["ts"]).timestamp()
+        except (ValueError, KeyError, TypeError):
+            continue  # not an access-log line (or one cut by the other process's write)
+        if (start <= at <= end and entry.get("method") == method and entry.get("path") == path
+                and "duration_ms" in entry):
+            durations.append(float(entry["duration_ms"]))
+    if not durations:
+        return math.nan
+    durations.sort()
+    return durations[max(0, math.ceil(0.99 * len(durations)) - 1)]
+
+
 @contextmanager
-def _serve(code: Code, env: dict[str, str], *args: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def _serve(code: Code, env: dict[str, str], *args: str,
+           log: Path | None = None) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
+    # The servers log JSON to stderr; kept in `log` when given, for their own request durations.
+    log_file = log.open("wb") if log is not None else None
     proc = subprocess.Popen([code.python, "-m", "firmscout", "serve", "--port", str(port), *args],
-                            env=code.env(env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env=code.env(env), stdout=subprocess.DEVNULL, stderr=log_file or subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -130,6 +159,8 @@ def _serve(code: Code, env: dict[str, str], *args: str) -> Iterator[tuple[subpro
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        if log_file is not None:
+            log_file.close()
 
 
 def _token(code: Code, env: dict[str, str]) -> str:
@@ -164,7 +195,8 @@ def measure(code: Code, database: str, url: str | None, tmp: Path, processes: li
     script.write_text(CREATE_LUA)
     results = []
     for n in processes:
-        with _serve(code, env, "--no-worker", *(["--workers", str(n)] if n > 1 else [])) as (proc, base):
+        log = tmp / f"serve-{n}.log"
+        with _serve(code, env, "--no-worker", *(["--workers", str(n)] if n > 1 else []), log=log) as (proc, base):
             deadline = time.monotonic() + 60
             while len([p for p in _children(proc.pid) if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()
                        ]) < n - 1:
@@ -173,15 +205,20 @@ def measure(code: Code, database: str, url: str | None, tmp: Path, processes: li
                 time.sleep(0.1)
             # Warm-up, unmeasured: every process opens its connections and fills its token cache.
             _wrk(f"{base}/v1/discovery_tasks/{task_id}", token, 2, connections, None)
-            for name, path, lua in (("GET task", f"/v1/discovery_tasks/{task_id}", None),
-                                    (f"GET results ({n_results})", f"/v1/discovery_tasks/{task_id}/results", None),
-                                    ("POST create", "/v1/discovery_tasks", str(script))):
+            for name, method, path, lua in (
+                    ("GET task", "GET", f"/v1/discovery_tasks/{task_id}", None),
+                    (f"GET results ({n_results})", "GET", f"/v1/discovery_tasks/{task_id}/results", None),
+                    ("POST create", "POST", "/v1/discovery_tasks", str(script))):
                 before = _group_cpu(proc.pid)
+                started = time.time()
                 r = _wrk(base + path, token, seconds, connections, lua)
+                ended = time.time()
                 after = _group_cpu(proc.pid)
                 cpu = sum(after[p] - before.get(p, 0.0) for p in after)
-                results.append(Result(code.label, database, n, name, r["rps"], r["p50"], r["p99"], r["errors"],
-                                      cpu, r["requests"]))
+                time.sleep(0.5)  # the servers' last log lines reach the file
+                own = server_p99(log, method, path, started, ended)
+                results.append(Result(code.label, database, n, name, r["rps"], r["p50"], r["p99"], own,
+                                      r["errors"], cpu, r["requests"]))
                 print(results[-1].row(), flush=True)
     return results
 
@@ -230,12 +267,14 @@ def section(results: list[Result], seconds: int, connections: int) -> str:
         f"{platform.python_version()}. Rerun: `python -m bench.load.api --baseline PATH-TO-MAIN-CHECKOUT` "
         "(needs `wrk`). wrk runs on the same two cores as the servers (and, on PostgreSQL, the database server "
         "too), so requests/s is a floor; *server CPU s* is what the API processes used during the run and "
-        "*req/CPU-s* divides the requests by it, the fairer figure on a shared machine. The baseline row is the "
-        "one-process figure of the checkout given to `--baseline`, measured in the same run.",
+        "*req/CPU-s* divides the requests by it, the fairer figure on a shared machine. p50 and p99 are wrk's; "
+        "*server p99* is the servers' own time per request in the same window (their access log's `duration_ms`), "
+        "so the difference is waiting in sockets and the event loop, and wrk's own scheduling. The baseline row is "
+        "the one-process figure of the checkout given to `--baseline`, measured in the same run.",
         "",
-        "| code | database | API processes | request | requests/s | p50 ms | p99 ms | non-2xx | server CPU s "
-        "| req/CPU-s |",
-        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|", *[r.row() for r in results], "",
+        "| code | database | API processes | request | requests/s | p50 ms | p99 ms | server p99 ms | non-2xx "
+        "| server CPU s | req/CPU-s |",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|", *[r.row() for r in results], "",
         "Issue 4 targets on this run (computed from the table):", "", *_verdicts(results), "",
     ])
 
