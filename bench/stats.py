@@ -23,6 +23,11 @@ def process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
+def nearest_rank(ordered: list[float], q: float) -> float:
+    """The q-quantile (0 < q <= 1) of sorted samples by nearest rank: always one of the samples."""
+    return ordered[max(1, math.ceil(q * len(ordered))) - 1]
+
+
 @dataclass(frozen=True)
 class Summary:
     """Repeated samples of one quantity. p90 is nearest-rank, so with fewer than 10 samples it is the max."""
@@ -37,8 +42,7 @@ class Summary:
         if not samples:
             return cls(0, math.nan, math.nan, math.nan)
         ordered = sorted(samples)
-        rank = max(1, math.ceil(0.9 * len(ordered)))
-        return cls(len(ordered), statistics.median(ordered), ordered[rank - 1], ordered[0])
+        return cls(len(ordered), statistics.median(ordered), nearest_rank(ordered, 0.9), ordered[0])
 
 
 def ratio(a: float, b: float) -> str:

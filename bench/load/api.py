@@ -38,7 +38,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import pg_database, write_section
-from bench.stats import process_cpu_s
+from bench.stats import nearest_rank, process_cpu_s
 
 HERE = Path(__file__).resolve().parents[2]
 CREATE_LUA = ('wrk.method = "POST"\nwrk.body = \'{"query": "banks in Spain", "desired_num_results": 5}\'\n'
@@ -121,10 +121,7 @@ def server_p99(log: Path, method: str, path: str, start: float, end: float) -> f
         if (start <= at <= end and entry.get("method") == method and entry.get("path") == path
                 and "duration_ms" in entry):
             durations.append(float(entry["duration_ms"]))
-    if not durations:
-        return math.nan
-    durations.sort()
-    return durations[max(0, math.ceil(0.99 * len(durations)) - 1)]
+    return nearest_rank(sorted(durations), 0.99) if durations else math.nan
 
 
 @contextmanager
