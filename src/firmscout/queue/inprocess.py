@@ -14,13 +14,11 @@ import socket
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
 
 from firmscout.config import WorkerSettings
 from firmscout.queue.base import Handler
-from firmscout.storage.db import unit_of_work
+from firmscout.storage.db import after_commit, unit_of_work
 from firmscout.storage.repositories import tasks as task_repo
 
 log = logging.getLogger(__name__)
@@ -28,23 +26,6 @@ log = logging.getLogger(__name__)
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-# Callbacks a transaction leaves in its session's `info`, run once it committed. One listener for every
-# session, registered here once: registering one on each create's session (SQLAlchemy builds a wrapper and
-# a dispatch collection every time) was 3 % of a create's CPU time.
-_AFTER_COMMIT = "firmscout_after_commit"
-
-
-@event.listens_for(Session, "after_commit")
-def _run_after_commit(session: Session) -> None:
-    for callback in session.info.pop(_AFTER_COMMIT, ()):
-        callback()
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_after_commit(session: Session) -> None:
-    session.info.pop(_AFTER_COMMIT, None)
 
 
 class InProcessQueue:
@@ -59,7 +40,7 @@ class InProcessQueue:
             await task_repo.make_claimable(session, task_id)
 
         # Wake idle workers in this process only after the commit: before it, the row is invisible to them.
-        session.sync_session.info.setdefault(_AFTER_COMMIT, []).append(self._wake.set)
+        after_commit(session, self._wake.set)
 
     async def _claim(self) -> str | None:
         lease = timedelta(seconds=self._settings.lease_s)

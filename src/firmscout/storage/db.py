@@ -15,6 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 from firmscout.errors import FirmscoutError
 from firmscout.storage import writelock
@@ -197,6 +198,27 @@ async def read_only(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator
     async with sessions() as session:
         yield session
         await session.commit()
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run `callback` once `session`'s transaction commits; never if it rolls back."""
+    session.sync_session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+# One listener pair for every session, registered once: registering a listener on each create's session
+# (SQLAlchemy builds a wrapper and a dispatch collection every time) was 3 % of a create's CPU time.
+_AFTER_COMMIT = "firmscout_after_commit"
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(_AFTER_COMMIT, ()):
+        callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
 
 
 def is_transient(exc: BaseException) -> bool:
