@@ -27,6 +27,16 @@ def employee_bucket(employees: int | None) -> str | None:
     return None
 
 
+# The spec's limits on a caller's criteria; the API validates them and the planners write within them.
+CRITERION_KEY_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
+CRITERION_KEY_MAX = 64
+CRITERION_NAME_MIN, CRITERION_NAME_MAX = 1, 100
+CRITERION_TEXT_MIN, CRITERION_TEXT_MAX = 10, 500
+CRITERIA_MAX_COUNT = 10
+# Criteria a planner infers at most, after Extruct's advice of "up to 5 criteria".
+INFERRED_CRITERIA_MAX = 5
+
+
 @dataclass(frozen=True)
 class Criterion:
     key: str

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from firmscout.entities import Constraints, Criterion, PlanDraft
+from firmscout.entities import INFERRED_CRITERIA_MAX, Constraints, Criterion, PlanDraft
 from firmscout.pipeline.stages.plan import (
-    MAX_CRITERIA,
     MAX_EXPANSION_TERMS,
     expansion_terms,
     make_plan,
@@ -49,7 +48,7 @@ class TestCriteria:
         ])
         assert [c.key for c in fitted[:3]] == ["industry_focus", "industry_focus_2", "nd_facet"]
         assert fitted[2].name == "2nd-facet" and len(fitted[2].criterion) == 500
-        assert len(fitted) == MAX_CRITERIA
+        assert len(fitted) == INFERRED_CRITERIA_MAX
 
 
 class TestConstraints:

@@ -1,4 +1,4 @@
-"""The built-in seed: ~1,800 listed companies shipped in the `pytickersymbols` package, cleaned."""
+"""The built-in seed: the listed companies shipped in the `pytickersymbols` package, cleaned."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class BuiltinLoad:
 
 def load_builtin() -> BuiltinLoad:
     """Every stock pytickersymbols knows, as one record per registered domain."""
-    from pytickersymbols import PyTickerSymbols  # imported here: parsing its bundled data takes ~1 s
+    from pytickersymbols import PyTickerSymbols  # imported here: parsing its bundled data is slow
 
     return clean_stocks(PyTickerSymbols().get_all_stocks())
 

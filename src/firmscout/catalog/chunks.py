@@ -1,9 +1,7 @@
 """A file's records in batches, read and cleaned in a worker thread or, for large files, a child process.
 
-Reading and cleaning is about a third of an import's CPU time (100k synthetic rows: ~4 s of ~13 s). In a
-thread it shares the GIL with the database writes; a child process runs it on another core while the
-parent writes the previous batch. Starting one costs about half a second (it imports the cleaners),
-so small files stay in a thread.
+A child process reads and cleans on another core while the parent writes the previous batch, where a thread
+would share the GIL with the writes; starting one is costly, so small files stay in a thread.
 """
 
 from __future__ import annotations
@@ -41,7 +39,7 @@ def _produce(path: Path, mapping: FieldMap | None, batch_size: int, out: multipr
     try:
         results = read_records(path, mapping)
         while chunk := list(islice(results, batch_size)):
-            # Plain tuples: half the parent's unpickling cost of dataclasses (see record_from_values).
+            # Plain tuples: the parent unpickles them faster than dataclasses (see record_from_values).
             out.put(("chunk", [(record_values(r) if r is not None else None, why) for r, why in chunk]))
         out.put(("end", None))
     except ImportFailed as exc:

@@ -7,56 +7,13 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 
-import pycountry
-
+from firmscout import geography
 from firmscout.domains import registered_domain
-from firmscout.pipeline.local.geography import country_name as display_country_name
 
 EARLIEST_FOUNDED_YEAR = 1600
 _EMPTY = {"", "nan", "none", "null", "n/a", "na", "-", "[]"}
 _EMPTY_MAX_LEN = max(map(len, _EMPTY))
-
-# Names pycountry does not know (or knows under another name) → its English short name.
-_COUNTRY_ALIASES = {
-    "uk": "United Kingdom",
-    "england": "United Kingdom",
-    "scotland": "United Kingdom",
-    "wales": "United Kingdom",
-    "northern ireland": "United Kingdom",
-    "great britain": "United Kingdom",
-    "britain": "United Kingdom",
-    "usa": "United States",
-    "america": "United States",
-    "united states of america": "United States",
-    "russia": "Russian Federation",
-    "south korea": "Korea, Republic of",
-    "korea": "Korea, Republic of",
-    "north korea": "Korea, Democratic People's Republic of",
-    "holland": "Netherlands",
-    "the netherlands": "Netherlands",
-    "turkey": "Türkiye",
-    "ivory coast": "Côte d'Ivoire",
-    "macau": "Macao",
-    "macedonia": "North Macedonia",
-    "republic of the congo": "Congo",
-    "democratic republic of the congo": "Congo, The Democratic Republic of the",
-    "curacao": "Curaçao",
-    "czech republic": "Czechia",
-    "vatican": "Holy See (Vatican City State)",
-    "laos": "Lao People's Democratic Republic",
-    "syria": "Syrian Arab Republic",
-    "uae": "United Arab Emirates",
-    "deutschland": "Germany",
-}
-_STATE_COUNTRY_CODES = {"United States": "US", "Canada": "CA", "Australia": "AU"}
-# Subdivision categories that stand for "the state" in "City, State" without a country.
-_STATE_CATEGORIES = {
-    "US": {"State", "District"},
-    "CA": {"Province", "Territory"},
-    "AU": {"State", "Territory"},
-}
 
 _THOUSANDS = r"\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+(?!\d)"
 _NUMBER = re.compile(rf"{_THOUSANDS}|\d+")
@@ -147,25 +104,17 @@ def parse_founded_year(value: object, *, this_year: int | None = None) -> int | 
     return None
 
 
-@lru_cache(maxsize=4096)
-def _country_name(key: str) -> str | None:
-    # Stored names must be exactly the ones the query parser produces ("South Korea", not pycountry's
-    # "Korea, Republic of"), because sources filter on them by equality.
-    name = _COUNTRY_ALIASES.get(key, key)
-    try:
-        return display_country_name(str(pycountry.countries.lookup(name).alpha_2))
-    except LookupError:
-        return None
-
-
 def country_name(value: object) -> str | None:
-    """The pycountry English short name for a country name, alias or ISO code; None if not a country."""
+    """The English short name for a country name, alias or ISO code; None if not a country."""
     text = clean_text(value)
     if text is None:
         return None
     key = text.lower().replace(".", "").strip()
-    key = key.removeprefix("the ") if key not in _COUNTRY_ALIASES else key
-    return _country_name(key)
+    key = key.removeprefix("the ") if key not in geography.COUNTRY_ALIASES else key
+    # Stored names must be exactly the ones the query parser produces ("South Korea", not pycountry's
+    # "Korea, Republic of"), because sources filter on them by equality.
+    code = geography.lookup_country(key)
+    return geography.country_name(code) if code else None
 
 
 def normalize_country(value: object) -> str | None:
@@ -174,26 +123,6 @@ def normalize_country(value: object) -> str | None:
     if text is None:
         return None
     return country_name(text) or text
-
-
-@lru_cache(maxsize=1)
-def _states() -> dict[str, tuple[str, str]]:
-    """Lower-cased state/province name → (country short name, subdivision name)."""
-    table: dict[str, tuple[str, str]] = {}
-    for code, categories in _STATE_CATEGORIES.items():
-        country = pycountry.countries.get(alpha_2=code)
-        assert country is not None
-        for sub in pycountry.subdivisions.get(country_code=code) or ():
-            if sub.type in categories:
-                table[sub.name.lower()] = (str(country.name), str(sub.name))
-                if code == "US":
-                    # "Austin, TX": US addresses abbreviate the state far more often than others do.
-                    table[sub.code.split("-")[1].lower()] = (str(country.name), str(sub.name))
-    return table
-
-
-def _state(part: str) -> tuple[str, str] | None:
-    return _states().get(part.lower().replace(".", "").strip())
 
 
 def _plausible_city(part: str | None) -> str | None:
@@ -227,7 +156,7 @@ def parse_location(value: object) -> Location:
     country: str | None = None
     state: str | None = None
     # "Atlanta, Georgia" means the US state, not the country: a state name after a city wins.
-    found_state = _state(parts[-1]) if len(parts) > 1 else None
+    found_state = geography.find_state(parts[-1]) if len(parts) > 1 else None
     if found_state:
         country, state = found_state
         parts = parts[:-1]
@@ -238,7 +167,7 @@ def parse_location(value: object) -> Location:
             # "London , England, UK": the constituent country is not a city.
             while parts and country_name(parts[-1]) == country:
                 parts = parts[:-1]
-            if parts and (found := _state(parts[-1])) and found[0] == country:
+            if parts and (found := geography.find_state(parts[-1])) and found[0] == country:
                 state = found[1]
                 parts = parts[:-1]
     city = _plausible_city(parts[-1]) if parts else None
@@ -313,9 +242,7 @@ def state_name(value: object, country: str | None) -> str | None:
     text = clean_text(value)
     if text is None:
         return None
-    found = _state(text)
+    found = geography.find_state(text)
     if found and found[0] == country:
         return found[1]
-    code = _STATE_COUNTRY_CODES.get(country or "")
-    sub = pycountry.subdivisions.get(code=f"{code}-{text.upper()}") if code and len(text) <= 3 else None
-    return str(sub.name) if sub is not None else text
+    return geography.subdivision_name(country, text) or text

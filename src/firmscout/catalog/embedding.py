@@ -30,7 +30,7 @@ async def embed_all(
     from firmscout.embeddings.encoder import get_encoder
     from firmscout.embeddings.service import embed_companies
 
-    # Loading torch and the weights takes seconds: off the event loop.
+    # Loading torch and the weights blocks for a while: off the event loop.
     encoder = await asyncio.to_thread(get_encoder, settings.model, settings.threads)
     return await embed_companies(sessions, encoder, settings, progress=progress)
 

@@ -119,7 +119,7 @@ def read_rows(path: Path) -> Iterator[Row | None]:
     try:
         with _open_text(path, compressed) as handle:
             if suffix in _CSV_SUFFIXES:
-                # Long descriptions exceed csv's 128 KiB default field limit.
+                # Long descriptions exceed csv's default field size limit.
                 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
                 yield from csv.DictReader(handle, delimiter=_CSV_SUFFIXES[suffix])
                 return
@@ -174,8 +174,7 @@ def _first(row: Row, columns: Sequence[str]) -> Any:
 
 
 def _text(row: Row, mapping: FieldMap, field: str) -> str | None:
-    # The cleaned text of the first non-blank column (what `clean_text(_first(...))` gives), cleaning
-    # each value once: on long descriptions the whitespace collapse is most of a row's reading time.
+    # What `clean_text(_first(...))` gives, cleaning each value once: collapsing a long description is costly.
     for column in mapping.get(field, ()):
         value = row.get(column)
         if isinstance(value, list | tuple):

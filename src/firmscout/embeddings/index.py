@@ -1,7 +1,7 @@
 """An in-process vector index: one normalized float32 matrix, top-k by dot product (= cosine).
 
-Exact search: at 100k vectors of 384 dimensions a query is one matrix-vector product over 150 MB, a few
-milliseconds; no approximate index is needed below millions, and exact results keep tasks repeatable.
+Exact search: one matrix-vector product per query is fast enough at catalogue sizes, and exact results keep
+tasks repeatable.
 """
 
 from __future__ import annotations

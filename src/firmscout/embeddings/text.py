@@ -1,8 +1,7 @@
 """What a company's vector is made from: its name, industry labels, tags, products and description.
 
-The model reads at most 256 word pieces (about 1,000 characters of English), so the text is built with
-the most telling fields first and cut near that size: a 5,000-character summary costs the tokenizer and
-the model nothing beyond its first part, and the vector would not see the rest anyway.
+The model reads only a bounded number of word pieces (`MAX_CHARS` is about that much English), so the most
+telling fields come first and the text is cut there: the vector would never see the rest.
 """
 
 from __future__ import annotations

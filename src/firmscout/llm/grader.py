@@ -37,12 +37,11 @@ def _grades(criteria: Sequence[Criterion], profile: CompanyProfile, row: dict[st
 class LLMGrader:
     """`Grader` over any `LLM`: `batch_size` companies per request, the batches of one call in parallel (the
     LLM bounds how many are in flight). Raises `LLMError` as the LLM does; a reply that still lacks some
-    companies after one follow-up is `LLMError(transient=False)`. `usage_total` adds up every call."""
+    companies after one follow-up is `LLMError(transient=False)`."""
 
     def __init__(self, llm: LLM, batch_size: int = 5) -> None:
         self._llm = llm
         self._batch_size = batch_size
-        self.usage_total = Usage()
 
     async def grade(self, criteria: Sequence[Criterion], profiles: Sequence[CompanyProfile], plan: Plan) -> Graded:
         batches = [profiles[i:i + self._batch_size] for i in range(0, len(profiles), self._batch_size)]
@@ -75,6 +74,4 @@ class LLMGrader:
         return [_grades(criteria, p, rows[p.domain]) for p in batch], usage
 
     async def _call(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> tuple[dict[str, Any], Usage]:
-        reply, usage = await self._llm.complete_json(messages, schema, "company_grades")
-        self.usage_total = self.usage_total + usage
-        return reply, usage
+        return await self._llm.complete_json(messages, schema, "company_grades")

@@ -6,17 +6,16 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from firmscout.entities import Criterion
+from firmscout.entities import INFERRED_CRITERIA_MAX, Criterion
 
 # Bounds the reply itself; the pipeline bounds again what it keeps (any `LLM` may stand behind the planner).
-MAX_CRITERIA = 5  # Extruct's advice: "up to 5 criteria"
 MAX_SEARCH_TERMS = 12
 
 SYSTEM = (
     "You plan searches for a B2B company-discovery tool that searches a company database by full text and "
     "grades every candidate company 1-5 against criteria. Read the user's query and reply with JSON matching "
     "the schema.\n"
-    f"- `criteria` (when asked for): 1 to {MAX_CRITERIA} independent, checkable statements about one company, "
+    f"- `criteria` (when asked for): 1 to {INFERRED_CRITERIA_MAX} independent, checkable statements about one company, "
     "each covering one facet the query asks for (what the company does, where it is headquartered, its size, "
     "its founding year, ...). `key` is a short snake_case identifier, `name` a 1-4 word label, `criterion` "
     "one sentence of 10-300 characters starting with \"The company\". Never add facets the query does not "
@@ -69,7 +68,7 @@ def planning_schema(infer_criteria: bool) -> dict[str, Any]:
         "search_terms": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_SEARCH_TERMS},
     }
     if infer_criteria:
-        properties = {"criteria": {"type": "array", "items": criterion, "minItems": 1, "maxItems": MAX_CRITERIA},
-                      **properties}
+        criteria = {"type": "array", "items": criterion, "minItems": 1, "maxItems": INFERRED_CRITERIA_MAX}
+        properties = {"criteria": criteria, **properties}
     return {"type": "object", "properties": properties, "required": list(properties),
             "additionalProperties": False}

@@ -1,9 +1,8 @@
-"""Settings → LLM → grader. Protocols are a name → factory table with lazy imports, so a process that
-grades locally never imports an LLM SDK; vendors (OpenAI, Ollama, vLLM, ...) are only a base URL."""
+"""Settings → LLM → grader. Adapters are imported lazily, so a process that grades locally never imports an
+LLM SDK; vendors (OpenAI, Ollama, vLLM, ...) are only a base URL of the one OpenAI-compatible adapter."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from firmscout.config import Settings
@@ -31,11 +30,6 @@ def _openai_compatible(settings: Settings) -> LLM:
     )
 
 
-# One entry per wire protocol. Another protocol (e.g. Anthropic Messages) is one more module and one more
-# entry here, chosen by a setting once it exists.
-FACTORIES: dict[str, Callable[[Settings], LLM]] = {"openai-compatible": _openai_compatible}
-
-
 def build_llm(settings: Settings) -> LLM | None:
     """The configured LLM, or None when neither endpoint nor model is set (the local method grades)."""
     llm = settings.llm
@@ -48,7 +42,7 @@ def build_llm(settings: Settings) -> LLM | None:
         raise LLMError("FIRMSCOUT_LLM__MODEL is set but FIRMSCOUT_LLM__BASE_URL is not: set the endpoint "
                        "(e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1 for Ollama), or unset "
                        "the model to grade without an LLM.")
-    return FACTORIES["openai-compatible"](settings)
+    return _openai_compatible(settings)
 
 
 def llm_roles(settings: Settings) -> tuple[LLMGrader | None, LLMPlanner | None]:

@@ -33,8 +33,7 @@ from firmscout.telemetry import STAGE_DURATION
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-# Companies graded per grader call within a step: what an LLM grader sends at once with its defaults
-# (5 companies per request, 4 requests in flight).
+# Companies per grader call within a step: one full round of an LLM grader's parallel requests by default.
 GRADE_CHUNK = 20
 
 
@@ -201,9 +200,7 @@ async def _advance_batch(
     """Pre-filter and enrich a batch of `discovered` candidates and grade the ones kept, or grade a batch
     of `enriched` ones (left over when the target was reached); one transaction checkpoints it all.
 
-    Enriching and grading a batch used to be two steps with a transaction each, but the next step after
-    enriching always graded exactly the rows just enriched: one step spares a batch query, a counter
-    update, a commit and a second write of every row (bench.scaling, PostgreSQL CPU per task)."""
+    One step, not two: grading always follows on the rows just enriched, so each row is written once."""
     stage = batch[0].stage
     dropped: list[str] = []
     kept: list[tuple[Candidate, CompanyProfile]] = []

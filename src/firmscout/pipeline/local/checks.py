@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from firmscout.entities import CompanyProfile, Constraints
-from firmscout.pipeline.local.geography import country_code, country_name, lexicon, same_place
+from firmscout.geography import country_code, country_name, lexicon, same_place
 from firmscout.pipeline.local.vocabulary import words
 
 # A headcount within 20% of a bound, or a founding year within 3 years, is a near miss: company

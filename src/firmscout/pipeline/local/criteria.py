@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from firmscout.entities import Constraints, Criterion, Plan
+from firmscout.entities import CRITERION_TEXT_MAX, CRITERION_TEXT_MIN, Constraints, Criterion, Plan
 from firmscout.pipeline.local.query_parser import ParsedQuery, parse_query
 
 # Keys of the criteria this module infers; the grader reads their requirement from the plan's
@@ -16,9 +16,6 @@ FOUNDING_KEY = "founding_year"
 STATUS_KEY = "company_status"
 GENERIC_KEY = "matches_query"
 INFERRED_KEYS = frozenset({INDUSTRY_KEY, GEOGRAPHY_KEY, SIZE_KEY, FOUNDING_KEY, STATUS_KEY})
-
-_NAME_MAX = 100
-_CRITERION_MIN, _CRITERION_MAX = 10, 500
 
 # Plainer wording for frequent single topics; everything else uses the query's own words.
 _TOPIC_SENTENCES = {
@@ -34,11 +31,11 @@ _TOPIC_SENTENCES = {
 }
 
 
-def _fit(text: str, low: int, high: int) -> str:
+def _fit(text: str) -> str:
     text = " ".join(text.split())
-    if len(text) > high:
-        text = text[: high - 1].rstrip() + "…"
-    return text if len(text) >= low else text.ljust(low, ".")
+    if len(text) > CRITERION_TEXT_MAX:
+        text = text[: CRITERION_TEXT_MAX - 1].rstrip() + "…"
+    return text if len(text) >= CRITERION_TEXT_MIN else text.ljust(CRITERION_TEXT_MIN, ".")
 
 
 def _industry(parsed: ParsedQuery) -> Criterion:
@@ -46,13 +43,13 @@ def _industry(parsed: ParsedQuery) -> Criterion:
     sentence = _TOPIC_SENTENCES.get(topics[0]) if len(topics) == 1 else None
     if sentence is None:
         sentence = f"The company's industry or main products match '{parsed.focus or ' '.join(topics)}'."
-    return Criterion(INDUSTRY_KEY, "Industry focus", _fit(sentence, _CRITERION_MIN, _CRITERION_MAX))
+    return Criterion(INDUSTRY_KEY, "Industry focus", _fit(sentence))
 
 
 def _geography(parsed: ParsedQuery) -> Criterion:
     named = list(parsed.places) or list(parsed.constraints.countries)
     where = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " or " + named[-1]
-    return Criterion(GEOGRAPHY_KEY, "Geography", _fit(f"Headquartered in {where}.", _CRITERION_MIN, _CRITERION_MAX))
+    return Criterion(GEOGRAPHY_KEY, "Geography", _fit(f"Headquartered in {where}."))
 
 
 def _size(constraints: Constraints) -> Criterion:
@@ -101,7 +98,7 @@ def infer_criteria(query: str) -> Plan:
         wanted = " or ".join(c.statuses)
         criteria.append(Criterion(STATUS_KEY, "Company status", f"The company's status is {wanted}."))
     if not criteria:
-        text = _fit(f"The company matches the query: {query.strip()}", _CRITERION_MIN, _CRITERION_MAX)
+        text = _fit(f"The company matches the query: {query.strip()}")
         criteria.append(Criterion(GENERIC_KEY, "Matches query", text))
     return Plan(criteria=tuple(criteria), constraints=c, search_terms=parsed.search_terms, criteria_inferred=True)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from firmscout.entities import EMPLOYEE_BUCKETS, Constraints
-from firmscout.pipeline.local.geography import CASE_SENSITIVE, country_name, lexicon
+from firmscout.geography import CASE_SENSITIVE, country_name, lexicon
 from firmscout.pipeline.local.vocabulary import (
     GENERIC_NOUNS,
     MAX_PHRASE,

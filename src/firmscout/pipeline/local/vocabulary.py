@@ -1,81 +1,15 @@
 """Words: normalisation, stopwords and the synonym table shared by the query parser and the grader.
 
 Both sides of every comparison go through `words()`, so a query's "banks" and a database label's
-"Banks" meet as "bank" however crude the singularisation is.
+"Banks" meet as "bank" however crude the singularisation is. The normaliser itself lives in
+`firmscout.geography`, because place names must be normalised the same way and sit in a lower layer.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from functools import lru_cache
-
-_TOKEN = re.compile(r"[a-z0-9]+")
-
-# Kept as-is: stripping their final "s" would produce a different word ("gas" → "ga", "news" → "new").
-_NO_SINGULAR = frozenset(
-    {
-        "gas",
-        "news",
-        "series",
-        "species",
-        "saas",
-        "paas",
-        "iaas",
-        "os",
-        "aws",
-        "bus",
-        "us",
-        "chassis",
-        "lens",
-        "ads",
-        "mass",
-        "glass",
-        "biomass",
-        "process",
-        "business",
-        "access",
-        "wellness",
-        "fitness",
-        "analysis",
-        "diagnosis",
-        "bos",
-        "ios",
-        "kubernetes",
-        "alias",
-        "status",
-        "canvas",
-        "campus",
-    }
-)
-
-
-def fold(text: str) -> str:
-    """Lower-case, strip accents ("Zürich" → "zurich") and spell "&" as "and"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return ascii_text.lower().replace("&", " and ")
-
-
-def singular(word: str) -> str:
-    if len(word) <= 3 or word in _NO_SINGULAR or word.isdigit():
-        return word
-    # "-ics" nouns (logistics, analytics, robotics) are already singular in use.
-    if word.endswith(("ics", "ss", "us", "is")):
-        return word
-    if word.endswith("ies"):
-        return word[:-3] + "y"
-    if word.endswith(("ches", "shes", "xes", "sses", "zes")):
-        return word[:-2]
-    if word.endswith("s"):
-        return word[:-1]
-    return word
-
-
-@lru_cache(maxsize=16384)
-def words(text: str) -> tuple[str, ...]:
-    """Normalised singular word tokens; hyphens and punctuation separate words ("open-source" → open source)."""
-    return tuple(singular(w) for w in _TOKEN.findall(fold(text)))
+from firmscout.geography import fold as fold
+from firmscout.geography import singular as singular
+from firmscout.geography import words as words
 
 
 def _split(text: str) -> list[str]:

@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from firmscout.entities import SourceHit
-
-
-@dataclass(frozen=True)
-class DiscoveryRound:
-    source: str
-    rows: list[dict[str, Any]]
-    next_cursor: str | None
 
 
 def candidate_rows(hits: Iterable[SourceHit], excluded: frozenset[str]) -> list[dict[str, Any]]:
@@ -30,9 +22,7 @@ def candidate_rows(hits: Iterable[SourceHit], excluded: frozenset[str]) -> list[
                 "domain": hit.domain,
                 "source": hit.source,
                 "company_id": hit.company_id,
-                # The hit is what enrichment builds a profile from when the source gave none. A profile
-                # already holds its name, website and description: storing them twice made every candidate
-                # row a third larger, and the JSON written per row is most of an insert's PostgreSQL CPU.
+                # Only a source that gave no profile needs the hit: a profile already holds these fields.
                 "hit": {} if hit.profile else {"name": hit.name, "url": hit.url, "snippet": hit.snippet},
                 "profile": hit.profile.to_dict() if hit.profile else None,
             }

@@ -26,9 +26,7 @@ class LocalGrader:
         grades = []
         for profile in profiles:
             grades.append(grade_company(criteria, profile, plan))
-            # Yield between companies: a batch is tens of milliseconds of CPU, and another task of this
-            # worker may be inside a write transaction waiting for its next statement. On SQLite that
-            # transaction holds the database's one write lock, and every other worker process waits.
+            # Yield between companies, so another task's open write transaction (SQLite's one lock) moves on.
             await asyncio.sleep(0)
         return Graded(grades)
 

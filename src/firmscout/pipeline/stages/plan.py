@@ -14,15 +14,25 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from firmscout.entities import Constraints, Criterion, Plan, PlanDraft
+from firmscout.entities import (
+    CRITERION_KEY_PATTERN,
+    CRITERION_NAME_MAX,
+    CRITERION_TEXT_MAX,
+    CRITERION_TEXT_MIN,
+    INFERRED_CRITERIA_MAX,
+    Constraints,
+    Criterion,
+    Plan,
+    PlanDraft,
+)
+from firmscout.geography import country_code, country_name, lexicon
 from firmscout.pipeline.local.criteria import infer_criteria, plan_for_criteria
-from firmscout.pipeline.local.geography import country_code, country_name, lexicon
 from firmscout.pipeline.local.vocabulary import fold, words
 
-MAX_CRITERIA = 5
 MAX_EXPANSION_TERMS = 12
-_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_NAME_MAX, _CRITERION_MIN, _CRITERION_MAX, _KEY_MAX = 100, 10, 500, 40
+_KEY = re.compile(CRITERION_KEY_PATTERN)
+# Well under CRITERION_KEY_MAX, so the suffix that keeps a key unique ("_2") always fits.
+_KEY_MAX = 40
 # A search term is a short phrase: longer ones are sentences that would match almost nothing in full text.
 _TERM_MAX_WORDS, _TERM_MAX_CHARS = 4, 60
 _GENERIC_TERMS = frozenset({"company", "companies", "business", "businesses", "firm", "firms", "services",
@@ -53,19 +63,19 @@ def _key(raw: str, taken: set[str]) -> str:
 
 
 def valid_criteria(drafted: Sequence[Criterion]) -> tuple[Criterion, ...]:
-    """The model's criteria made to fit the spec's rules (key pattern and uniqueness, name 1-100 and text
-    10-500 characters, at most MAX_CRITERIA); a criterion with no usable text is dropped."""
+    """The model's criteria made to fit the spec's rules (key pattern and uniqueness, name and text lengths,
+    at most INFERRED_CRITERIA_MAX); a criterion with no usable text is dropped."""
     out: list[Criterion] = []
     taken: set[str] = set()
     for c in drafted:
         text = " ".join(c.criterion.split())
-        if len(text) < _CRITERION_MIN:
+        if len(text) < CRITERION_TEXT_MIN:
             continue
-        if len(text) > _CRITERION_MAX:
-            text = text[: _CRITERION_MAX - 1].rstrip() + "…"
-        name = " ".join(c.name.split())[:_NAME_MAX] or c.key[:_NAME_MAX] or "Criterion"
+        if len(text) > CRITERION_TEXT_MAX:
+            text = text[: CRITERION_TEXT_MAX - 1].rstrip() + "…"
+        name = " ".join(c.name.split())[:CRITERION_NAME_MAX] or c.key[:CRITERION_NAME_MAX] or "Criterion"
         out.append(Criterion(_key(c.key or name, taken), name, text))
-        if len(out) == MAX_CRITERIA:
+        if len(out) == INFERRED_CRITERIA_MAX:
             break
     assert all(_KEY.match(c.key) for c in out)
     return tuple(out)

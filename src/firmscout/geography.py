@@ -1,17 +1,87 @@
-"""Place names: countries (pycountry), demonyms, regions, US states and a few big cities.
+"""Place names for import cleaning and query parsing: countries, aliases, demonyms, regions, states, cities.
 
-Countries are identified by ISO alpha-2 code internally and shown by the English short name the
-company database uses ("South Korea", not pycountry's "Korea, Republic of").
+Countries are identified by ISO alpha-2 code internally and shown by the English short name the company
+database uses ("South Korea", not pycountry's "Korea, Republic of"). Cleaning stores that name and the
+query parser asks for it, and sources filter on it by equality, so both read it from here.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
 import pycountry
 
-from firmscout.pipeline.local.vocabulary import words
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+# Kept as-is: stripping their final "s" would produce a different word ("gas" → "ga", "news" → "new").
+_NO_SINGULAR = frozenset(
+    {
+        "gas",
+        "news",
+        "series",
+        "species",
+        "saas",
+        "paas",
+        "iaas",
+        "os",
+        "aws",
+        "bus",
+        "us",
+        "chassis",
+        "lens",
+        "ads",
+        "mass",
+        "glass",
+        "biomass",
+        "process",
+        "business",
+        "access",
+        "wellness",
+        "fitness",
+        "analysis",
+        "diagnosis",
+        "bos",
+        "ios",
+        "kubernetes",
+        "alias",
+        "status",
+        "canvas",
+        "campus",
+    }
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents ("Zürich" → "zurich") and spell "&" as "and"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return ascii_text.lower().replace("&", " and ")
+
+
+def singular(word: str) -> str:
+    if len(word) <= 3 or word in _NO_SINGULAR or word.isdigit():
+        return word
+    # "-ics" nouns (logistics, analytics, robotics) are already singular in use.
+    if word.endswith(("ics", "ss", "us", "is")):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "xes", "sses", "zes")):
+        return word[:-2]
+    if word.endswith("s"):
+        return word[:-1]
+    return word
+
+
+# Defined here rather than with the query vocabulary: place phrases and query words must normalise alike.
+@lru_cache(maxsize=16384)
+def words(text: str) -> tuple[str, ...]:
+    """Normalised singular word tokens; hyphens and punctuation separate words ("open-source" → open source)."""
+    return tuple(singular(w) for w in _TOKEN.findall(fold(text)))
+
 
 # Short names as the company data spells them (FinanceDatabase, pytickersymbols), where pycountry's
 # `common_name`/`name` differ.
@@ -30,8 +100,9 @@ _DISPLAY = {
     "FM": "Micronesia",
 }
 
-# Extra spellings; "us"/"uk" only count when written in capitals (see `CASE_SENSITIVE`).
-_ALIASES = {
+# Country spellings pycountry does not know (or knows under another name), lower-case; "us"/"uk" count
+# in queries only when written in capitals (see `CASE_SENSITIVE`).
+COUNTRY_ALIASES = {
     "us": "US",
     "usa": "US",
     "u s a": "US",
@@ -48,20 +119,29 @@ _ALIASES = {
     "northern ireland": "GB",
     "holland": "NL",
     "the netherlands": "NL",
+    "deutschland": "DE",
     "uae": "AE",
     "emirates": "AE",
     "korea": "KR",
     "south korea": "KR",
-    "czechia": "CZ",
-    "czech": "CZ",
+    "north korea": "KP",
+    "czech republic": "CZ",
+    "turkey": "TR",
     "turkiye": "TR",
     "russia": "RU",
-    "macao": "MO",
+    "macau": "MO",
+    "macedonia": "MK",
     "ivory coast": "CI",
-    "swiss": "CH",
+    "republic of the congo": "CG",
+    "democratic republic of the congo": "CD",
+    "curacao": "CW",
+    "vatican": "VA",
+    "laos": "LA",
+    "syria": "SY",
 }
 CASE_SENSITIVE = frozenset({"us", "uk"})
 
+# Adjectives for a country ("Spanish banks"), for reading queries; import cleaning keeps them as written.
 _DEMONYMS = {
     "spanish": "ES",
     "japanese": "JP",
@@ -124,6 +204,7 @@ _DEMONYMS = {
     "scottish": "GB",
     "welsh": "GB",
     "swiss": "CH",
+    "czech": "CZ",
 }
 
 
@@ -219,6 +300,13 @@ _CITIES: dict[str, tuple[str, str, str | None]] = {
 # Ambiguous with ordinary words or person names in queries; left out of the country lexicon.
 _SKIP_NAMES = frozenset({"chad", "jersey", "guernsey", "georgia", "reunion"})
 
+# Subdivision categories that stand for "the state" in "City, State" without a country.
+STATE_CATEGORIES = {
+    "US": frozenset({"State", "District"}),
+    "CA": frozenset({"Province", "Territory"}),
+    "AU": frozenset({"State", "Territory"}),
+}
+
 
 @dataclass(frozen=True)
 class Place:
@@ -229,6 +317,7 @@ class Place:
 
 
 def country_name(code: str) -> str:
+    """The display name for an alpha-2 code ("KR" → "South Korea"); the code itself when unknown."""
     if code in _DISPLAY:
         return _DISPLAY[code]
     country = pycountry.countries.get(alpha_2=code)
@@ -237,9 +326,16 @@ def country_name(code: str) -> str:
     return str(getattr(country, "common_name", None) or country.name)
 
 
+def _states_of(code: str) -> list[tuple[str, str]]:
+    # (name, code without the country prefix: "TX") for each subdivision of a state category.
+    categories = STATE_CATEGORIES[code]
+    subdivisions = pycountry.subdivisions.get(country_code=code) or ()
+    return [(str(sub.name), str(sub.code).split("-")[1]) for sub in subdivisions if sub.type in categories]
+
+
 @lru_cache(maxsize=1)
 def lexicon() -> dict[tuple[str, ...], Place]:
-    """Every recognised place phrase as normalised words → what it names."""
+    """Every place phrase a query may name, as normalised words → what it names."""
     table: dict[tuple[str, ...], Place] = {}
     for country in pycountry.countries:
         code = country.alpha_2
@@ -250,11 +346,10 @@ def lexicon() -> dict[tuple[str, ...], Place]:
                 if " ".join(key) not in _SKIP_NAMES:
                     table.setdefault(key, Place(countries=(code,)))
         table.setdefault(words(country_name(code)), Place(countries=(code,)))
-    for alias, code in (*_ALIASES.items(), *_DEMONYMS.items()):
+    for alias, code in (*COUNTRY_ALIASES.items(), *_DEMONYMS.items()):
         table[words(alias)] = Place(countries=(code,))
-    for subdivision in pycountry.subdivisions.get(country_code="US") or ():
-        if subdivision.type in ("State", "District"):
-            table[words(subdivision.name)] = Place(countries=("US",), states=(subdivision.name,))
+    for name, _ in _states_of("US"):
+        table[words(name)] = Place(countries=("US",), states=(name,))
     table[words("georgia")] = Place(countries=("GE",))  # the country; "Atlanta" style queries name cities
     table[words("washington dc")] = Place(countries=("US",), states=("District of Columbia",))
     for spelling, (city, code, state) in _CITIES.items():
@@ -275,6 +370,46 @@ def country_code(name: str) -> str | None:
         found = pycountry.countries.get(alpha_2=key[0].upper())
         return str(found.alpha_2) if found is not None else None
     return None
+
+
+@lru_cache(maxsize=4096)
+def lookup_country(key: str) -> str | None:
+    """The alpha-2 code for a lower-case country name, alias or ISO code (alpha-2, alpha-3, numeric)."""
+    if key in COUNTRY_ALIASES:
+        return COUNTRY_ALIASES[key]
+    try:
+        return str(pycountry.countries.lookup(key).alpha_2)
+    except LookupError:
+        return None
+
+
+@lru_cache(maxsize=1)
+def _state_table() -> dict[str, tuple[str, str]]:
+    table: dict[str, tuple[str, str]] = {}
+    for code in STATE_CATEGORIES:
+        country = country_name(code)
+        for state, abbreviation in _states_of(code):
+            table[state.lower()] = (country, state)
+            if code == "US":
+                # "Austin, TX": US addresses abbreviate the state far more often than others do.
+                table[abbreviation.lower()] = (country, state)
+    return table
+
+
+def find_state(text: str) -> tuple[str, str] | None:
+    """(country display name, state name) for a US/Canadian/Australian state or province name, or a US
+    state's postal code ("TX"); None for anything else."""
+    return _state_table().get(text.lower().replace(".", "").strip())
+
+
+def subdivision_name(country: str | None, code: str) -> str | None:
+    """The subdivision a code names in a `STATE_CATEGORIES` country, by display name ("Canada", "ON" →
+    "Ontario"); None for other countries and unknown codes."""
+    alpha_2 = next((c for c in STATE_CATEGORIES if country_name(c) == country), None)
+    if alpha_2 is None or len(code) > 3:
+        return None
+    found = pycountry.subdivisions.get(code=f"{alpha_2}-{code.upper()}")
+    return str(found.name) if found is not None else None
 
 
 def same_place(a: str, b: str) -> bool:
