@@ -76,8 +76,10 @@ class TestImport:
         assert report.rows_read == 12
         assert dict(report.skipped_by_reason) == {"no name": 1, "no website or domain": 1}
         assert report.skipped == 2 and report.companies == 8
+        # Acme, in the first and the last batch, is one company created, not also one updated.
+        assert (report.created, report.updated, report.unchanged) == (8, 0, 0)
         assert report.rows_per_second > 0
-        assert [p.rows_read for p in seen] == [4, 8, 12]
+        assert [(p.rows_read, p.created, p.updated) for p in seen] == [(4, 1, 0), (8, 5, 0), (12, 8, 0)]
         assert await count(sessions) == 8
         async with sessions() as session:
             acme = await get_company_by_domain(session, "acme.de")
@@ -91,11 +93,70 @@ class TestImport:
         path = tmp_path / "extra.jsonl"
         path.write_text('{"name": "BBVA", "website": "bbva.com", "tags": ["retail-banking"]}\n')
         report = await import_file(sessions, path, None)
-        assert report.upserted == 1
+        assert (report.created, report.updated, report.unchanged) == (0, 1, 0)
         async with sessions() as session:
             bbva = await get_company_by_domain(session, "bbva.com")
         assert bbva is not None
         assert bbva.tags == ["retail-banking"] and bbva.country == "Spain" and bbva.founded_year == 1857
+
+
+def write_rows(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "summary", "city", "website"])
+        writer.writerows(rows)
+    return path
+
+
+ROWS_MAP = ["name=name", "description=summary", "city=city", "website=website"]
+
+
+class TestImportCounts:
+    """Created, updated and unchanged count distinct companies; the database grows by `created`."""
+
+    async def test_company_in_several_batches_is_created_once(self, sessions: Sessions, tmp_path: Path) -> None:
+        rows = [["Acme", "Anvils.", "", "acme.de"], ["Bolt", "", "", "bolt.io"], ["", "nameless", "", "x.com"],
+                ["Acme", "", "Munich", "www.acme.de"], ["Acme", "", "", "https://acme.de/en"],
+                ["Cog", "", "", "cog.se"], ["Bolt", "Bolts.", "Oslo", "bolt.io"]]
+        seen: list[ImportProgress] = []
+        report = await import_file(sessions, write_rows(tmp_path / "a.csv", rows), parse_mapping(ROWS_MAP),
+                                   batch_size=2, progress=seen.append)
+        assert (report.rows_read, report.created, report.updated, report.unchanged, report.skipped) == (7, 3, 0, 0, 1)
+        assert report.companies == await count(sessions) == 3
+        assert [(p.created, p.updated, p.unchanged) for p in seen] == [(2, 0, 0), (2, 0, 0), (3, 0, 0), (3, 0, 0)]
+
+    async def test_reimport_counts_changed_and_new_companies(self, sessions: Sessions, tmp_path: Path) -> None:
+        mapping = parse_mapping(ROWS_MAP)
+        first = [["Acme", "Anvils.", "", "acme.de"], ["Bolt", "Bolts.", "", "bolt.io"], ["Cog", "Cogs.", "", "cog.se"]]
+        await import_file(sessions, write_rows(tmp_path / "companies.csv", first), mapping)
+        # A new version of the same file (a company's origin names the file it last came from).
+        second = [
+            ["Acme", "Anvils.", "", "acme.de"],  # as stored
+            ["Bolt", "", "Oslo", "bolt.io"],  # a new city: updated
+            ["Dyn", "Dynamos.", "", "dyn.fi"],  # new
+            ["Bolt", "", "", "bolt.io"],  # Bolt again, adding nothing: still one company updated
+            ["Cog", "", "", "cog.se"],  # blanks never erase: unchanged
+            ["No Site", "", "", ""],
+        ]
+        path = write_rows(tmp_path / "companies.csv", second)
+        report = await import_file(sessions, path, mapping, batch_size=3)
+        assert (report.created, report.updated, report.unchanged, report.skipped) == (1, 1, 2, 1)
+        assert await count(sessions) == 4
+        again = await import_file(sessions, path, mapping, batch_size=3)
+        assert (again.created, again.updated, again.unchanged) == (0, 0, 4)
+        # The same rows from another file: every company's origin changes.
+        elsewhere = await import_file(sessions, path.rename(tmp_path / "other.csv"), mapping)
+        assert (elsewhere.created, elsewhere.updated, elsewhere.unchanged) == (0, 4, 0)
+
+    async def test_update_undone_by_a_later_batch_is_unchanged(self, sessions: Sessions, tmp_path: Path) -> None:
+        mapping = parse_mapping(ROWS_MAP)
+        path = write_rows(tmp_path / "companies.csv", [["Acme", "", "Munich", "acme.de"]])
+        await import_file(sessions, path, mapping)
+        rows = [["Acme", "", "Berlin", "acme.de"], ["Bolt", "", "", "bolt.io"], ["Acme", "", "Munich", "acme.de"]]
+        seen: list[ImportProgress] = []
+        report = await import_file(sessions, write_rows(path, rows), mapping, batch_size=2, progress=seen.append)
+        assert [(p.created, p.updated, p.unchanged) for p in seen] == [(1, 1, 0), (1, 0, 1)]
+        assert (report.created, report.updated, report.unchanged) == (1, 0, 1)
 
 
 @pytest.mark.slow
@@ -182,7 +243,8 @@ class TestBulkImport:
 
         monkeypatch.setattr(company_repository, "bulk_upsert_companies", row_by_row)
         rows = await import_file(sessions, path, mapping, batch_size=64, reader="thread")
-        assert (bulk.rows_read, bulk.upserted, bulk.companies) == (rows.rows_read, rows.upserted, rows.companies)
+        counts = (bulk.rows_read, bulk.created, bulk.updated, bulk.unchanged)
+        assert counts == (rows.rows_read, rows.created, rows.updated, rows.unchanged)
         assert bulk.skipped_by_reason == rows.skipped_by_reason == {"no name": 24, "no website or domain": 16}
         assert await stored(sessions) == bulk_state
         assert len(bulk_state[0]) == bulk.companies and all(bulk_state[1])
@@ -198,7 +260,9 @@ class TestBulkImport:
         async with sessions() as session:
             after = {c.domain: (c.id, c.updated_at) for c in await session.scalars(select(Company))}
         assert (again.rows_read, again.companies, again.skipped) == (first.rows_read, first.companies, first.skipped)
-        assert await count(sessions) == first.companies == len(after)
+        assert await count(sessions) == first.companies == first.created == len(after)
+        # Nothing new: every company is unchanged, those rewritten in one batch and restored in the next too.
+        assert (again.created, again.updated, again.unchanged) == (0, 0, first.companies)
         assert await stored(sessions) == before_state
         # Only a company listed in two batches is written again (its first listing is merged into the stored
         # row, then the second one restores it); every other row is left alone, same id and updated_at.

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
+from firmscout.cli import app
 
 pytestmark = pytest.mark.slow
 
@@ -140,3 +144,46 @@ class TestCompaniesEmbed:
         assert "Embedded 0 companies (2 unchanged" in again.stderr
         found = json.loads(firmscout(data, "search", "dairy companies", "-n", "5", "--json", env=env).stdout)
         assert [r["company_website"] for r in found] == ["arla-demo.dk"]
+
+
+def help_text(*args: str) -> str:
+    """`firmscout ARGS --help` as typer renders it, wide enough that no line wraps, without colour codes."""
+    run = CliRunner().invoke(app, [*args, "--help"], env={"COLUMNS": "200"})
+    assert run.exit_code == 0, run.output
+    return re.sub(r"\x1b\[[0-9;]*m", "", run.output)
+
+
+class TestHelp:
+    def test_embed_names_the_semantic_extra(self) -> None:
+        # Rich markup would read "[semantic]" as a style tag and drop it from the install hint.
+        assert "pip install 'firmscout[semantic]'" in help_text("companies", "embed")
+        assert "pip install 'firmscout[semantic]'" in help_text("companies")
+
+    @pytest.mark.parametrize(("command", "flags"), [("search", ["--json", "--csv"]), ("explain", ["--json"])])
+    def test_output_flags_take_no_value(self, command: str, flags: list[str]) -> None:
+        lines = help_text(command).splitlines()
+        for flag in flags:
+            [line] = [line for line in lines if re.search(rf"\s{flag}\s", line)]
+            assert "<" not in line, line
+        if command == "search":
+            assert any("--num" in line and "<int>" in line for line in lines)  # options with a value keep their type
+
+
+class TestImportSummary:
+    def test_counts_companies_once_and_names_what_was_skipped(self, tmp_path: Path) -> None:
+        data, path = tmp_path / "summary", tmp_path / "firms.csv"
+        env = {"FIRMSCOUT_SEED_BUILTIN_COMPANIES": "false"}
+        args = ["companies", "import", str(path), "--map", "name=Company", "--map", "website=Site",
+                "--map", "city=City", "--batch-size", "2"]
+        path.write_text("Company,Site,City\nAcme,acme.de,\nBolt,bolt.io,\nAcme,www.acme.de,Munich\nNo Site,,\n")
+        first = firmscout(data, *args, env=env)
+        assert first.returncode == 0, first.stderr
+        assert "4 rows read → 2 companies created, 0 updated, 1 row skipped in" in first.stderr
+        assert "skipped 1: no website or domain" in first.stderr
+        assert "upserted" not in first.stderr
+        # Acme as stored (its site as its last row gave it), Bolt with a city, Cog new.
+        path.write_text("Company,Site,City\nAcme,www.acme.de,\nBolt,bolt.io,Oslo\nCog,cog.se,\n")
+        again = firmscout(data, *args, env=env)
+        assert again.returncode == 0, again.stderr
+        assert "3 rows read → 1 company created, 1 updated, 1 unchanged, 0 rows skipped in" in again.stderr
+        assert int(firmscout(data, "companies", "count", env=env).stdout.strip()) == 3

@@ -34,20 +34,36 @@ DEFAULT_BATCH_SIZE = 5000
 @dataclass(frozen=True)
 class ImportProgress:
     rows_read: int
-    upserted: int
+    created: int
+    updated: int
+    unchanged: int
     skipped: int
     seconds: float
 
 
 @dataclass
 class ImportReport:
+    """What an import did, counted per distinct company (registered domain) of the file.
+
+    Every row read either belongs to a company or is skipped (`skipped_by_reason`). Each company of the
+    file is counted once, however many rows and batches it spans: `created` if the database did not hold
+    it before the import (the database grew by that many), else `updated` if its stored row now differs
+    from the one stored before (in any field, `origin` too: it names the file a company last came from),
+    else `unchanged`.
+    """
+
     path: Path
     rows_read: int = 0
-    # Row writes; a company listed in several batches counts once per batch.
-    upserted: int = 0
-    companies: int = 0  # distinct domains in the file
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
     skipped_by_reason: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+
+    @property
+    def companies(self) -> int:
+        """Distinct companies in the file's usable rows."""
+        return self.created + self.updated + self.unchanged
 
     @property
     def skipped(self) -> int:
@@ -86,7 +102,7 @@ async def import_file(
     progress: Callable[[ImportProgress], None] | None = None,
     reader: Mode | None = None,
 ) -> ImportReport:
-    """Upsert every usable row of a CSV / JSON Lines file (optionally .gz), one transaction per batch.
+    """Import every usable row of a CSV / JSON Lines file (optionally .gz), one transaction per batch.
 
     Rows of one company (same registered domain) are merged, and so is a company already in the
     database: a later row fills and updates fields but never blanks one that is known. An empty
@@ -96,7 +112,7 @@ async def import_file(
     """
     report = ImportReport(path=path)
     started = time.perf_counter()
-    seen: set[str] = set()
+    outcome = _Outcome()
     with ChunkReader(path, mapping or None, batch_size, reader or choose_mode(path)) as chunks:
         # The read runs in a worker thread (a thread-mode read cleans rows there, so an import inside the
         # API does not stall request handling), one batch ahead: the next batch is read, collapsed and
@@ -108,16 +124,16 @@ async def import_file(
                 ahead = asyncio.ensure_future(asyncio.to_thread(_next_batch, chunks))
                 report.rows_read += batch.rows_read
                 report.skipped_by_reason.update(batch.skipped_by_reason)
-                seen.update(batch.records)
                 if batch.records:
-                    report.upserted += await _write_batch(sessions, batch)
+                    await _write_batch(sessions, batch, outcome)
+                report.created, report.updated, report.unchanged = outcome.counts()
                 report.seconds = time.perf_counter() - started
                 if progress is not None:
-                    progress(ImportProgress(report.rows_read, report.upserted, report.skipped, report.seconds))
+                    progress(ImportProgress(report.rows_read, report.created, report.updated, report.unchanged,
+                                            report.skipped, report.seconds))
         finally:
             # After a failed write, let the read in flight end before the reader is closed.
             await asyncio.gather(ahead, return_exceptions=True)
-    report.companies = len(seen)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -149,20 +165,50 @@ def _next_batch(chunks: ChunkReader) -> _Batch | None:
     return _Batch(len(chunk), skipped, records, company_repository.bulk_rows(records.values()))
 
 
-async def _write_batch(sessions: async_sessionmaker[AsyncSession], batch: _Batch) -> int:
+class _Outcome:
+    """What the import has done so far to each distinct company of the file (see `ImportReport`)."""
+
+    def __init__(self) -> None:
+        self.created: set[str] = set()
+        # Per company stored before the import: a hash of its record then (keeping the records would hold
+        # the whole database in memory on a re-import) and, in `updated`, whether its record now differs.
+        self.stored_before: dict[str, int] = {}
+        self.updated: set[str] = set()
+
+    def written(self, record: CompanyRecord, stored: CompanyRecord | None) -> None:
+        """`record` was committed for its company; `stored` is what the database held just before."""
+        domain = record.domain
+        if domain in self.created:
+            return  # an earlier batch of this import created it: it stays "created"
+        if stored is None:
+            self.created.add(domain)
+            return
+        if hash(record) == self.stored_before.setdefault(domain, hash(stored)):
+            self.updated.discard(domain)  # as before the import, or put back so by a later batch
+        else:
+            self.updated.add(domain)
+
+    def counts(self) -> tuple[int, int, int]:
+        """(created, updated, unchanged)"""
+        return len(self.created), len(self.updated), len(self.stored_before) - len(self.updated)
+
+
+async def _write_batch(sessions: async_sessionmaker[AsyncSession], batch: _Batch, outcome: _Outcome) -> None:
     async with unit_of_work(sessions) as session:
-        existing = await company_repository.get_companies_by_domains(session, batch.records)
+        found = await company_repository.get_companies_by_domains(session, batch.records)
+        stored = {domain: company_repository.to_record(company) for domain, company in found.items()}
         records, rows = list(batch.records.values()), batch.rows
-        if existing:
+        if stored:
             # A company already stored is merged into, so its row is built again from the merged record.
             records = [
-                merge_records(company_repository.to_record(existing[record.domain]), record)
-                if record.domain in existing
-                else record
+                merge_records(stored[record.domain], record) if record.domain in stored else record
                 for record in records
             ]
             rows = [
-                company_repository.bulk_rows([record])[0] if record.domain in existing else row
+                company_repository.bulk_rows([record])[0] if record.domain in stored else row
                 for record, row in zip(records, rows, strict=True)
             ]
-        return await company_repository.bulk_upsert_companies(session, records, prepared=rows)
+        await company_repository.bulk_upsert_companies(session, records, prepared=rows)
+    # Counted once committed: a batch that failed changed nothing.
+    for record in records:
+        outcome.written(record, stored.get(record.domain))
