@@ -24,7 +24,7 @@ class DataFile:
 
 # The mappings of the README's `firmscout companies import` examples.
 YC = DataFile(
-    "Y Combinator directory",
+    "YC directory",
     SHARED / "yc_companies_2024-05-11.csv",
     {
         "name": ["company_name"], "website": ["website"], "description": ["short_description"],
@@ -34,7 +34,7 @@ YC = DataFile(
     },
 )
 FINANCE = DataFile(
-    "FinanceDatabase equities",
+    "FinanceDatabase",
     SHARED / "financedatabase_equities.csv.gz",
     {
         "name": ["name"], "website": ["website"], "description": ["summary"],

@@ -43,13 +43,13 @@ from sqlalchemy import event
 
 from bench.common import PG_ADMIN, pg_database, write_section
 from bench.importer import FINANCE, YC, DataFile, measure_import
-from bench.report import BackendFigures, ConcurrencyFigures, MemoryFigures, QueryFigures, compare, render
+from bench.report import DESIRED, BackendFigures, ConcurrencyFigures, MemoryFigures, QueryFigures, block, render
 from bench.stats import Summary, current_rss_mib, machine_line, peak_rss_mib
-from firmscout.catalog.service import count, seed_builtin
+from firmscout.catalog.service import count
 from firmscout.config import Settings, WorkerSettings
 from firmscout.pipeline.stages.plan import make_plan
 from firmscout.storage.repositories.companies import search_companies
-from firmscout.storage.tables import DiscoveryTask
+from firmscout.storage.views import TaskView
 from firmscout.tasks import accounts
 from firmscout.tasks.accounts import Caller
 from firmscout.tasks.runtime import Runtime, open_runtime
@@ -69,7 +69,6 @@ QUERIES = (
     "telecommunications companies in Europe",
 )
 AFTER_IMPORT_QUERIES = QUERIES[:3]
-DESIRED = 100
 POLL_S = 0.005
 CONCURRENT_TASKS = 20
 WORKER_CONCURRENCY = 2
@@ -92,7 +91,7 @@ QUICK = Mode("quick", repeats=2, concurrency_rounds=1, files=(YC,), parse_repeat
 @dataclass(frozen=True)
 class TaskRun:
     seconds: float
-    task: DiscoveryTask
+    task: TaskView
 
 
 class Bench:
@@ -211,22 +210,19 @@ class Bench:
 
 @contextlib.asynccontextmanager
 async def running_bench(url: str, data_dir: Path, figures: BackendFigures) -> AsyncIterator[Bench]:
-    settings = Settings(data_dir=data_dir, database_url=url, worker=WorkerSettings(concurrency=WORKER_CONCURRENCY))
-    runtime = await open_runtime(settings)
-    stop = asyncio.Event()
-    worker: asyncio.Task[None] | None = None
-    try:
-        await seed_builtin(runtime.sessions)
+    settings = Settings(data_dir=data_dir, database_url=url, seed_builtin_companies=True,
+                        worker=WorkerSettings(concurrency=WORKER_CONCURRENCY))
+    async with open_runtime(settings, seed=True) as runtime:
         figures.companies_before = await count(runtime.sessions)
         caller = await accounts.local_caller(runtime.sessions)
         bench = Bench(runtime, caller, figures)  # before the worker: it installs engine listeners
+        stop = asyncio.Event()
         worker = asyncio.create_task(run_worker(runtime, stop))
-        yield bench
-    finally:
-        stop.set()
-        if worker is not None:
+        try:
+            yield bench
+        finally:
+            stop.set()
             await worker
-        await runtime.close()
 
 
 @contextlib.contextmanager
@@ -244,8 +240,8 @@ def profiled(enabled: bool) -> Iterator[None]:
         pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(25)
 
 
-async def bench_backend(url: str, data_dir: Path, title: str, mode: Mode, profile: bool) -> BackendFigures:
-    figures = BackendFigures(title)
+async def bench_backend(url: str, data_dir: Path, database: str, mode: Mode, profile: bool) -> BackendFigures:
+    figures = BackendFigures(database)
     async with running_bench(url, data_dir, figures) as bench:
         step = time.perf_counter()
         rss_before = current_rss_mib()
@@ -285,15 +281,14 @@ async def run(args: argparse.Namespace, mode: Mode) -> list[BackendFigures]:
     with tempfile.TemporaryDirectory(prefix="firmscout-bench-") as tmp:
         if args.backend in ("sqlite", "both"):
             print("SQLite …", flush=True)
-            done.append(await bench_backend(f"sqlite:///{tmp}/bench.db", Path(tmp), "SQLite (embedded default, "
-                                            "in-process queue)", mode, args.profile))
-            print(render(done[-1], mode.repeats), "\n", flush=True)
+            done.append(await bench_backend(f"sqlite:///{tmp}/bench.db", Path(tmp), "SQLite", mode, args.profile))
+            print(render(done[-1]), "\n", flush=True)
         if args.backend in ("postgresql", "both") and (version := _pg_status()):
             print("PostgreSQL …", flush=True)
             with pg_database("firmscout_bench") as url:
-                title = f"PostgreSQL {version} (local, procrastinate queue)"
-                done.append(await bench_backend(url, Path(tmp), title, mode, args.profile and not done))
-            print(render(done[-1], mode.repeats), "\n", flush=True)
+                done.append(await bench_backend(url, Path(tmp), f"PostgreSQL {version}", mode,
+                                                args.profile and not done))
+            print(render(done[-1]), "\n", flush=True)
     return done
 
 
@@ -309,37 +304,21 @@ def main(argv: list[str] | None = None) -> None:
     mode = QUICK if args.quick else DEFAULT
     if args.repeats:
         mode = Mode(mode.name, args.repeats, mode.concurrency_rounds, mode.files, mode.parse_repeats)
-    machine = machine_line()
+    print(machine_line(), flush=True)
     started = time.perf_counter()
     figures = asyncio.run(run(args, mode))
-    rerun = "`make bench` (or `.venv/bin/python -m bench.pipeline`; `--backend sqlite|postgresql|both`, " \
-            "`--repeats N`, `--quick` for a ~30 s check that prints only, `--profile` for a cProfile of the " \
-            "latency phase)"
-    header = (
-        f"Run {machine}. Mode {mode.name}: {mode.repeats} runs per query, "
-        f"{mode.concurrency_rounds} concurrency round{'s' if mode.concurrency_rounds != 1 else ''}; "
-        f"whole run {time.perf_counter() - started:.0f} s, "
-        f"peak RSS of the process {peak_rss_mib():.0f} MiB. Rerun: {rerun}.\n\n"
-        "Latency is end to end: `TaskService.create` → worker (a background asyncio task in the same process) → "
-        "`TaskService.get` polled every 5 ms reports `done`, so it includes queue pick-up and up to 5 ms of "
-        "polling. The baseline is the bare full-text search the local source runs (the plan's search terms and "
-        "countries, 100 rows), timed right before each task. p90 is nearest-rank (the maximum below 10 runs). "
-        "Worker SQL counts the statements and transactions the worker and queue ran on the engine for one task "
-        "(SQLite's BEGINs are statements too; procrastinate's own connection is not counted). Peak RSS is the "
-        "process's peak so far, so the second backend's includes the first's imports; the RSS before → after "
-        "pair is the phase's own. The machine is shared: compare ratios, not absolute times."
-    )
-    sections = [render(f, mode.repeats) for f in figures]
-    if len(figures) == 2:
-        sections.append(compare(figures[0], figures[1]))
-    print(header)
-    if len(figures) == 2:
-        print(sections[-1])
+    print(f"Mode {mode.name}: {mode.repeats} runs per query, {mode.concurrency_rounds} concurrency "
+          f"round{'s' if mode.concurrency_rounds != 1 else ''}; whole run {time.perf_counter() - started:.0f} s, "
+          f"peak RSS of the process {peak_rss_mib():.0f} MiB (so the second backend's includes the first's).\n")
+    if not figures:
+        sys.exit("no backend ran")
+    section = block(figures, mode.repeats)
+    print(section)
     if args.no_write or (args.quick and not args.write):
         print("(docs/benchmarks.md not rewritten)")
         return
-    write_section("pipeline", "## Pipeline speed\n\n" + header + "\n\n" + "\n\n".join(sections))
-    print("wrote the pipeline section of docs/benchmarks.md")
+    write_section("pipeline", section)
+    print("wrote the pipeline block of docs/benchmarks.md")
 
 
 if __name__ == "__main__":

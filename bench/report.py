@@ -1,4 +1,5 @@
-"""The figures `bench.pipeline` collects for one database backend, and their Markdown rendering."""
+"""The figures `bench.pipeline` collects for each database backend, and their Markdown rendering: per-query
+tables for the terminal, one block of backends side by side for docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass, field
 
 from bench.importer import ImportFigures
 from bench.stats import Summary, ratio
+
+DESIRED = 100  # results asked of every task
 
 
 @dataclass
@@ -57,7 +60,7 @@ class MemoryFigures:
 
 @dataclass
 class BackendFigures:
-    title: str
+    database: str  # as the block's rows and columns name it: "SQLite", "PostgreSQL 15.20"
     companies_before: int = 0
     companies_after: int = 0
     failed_tasks: int = 0
@@ -77,13 +80,12 @@ def _sql(r: QueryFigures) -> str:
     return f"{r.sql_statements} ({r.sql_transactions})"
 
 
-def _sql_total(rows: list[QueryFigures]) -> str:
+def _sql_avg(rows: list[QueryFigures]) -> str:
     counted = [r for r in rows if r.sql_statements]
     if not counted:
-        return "–"
+        return ""
     n = len(counted)
-    return (f"{sum(r.sql_statements for r in counted) / n:.0f} "
-            f"({sum(r.sql_transactions for r in counted) / n:.0f}) avg")
+    return f"{sum(r.sql_statements for r in counted) / n:.0f} ({sum(r.sql_transactions for r in counted) / n:.0f})"
 
 
 def _pooled(rows: list[QueryFigures]) -> tuple[Summary, Summary, float, float]:
@@ -93,6 +95,7 @@ def _pooled(rows: list[QueryFigures]) -> tuple[Summary, Summary, float, float]:
 
 
 def latency_table(rows: list[QueryFigures]) -> list[str]:
+    """One row per query and a pooled one: printed by each run, too long for the docs' block."""
     counted = any(r.sql_statements for r in rows)
     head = "| query | task median ms | p90 ms | min ms | bare search median ms | task / search | results | candidates |"
     lines = [head + (" worker SQL statements (transactions) |" if counted else ""),
@@ -107,43 +110,91 @@ def latency_table(rows: list[QueryFigures]) -> list[str]:
     lines.append(f"| **all {tasks.n} tasks** | {_ms(tasks.median)} | {_ms(tasks.p90)} | {_ms(tasks.min)} | "
                  f"{_ms(searches.median)} | {ratio(task_sum, search_sum)} (sum of medians) | "
                  f"{sum(r.results for r in rows) / n:.1f} avg | {sum(r.candidates for r in rows) / n:.1f} avg |"
-                 + (f" {_sql_total(rows)} |" if counted else ""))
+                 + (f" {_sql_avg(rows)} avg |" if counted else ""))
     return lines
 
 
-def render(b: BackendFigures, repeats: int) -> str:
-    lines = [f"### {b.title}", "",
-             f"Task latency on the built-in database ({b.companies_before:,} companies), 100 results asked, "
-             f"{repeats} runs per query after one warm-up, interleaved with the bare search:", ""]
-    lines += latency_table(b.queries)
-    lines += ["", "| measure | figure |", "|---|---|"]
-    if c := b.concurrency:
-        rounds = f"{c.elapsed.n} round{'s' if c.elapsed.n != 1 else ''}"
-        lines.append(
-            f"| {c.n_tasks} tasks created at once, 1 worker, concurrency {c.concurrency} ({rounds}) | "
-            f"median {c.elapsed.median:.2f} s (min {c.elapsed.min:.2f}, p90 {c.elapsed.p90:.2f}) = "
-            f"**{c.tasks_per_min:,.0f} tasks/min, {c.results_per_s:,.0f} results/s**; "
-            f"speed-up {ratio(c.one_at_a_time_s, c.elapsed.median)} over the same tasks one at a time "
-            f"(sum of their median latencies, {c.one_at_a_time_s:.2f} s) |")
-    for f in b.imports:
-        lines.append(
-            f"| import {f.file.label} ({f.file.path.name}) | {f.rows:,} rows in {f.import_s:.1f} s = "
-            f"**{f.rows_per_s:,.0f} rows/s** ({f.companies:,} companies, {f.skipped:,} rows skipped); reading "
-            f"and cleaning alone {f.parse.median:.2f} s (median of {f.parse.n}), so writing costs "
-            f"{ratio(f.import_s, f.parse.median)} the parse |")
-    if m := b.memory:
-        lines.append(
-            f"| memory, task-latency phase | peak RSS of the process {m.peak_rss_mib:.0f} MiB (RSS "
-            f"{m.rss_before_mib:.0f} → {m.rss_after_mib:.0f} MiB across the phase); Python heap peak (tracemalloc) "
-            f"{m.tasks_heap_peak_mib:.2f} MiB over one task per query vs {m.search_heap_peak_mib:.2f} MiB for "
-            f"the bare searches ({ratio(m.tasks_heap_peak_mib, m.search_heap_peak_mib)}) |")
-    if b.failed_tasks:
-        lines.append(f"| failed tasks | {b.failed_tasks} (see stderr) |")
+def render(b: BackendFigures) -> str:
+    """One backend's per-query latency, before and after the imports, for the terminal."""
+    lines = [f"{b.database}, built-in database ({b.companies_before:,} companies):", "", *latency_table(b.queries)]
     if b.after_import:
-        lines += ["", f"After the imports ({b.companies_after:,} companies):", ""]
-        lines += latency_table(b.after_import)
-    if b.notes:
-        lines += [""] + [f"- {n}" for n in b.notes]
+        lines += ["", f"{b.database}, after the imports ({b.companies_after:,} companies):", "",
+                  *latency_table(b.after_import)]
+    return "\n".join(lines)
+
+
+def _summary_row(database: str, companies: int, rows: list[QueryFigures]) -> str:
+    tasks, searches, task_sum, search_sum = _pooled(rows)
+    n = max(len(rows), 1)
+    return (f"| {database} | {companies:,} | {_ms(tasks.median)} | {_ms(tasks.p90)} | {_ms(tasks.min)} | "
+            f"{_ms(searches.median)} | {ratio(task_sum, search_sum)} | {sum(r.results for r in rows) / n:.1f} | "
+            f"{sum(r.candidates for r in rows) / n:.1f} | {_sql_avg(rows)} |")
+
+
+def _concurrency(c: ConcurrencyFigures) -> str:
+    return (f"median {c.elapsed.median:.2f} s (min {c.elapsed.min:.2f}, p90 {c.elapsed.p90:.2f}) = "
+            f"**{c.tasks_per_min:,.0f} tasks/min, {c.results_per_s:,.0f} results/s**; "
+            f"{ratio(c.one_at_a_time_s, c.elapsed.median)} the same tasks one at a time ({c.one_at_a_time_s:.2f} s)")
+
+
+def _import(f: ImportFigures, counts: bool) -> str:
+    counted = f" ({f.companies:,} companies, {f.skipped:,} skipped)" if counts else ""
+    return (f"{f.import_s:.1f} s = **{f.rows_per_s:,.0f} rows/s**{counted}; parse alone {f.parse.median:.2f} s, "
+            f"writing {ratio(f.import_s, f.parse.median)} the parse")
+
+
+def _memory(m: MemoryFigures) -> str:
+    return (f"peak RSS {m.peak_rss_mib:.0f} MiB ({m.rss_before_mib:.0f} → {m.rss_after_mib:.0f} MiB in the "
+            f"phase); heap peak {m.tasks_heap_peak_mib:.2f} MiB per task vs {m.search_heap_peak_mib:.2f} MiB per "
+            f"bare search ({ratio(m.tasks_heap_peak_mib, m.search_heap_peak_mib)})")
+
+
+def _measures(backends: list[BackendFigures]) -> list[str]:
+    """Throughput, imports and memory with one column per backend."""
+    lines = ["| measure | " + " | ".join(b.database for b in backends) + " |",
+             "|---|" + "---|" * len(backends)]
+    if (c := backends[0].concurrency) and all(b.concurrency for b in backends):
+        rounds = f"{c.elapsed.n} round{'s' if c.elapsed.n != 1 else ''}"
+        lines.append(f"| {c.n_tasks} tasks at once, 1 worker, concurrency {c.concurrency} ({rounds}) | "
+                     + " | ".join(_concurrency(b.concurrency) for b in backends if b.concurrency) + " |")
+    for i, first in enumerate(backends[0].imports):
+        same = [b.imports[i] for b in backends if len(b.imports) > i and b.imports[i].file == first.file]
+        if len(same) < len(backends):
+            continue
+        # Counts go in the label when every backend read the file alike, else into each cell.
+        alike = len({(f.rows, f.companies, f.skipped) for f in same}) == 1
+        label = (f"import {first.file.label} ({first.rows:,} rows, {first.companies:,} companies, "
+                 f"{first.skipped:,} skipped)" if alike else f"import {first.file.label}")
+        lines.append(f"| {label} | " + " | ".join(_import(f, not alike) for f in same) + " |")
+    if all(b.memory for b in backends):
+        lines.append("| memory, task-latency phase | " + " | ".join(_memory(b.memory) for b in backends if b.memory)
+                     + " |")
+    if any(b.failed_tasks for b in backends):
+        lines.append("| failed tasks (see stderr) | " + " | ".join(str(b.failed_tasks) for b in backends) + " |")
+    return lines
+
+
+def block(backends: list[BackendFigures], repeats: int) -> str:
+    """The `pipeline` block of docs/benchmarks.md: every backend side by side, then the ratio line."""
+    first = backends[0]
+    after = next((b for b in backends if b.after_import), None)
+    header = (f"Task latency, {DESIRED} results asked: {len(first.queries)} queries × {repeats} runs on the built-in "
+              f"{first.companies_before:,} companies")
+    if after is not None:
+        header += f", {len(after.after_import)} queries × {repeats} runs after the imports " \
+                  f"({after.companies_after:,} companies)"
+    lines = [header + ":", "",
+             "| database | companies | task median ms | p90 ms | min ms | bare search median ms | task / search "
+             "(sum of medians) | results avg | candidates avg | worker SQL statements (transactions) avg |",
+             "|---|" + "---:|" * 9]
+    lines += [_summary_row(b.database, b.companies_before, b.queries) for b in backends]
+    lines += [_summary_row(b.database, b.companies_after, b.after_import) for b in backends if b.after_import]
+    lines += ["", *_measures(backends)]
+    if len(backends) == 2:
+        lines += ["", compare(*backends)]
+    notes = [n for b in backends for n in b.notes]
+    if notes:
+        lines += ["", *(f"- {n}" for n in dict.fromkeys(notes))]
     return "\n".join(lines)
 
 
@@ -157,5 +208,5 @@ def compare(a: BackendFigures, b: BackendFigures) -> str:
     if a.concurrency and b.concurrency:
         parts.append(f"concurrent throughput {ratio(b.concurrency.tasks_per_min, a.concurrency.tasks_per_min)}")
     for fa, fb in zip(a.imports, b.imports, strict=False):
-        parts.append(f"import {fa.file.label} rows/s {ratio(fb.rows_per_s, fa.rows_per_s)}")
-    return f"**{b.title.split(' (')[0]} / {a.title.split(' (')[0]}**: " + ", ".join(parts) + "."
+        parts.append(f"{fa.file.label} import rows/s {ratio(fb.rows_per_s, fa.rows_per_s)}")
+    return f"**{b.database.split()[0]} / {a.database.split()[0]}:** " + ", ".join(parts) + "."

@@ -116,14 +116,13 @@ def _backend_cpu(url: str) -> dict[int, float]:
 
 
 async def measure(url: str, data_dir: Path, csv_path: Path, size: int) -> Figures:
-    runtime = await open_runtime(Settings(data_dir=data_dir, database_url=url, seed_builtin_companies=False))
     postgres = not url.startswith("sqlite")
-    try:
+    async with open_runtime(Settings(data_dir=data_dir, database_url=url, seed_builtin_companies=False)) as runtime:
         before = _backend_cpu(url) if postgres else {}
         cpu = _own_cpu_s()
         report = await import_file(runtime.sessions, csv_path, {c: [c] for c in COLUMNS}, batch_size=5000)
         client_cpu = _own_cpu_s() - cpu
-        # Backends started during the import count from zero; the pool keeps them open until close().
+        # Backends started during the import count from zero; the pool keeps them open while the runtime is.
         server_cpu = (sum(s - before.get(pid, 0.0) for pid, s in _backend_cpu(url).items()) if postgres else None)
         assert report.rows_read == size, report
         caller = await accounts.local_caller(runtime.sessions)
@@ -133,8 +132,6 @@ async def measure(url: str, data_dir: Path, csv_path: Path, size: int) -> Figure
             started = time.perf_counter()
             await run_task(pipeline_deps(runtime), task.id)
             latencies.append(time.perf_counter() - started)
-    finally:
-        await runtime.close()
     return Figures(size, report.seconds, client_cpu, server_cpu, latencies)
 
 
@@ -164,7 +161,7 @@ async def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     seeds = _seed_records()
-    started = machine_line()
+    print(machine_line(), flush=True)
     figures = []
     with tempfile.TemporaryDirectory() as tmp:
         directory = args.csv_dir or Path(tmp)
@@ -172,16 +169,13 @@ async def main() -> None:
         for size in (int(s) for s in args.sizes.split(",")):
             figures.append(await run_size(args.backend, size, synthetic_csv(seeds, size, directory)))
             print(figures[-1].row(), flush=True)
+    # The method (synthetic companies, batches of 5,000, tasks back to back) is written by hand beside the block.
+    database = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[args.backend]
     section = "\n".join([
-        f"## Scale ({args.backend})", "",
-        f"Run {started}. Rerun: `python -m bench.scale --db {args.backend}` (`--sizes`, `--csv-dir`). Synthetic "
-        f"companies (see `bench/scale.py`) imported in batches of 5,000 through `firmscout companies import`'s code "
-        f"into a fresh database; then {len(QUERIES)} tasks one after another (100 results asked): latency median "
-        f"and max, and tasks/min for one worker running them back to back. Rows per CPU-second count the CPU of "
-        f"this process (all threads), of its reader process and, on PostgreSQL, of its backends (from /proc).",
-        "", "| companies | import rows/s | rows per CPU-s | import time | client CPU | PostgreSQL CPU "
+        f"{database}, {len(QUERIES)} tasks per size:", "",
+        "| companies | import rows/s | rows per CPU-s | import time | client CPU | PostgreSQL CPU "
         "| task latency (median) | task latency (max) | tasks/min |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|", *(f.row() for f in figures), ""])
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|", *(f.row() for f in figures)])
     print(section)
     if not args.no_write:
         write_section(f"scale-{args.backend}", section)

@@ -1,4 +1,5 @@
-"""Worker scaling: how pipeline throughput grows with 1, 2 and 4 `firmscout worker` processes.
+"""Worker scaling: how pipeline throughput grows with 1, 2 and 4 `firmscout worker` processes on PostgreSQL,
+against the one worker process a SQLite file allows.
 
     python -m bench.scaling [--tasks 40] [--rounds 2] [--backend sqlite|postgresql|both] [--baseline SRC]
                             [--no-write]
@@ -8,8 +9,8 @@ FinanceDatabase file imported (about 30,000 companies, so a task finds tens to h
 instead of a handful). Each run then works on a fresh copy (a file copy on SQLite, `CREATE DATABASE …
 TEMPLATE` on PostgreSQL):
 
-1. N worker processes start with default settings and, once each says it is waiting, are paused (SIGSTOP):
-   their start-up is not throughput.
+1. N worker processes start with default settings (N = 1, 2, 4 on PostgreSQL; 1 on SQLite, which one process
+   owns) and, once each says it is waiting, are paused (SIGSTOP): their start-up is not throughput.
 2. `--tasks` tasks (the query mix below, 100 results asked) are created through `TaskService.create` in this
    process, each with its job, as the API would.
 3. The clock starts when the workers are resumed (SIGCONT) and stops when one SQL count says no task is
@@ -18,19 +19,17 @@ TEMPLATE` on PostgreSQL):
 
 Runs are interleaved (1, 2, 4 workers, then again) so that drift on the shared machine hits every worker
 count; the table reports the median per count and the median of the per-round speed-ups. With
-`--baseline SRC` every run is repeated right after with the workers importing the package under SRC (say a
-checkout of main), so old and new code meet the same machine load. CPU seconds of the
-workers, of the PostgreSQL backends serving this database and of the whole machine are read from /proc for
-the timed window, to show where the cores went.
+`--baseline SRC` each run is preceded by the same run with the workers importing the package under SRC (say
+a checkout of main's src/), so old and new code meet the same machine load. CPU seconds of the workers, of
+the PostgreSQL backends serving this database and of the whole machine are read from /proc for the timed
+window, to show where the cores went.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import fcntl
 import os
-import platform
 import shutil
 import signal
 import sqlite3
@@ -43,7 +42,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -51,10 +49,10 @@ import psycopg
 
 from bench.common import PG_ADMIN, write_section
 from bench.importer import FINANCE
-from bench.stats import CLOCK_TICKS, process_cpu_s
-from firmscout.catalog.service import count, import_file, seed_builtin
+from bench.stats import CLOCK_TICKS, host, machine_line, process_cpu_s
+from firmscout.catalog.service import count, import_file
 from firmscout.config import Settings
-from firmscout.storage import writelock
+from firmscout.storage.dialects.sqlite import OWNER_SUFFIX
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import open_runtime
 from firmscout.tasks.service import NewTask
@@ -63,7 +61,7 @@ QUERIES = ("banks in Germany", "Japanese carmakers", "chemical companies in Germ
            "insurance companies in Switzerland", "oil and gas companies in Texas", "French luxury goods companies",
            "telecommunications companies in Europe")
 DESIRED = 100
-WORKER_COUNTS = (1, 2, 4)
+WORKER_COUNTS = (1, 2, 4)  # on PostgreSQL; SQLite has one (SQLiteBackend.worker_counts)
 POLL_S = 0.05
 
 
@@ -96,7 +94,7 @@ def _machine_busy_s() -> tuple[float, float]:
 
 class Backend(Protocol):
     name: str
-    queue: str
+    worker_counts: tuple[int, ...]
 
     def template(self, tmp: Path) -> str: ...
     def seal(self) -> None: ...
@@ -118,7 +116,10 @@ def _counts_sql() -> str:
 
 
 class SQLiteBackend:
-    name, queue = "SQLite", "embedded lease queue"
+    name = "SQLite"
+    # One process owns a SQLite file (a second `firmscout worker` on it exits 1), so SQLite's row is the
+    # single-process reference that the PostgreSQL rows scale from.
+    worker_counts: tuple[int, ...] = (1,)
 
     def __init__(self, tmp: Path) -> None:
         self._tmp = tmp
@@ -138,7 +139,7 @@ class SQLiteBackend:
         try:
             yield f"sqlite:///{target}"
         finally:
-            for suffix in ("", "-wal", "-shm", writelock.SUFFIX):
+            for suffix in ("", "-wal", "-shm", OWNER_SUFFIX):
                 Path(f"{target}{suffix}").unlink(missing_ok=True)
 
     @contextmanager
@@ -154,16 +155,7 @@ class SQLiteBackend:
         return []  # SQLite runs inside the worker processes
 
     def writable(self, url: str) -> bool:
-        # A worker frozen between taking the writers' file lock and its BEGIN IMMEDIATE would hold the turn too.
-        lock_path = Path(url.removeprefix("sqlite:///") + writelock.SUFFIX)
-        if lock_path.exists():
-            fd = os.open(lock_path, os.O_RDWR)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return False
-            finally:
-                os.close(fd)  # closing drops the probe's own lock
+        # Free when a writer's lock can be taken at once: then no paused worker holds it.
         conn = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0.1, isolation_level=None)
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -176,7 +168,8 @@ class SQLiteBackend:
 
 
 class PostgresBackend:
-    name, queue = "PostgreSQL", "procrastinate"
+    name = "PostgreSQL"
+    worker_counts: tuple[int, ...] = WORKER_COUNTS
 
     def __init__(self) -> None:
         self._template = f"firmscout_scaling_tpl_{uuid.uuid4().hex[:8]}"
@@ -208,7 +201,7 @@ class PostgresBackend:
 
     @contextmanager
     def poller(self, url: str) -> Iterator[Callable[[], tuple[int, int, int, int]]]:
-        # One connection for the whole drain: a connection per poll forked a PostgreSQL backend each time.
+        # One connection for the whole drain: a connection per poll would fork a PostgreSQL backend each time.
         with psycopg.connect(url, autocommit=True) as conn:
             yield lambda: _ints(conn.execute(_counts_sql()).fetchone())
 
@@ -223,24 +216,35 @@ class PostgresBackend:
 
 
 async def _build_template(url: str, data_dir: Path) -> int:
-    runtime = await open_runtime(Settings(database_url=url, data_dir=data_dir, seed_builtin_companies=False))
-    try:
-        await seed_builtin(runtime.sessions)
+    settings = Settings(database_url=url, data_dir=data_dir, seed_builtin_companies=True)
+    async with open_runtime(settings, seed=True) as runtime:
         await import_file(runtime.sessions, FINANCE.path, FINANCE.mapping)
         await accounts.local_caller(runtime.sessions)
         return await count(runtime.sessions)
-    finally:
-        await runtime.close()
 
 
 async def _create_tasks(url: str, data_dir: Path, n: int) -> None:
-    runtime = await open_runtime(Settings(database_url=url, data_dir=data_dir, seed_builtin_companies=False))
-    try:
+    # A short-lived runtime that does not own the database, like the API's creates beside a SQLite worker.
+    async with open_runtime(Settings(database_url=url, data_dir=data_dir, seed_builtin_companies=False)) as runtime:
         caller = await accounts.local_caller(runtime.sessions)
         for i in range(n):
             await runtime.service.create(caller, NewTask(query=QUERIES[i % len(QUERIES)], desired_num_results=DESIRED))
-    finally:
-        await runtime.close()
+
+
+def _migrations(src: Path) -> set[str]:
+    return {p.name for p in (src / "firmscout" / "storage" / "migrations" / "versions").glob("[0-9]*.py")}
+
+
+def check_baseline(src: str) -> None:
+    """Exit with the reason if the workers of `src` cannot run on this checkout's template database: they
+    refuse a schema revision they do not know."""
+    here, there = _migrations(Path(__file__).resolve().parents[1] / "src"), _migrations(Path(src))
+    if not there:
+        sys.exit(f"--baseline {src}: no firmscout migrations under it; pass a checkout's src/ directory")
+    if here != there:
+        sys.exit(f"--baseline {src}: its migrations differ from this checkout's ({', '.join(sorted(here ^ there))}),"
+                 " so its workers cannot run on this checkout's database. `bench.load.api --baseline` can compare "
+                 "them: it gives each checkout its own database.")
 
 
 # --- one drain -------------------------------------------------------------------------------------------
@@ -325,7 +329,7 @@ def measure(backend: Backend, data_dir: Path, n_tasks: int, rounds: int, baselin
     variants.append(("this checkout", None))
     runs: list[Drain] = []
     for r in range(rounds):
-        for workers in WORKER_COUNTS:
+        for workers in backend.worker_counts:
             for variant, src in variants:
                 run = drain(backend, data_dir, workers, n_tasks, variant, src)
                 runs.append(run)
@@ -336,10 +340,10 @@ def measure(backend: Backend, data_dir: Path, n_tasks: int, rounds: int, baselin
     return runs
 
 
-def render(backend: Backend, runs: list[Drain], n_tasks: int) -> list[str]:
+def render(backend: Backend, runs: list[Drain], n_tasks: int, with_code: bool) -> list[str]:
     rows = []
     for variant in dict.fromkeys(r.variant for r in runs):
-        by_count = {w: [r for r in runs if r.workers == w and r.variant == variant] for w in WORKER_COUNTS}
+        by_count = {w: [r for r in runs if r.workers == w and r.variant == variant] for w in backend.worker_counts}
         base = by_count[1]
         for workers, mine in by_count.items():
             med = statistics.median(r.seconds for r in mine)
@@ -349,13 +353,29 @@ def render(backend: Backend, runs: list[Drain], n_tasks: int) -> list[str]:
             db_ms = statistics.median(r.db_cpu_s / n_tasks * 1000 for r in mine)
             busy = statistics.median(r.machine_busy_cores for r in mine)
             others = statistics.median(r.others_cores for r in mine)
+            code = f" {variant} |" if with_code else ""
             rows.append(
-                f"| {backend.name} ({backend.queue}) | {variant} | {workers} | {med:.2f} | {n_tasks / med * 60:,.0f} | "
+                f"| {backend.name} |{code} {workers} | {med:.2f} | {n_tasks / med * 60:,.0f} | "
                 f"{statistics.median(r.results for r in mine) / med:,.0f} | **{statistics.median(ratios):.2f}×**"
                 f"{spread} | {worker_ms:.0f} | {db_ms:.0f} | {busy:.2f} | {others:.2f} | "
                 f"{sum(r.failed for r in mine)} |"
             )
     return rows
+
+
+def section(rows: list[str], notes: list[str], *, n_tasks: int, companies: int, rounds: int,
+            baseline: str | None) -> str:
+    """The `scaling` block of docs/benchmarks.md; the method is written by hand beside it."""
+    code = f"; code: baseline = workers importing `{baseline}`, each run right before this checkout's" \
+        if baseline else ""
+    return "\n".join([
+        f"Host: {host()}. {n_tasks} tasks on {companies:,} companies, {rounds} round{'s' if rounds != 1 else ''} per "
+        f"worker count{code}:", "",
+        "| database |" + (" code |" if baseline else "") + " workers | drain s | tasks/min | results/s | speed-up "
+        "vs 1 worker | worker CPU ms/task | PostgreSQL CPU ms/task | machine busy (cores) | of which others | "
+        "failed |",
+        "|---|" + ("---|" if baseline else "") + "---:|" * 10, *rows, *([""] if notes else []), *notes,
+    ])
 
 
 def main() -> None:
@@ -368,7 +388,9 @@ def main() -> None:
                              "interleaved with this checkout's")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    load = os.getloadavg()
+    if args.baseline:
+        check_baseline(args.baseline)
+    print(machine_line(), flush=True)
     began = time.perf_counter()
     table: list[str] = []
     companies = 0
@@ -389,38 +411,18 @@ def main() -> None:
                 companies = asyncio.run(_build_template(backend.template(data_dir), data_dir))
                 backend.seal()
                 runs = measure(backend, data_dir, args.tasks, args.rounds, args.baseline)
-                table += render(backend, runs, args.tasks)
+                table += render(backend, runs, args.tasks, with_code=bool(args.baseline))
         finally:
             for backend in backends:
                 if isinstance(backend, PostgresBackend):
                     backend.drop()
-    baseline_note = (f"Code: baseline = workers importing `{args.baseline}`, run right before each run of this "
-                     "checkout. " if args.baseline else "")
-    section = "\n".join([
-        "## Worker scaling", "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({platform.machine()}), Python "
-        f"{platform.python_version()}, load average at start {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}; whole "
-        f"run {time.perf_counter() - began:.0f} s. Rerun: `python -m bench.scaling` (`--tasks`, `--rounds`, "
-        "`--backend`).", "",
-        f"{args.tasks} tasks (8 queries round-robin, {DESIRED} results asked each) on {companies:,} companies "
-        "(built-in + FinanceDatabase), queued while the workers are paused, then drained by 1, 2 or 4 "
-        "`firmscout worker` processes with default settings (concurrency 2 each); completion is polled with one "
-        f"SQL count every {POLL_S * 1000:.0f} ms. Runs interleaved, {args.rounds} round(s) per worker count: "
-        "median drain time, and the median (min–max) of the per-round speed-ups. CPU columns are CPU seconds "
-        "in the timed window per task, of the worker processes and of the PostgreSQL backends serving the "
-        "database; \"machine busy\" counts every process, and \"of which others\" is what remains after the "
-        "workers and PostgreSQL backends (other users of this shared machine, the bench's own polling). "
-        f"{baseline_note}"
-        "This supersedes "
-        "the pipeline table under Load, which also timed the API polling every task.", "",
-        "| database (queue) | code | workers | drain s | tasks/min | results/s | speed-up vs 1 worker | worker CPU "
-        "ms/task | PostgreSQL CPU ms/task | machine busy (cores) | of which others | failed |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|", *table, "", *notes,
-    ])
-    print(section)
+    print(f"whole run {time.perf_counter() - began:.0f} s\n")
+    text = section(table, notes, n_tasks=args.tasks, companies=companies, rounds=args.rounds,
+                   baseline=args.baseline)
+    print(text)
     if not args.no_write:
-        write_section("scaling", section)
-
+        write_section("scaling", text)
+        print("wrote the scaling block of docs/benchmarks.md")
 
 if __name__ == "__main__":
     main()

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import write_section
-from bench.stats import current_rss_mib, machine_line
+from bench.stats import current_rss_mib, host, machine_line
 from firmscout.catalog.readers import read_records
 from firmscout.config import SemanticSettings
 from firmscout.embeddings.text import company_text
@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--texts", type=int, default=512)
     args = parser.parse_args()
-    machine = machine_line()
+    print(machine_line(), flush=True)
     settings = SemanticSettings()
     lines: list[str] = []
 
@@ -111,12 +111,12 @@ def main() -> None:
         del index
 
     section = (
-        "## Semantic extra: cost\n\n"
-        f"Run {machine}. Rerun: `python -m bench.semantic`. Model `{settings.model}` on CPU "
+        f"Host: {host()}. Model `{settings.model}` on CPU "
         f"(torch threads: {'default' if not settings.threads else settings.threads}), batch {settings.batch_size}, "
         f"company text cut at {settings.max_chars} characters.\n\n"
-        "| what | figure |\n|---|---:|\n" + "\n".join(lines) + "\n"
+        "| what | figure |\n|---|---:|\n" + "\n".join(lines)
     )
+    print(section)
     if not args.no_write:
         write_section("semantic", section)
 

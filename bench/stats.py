@@ -8,7 +8,6 @@ import platform
 import resource
 import statistics
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -80,9 +79,12 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def host() -> str:
+    """The machine a section's figures come from: CPU model, cores, Python. No date: git dates a rewrite."""
+    return f"{_cpu_model()}, {cpu_count()} cores ({platform.machine()}), Python {platform.python_version()}"
+
+
 def machine_line() -> str:
+    """`host()` and the load average at start, printed (not written) so a run on a busy machine shows it."""
     load = os.getloadavg() if hasattr(os, "getloadavg") else (math.nan,) * 3
-    return (
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; nproc {cpu_count()} ({_cpu_model()}, {platform.machine()}); "
-        f"Python {platform.python_version()}; load average at start {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}"
-    )
+    return f"{host()}; load average at start {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}"

@@ -4,15 +4,16 @@
                              [--seconds 10] [--connections 32] [--no-write]
 
 For each database and API process count: a task is created and run to `done` first (serve with its worker),
-then `serve --no-worker --workers N` is started and `wrk -t2 -cC -dS` (Debian package `wrk`) sends GET of
-the task, GET of its results and POST create. Printed per request: requests/s, p50 and p99 latency, non-2xx,
-and the CPU seconds the server processes (parent and children, from /proc) used during the wrk run, with
-requests per CPU-second: on a machine whose cores the load generator shares, that is the fairer figure.
+then `serve --no-worker --workers N` is started (N > 1 on PostgreSQL only: one process owns a SQLite file)
+and `wrk -t2 -cC -dS` (Debian package `wrk`) sends GET of the task, GET of its results and POST create.
+Printed per request: requests/s, p50 and p99 latency, non-2xx, and the CPU seconds the server processes
+(parent and children, from /proc) used during the wrk run, with requests per CPU-second: on a machine whose
+cores the load generator shares, that is the fairer figure.
 *Server p99* is the servers' own time per request over the same window, from their JSON access log
 (`duration_ms`: from the request reaching the app to its last byte handed to uvicorn), so what wrk's p99
 adds on top is queueing in the sockets and the event loop, and the load generator's own scheduling.
-`--baseline SRC` runs another checkout (e.g. a `main` worktree; its .venv if it has one) in the same run,
-one process only, so the two rows are measured under the same conditions.
+`--baseline SRC` runs another checkout (e.g. a `main` worktree, or its src/; its .venv if it has one) in the
+same run, one process only, so the rows are measured under the same conditions.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -49,10 +50,11 @@ CREATE_LUA = ('wrk.method = "POST"\nwrk.body = \'{"query": "banks in Spain", "de
 class Code:
     label: str
     python: str
-    src: Path
+    src: Path  # the directory holding the `firmscout` package
+    baseline: bool
 
     def env(self, base: dict[str, str]) -> dict[str, str]:
-        return {**base, "PYTHONPATH": str(self.src / "src")}
+        return {**base, "PYTHONPATH": str(self.src)}
 
 
 @dataclass(frozen=True)
@@ -69,18 +71,25 @@ class Result:
     cpu_s: float
     requests: float
 
-    def row(self) -> str:
+    def row(self, with_code: bool = True) -> str:
         per_cpu = self.requests / self.cpu_s if self.cpu_s else 0.0
         server = "–" if math.isnan(self.server_p99) else f"{self.server_p99:.1f}"
-        return (f"| {self.code} | {self.database} | {self.processes} | {self.request} | {self.rps:,.0f} | "
+        code = f"| {self.code} " if with_code else ""
+        return (f"{code}| {self.database} | {self.processes} | {self.request} | {self.rps:,.0f} | "
                 f"{self.p50:.1f} | {self.p99:.1f} | {server} | {self.errors:.0f} | {self.cpu_s:.1f} | "
                 f"{per_cpu:,.0f} |")
 
 
-def _code(label: str, root: Path) -> Code:
-    venv = root / ".venv" / "bin" / "python"
-    return Code(label, str(venv if venv.exists() else sys.executable), root)
-
+def _code(label: str, path: Path, *, baseline: bool = False) -> Code:
+    """The code of a checkout, given as its root or its src/; run by the checkout's .venv if it has one."""
+    path = path.resolve()
+    src = path if (path / "firmscout").is_dir() else path / "src"
+    if not (src / "firmscout").is_dir():
+        sys.exit(f"{path} holds no firmscout package (looked in it and in its src/): pass a checkout or its src/")
+    venv = src.parent / ".venv" / "bin" / "python"
+    if baseline:
+        label = f"{label} ({src.parent.name})"
+    return Code(label, str(venv if venv.exists() else sys.executable), src, baseline)
 
 
 def _children(pid: int) -> list[int]:
@@ -220,67 +229,79 @@ def measure(code: Code, database: str, url: str | None, tmp: Path, processes: li
     return results
 
 
+def process_counts(database: str, processes: list[int]) -> list[int]:
+    """The API process counts to run: more than one only on PostgreSQL, since one process owns a SQLite file."""
+    if database == "postgresql":
+        return processes
+    if skipped := [n for n in processes if n != 1]:
+        print(f"sqlite: {', '.join(map(str, skipped))} API processes skipped: one process serves a SQLite file; "
+              "more need PostgreSQL", flush=True)
+    return [n for n in processes if n == 1]
+
+
 def api_table(processes: list[int], databases: list[str], baseline: Path | None, seconds: int,
               connections: int) -> list[Result]:
     codes = [_code("this branch", HERE)]
     if baseline is not None:
-        codes.insert(0, _code(f"baseline ({baseline.name})", baseline))
+        codes.insert(0, _code("baseline", baseline, baseline=True))
     rows: list[Result] = []
     for database in databases:
+        if not (counts := process_counts(database, processes)):
+            continue
         for code in codes:
-            # A baseline predates `--workers`: it runs one process.
-            counts = [1] if code.src != HERE else processes
+            # A baseline runs one process: its row is the reference the same run's rows are read against.
+            runs = [1] if code.baseline else counts
             with tempfile.TemporaryDirectory(prefix="apispeed-") as tmp:
                 if database == "postgresql":
                     with pg_database("apispeed_load") as url:
-                        rows += measure(code, database, url, Path(tmp), counts, seconds, connections)
+                        rows += measure(code, database, url, Path(tmp), runs, seconds, connections)
                 else:
-                    rows += measure(code, database, None, Path(tmp), counts, seconds, connections)
+                    rows += measure(code, database, None, Path(tmp), runs, seconds, connections)
     return rows
 
 
-def _verdicts(results: list[Result]) -> list[str]:
-    """Issue 4's targets (GET task >= 1,000/s with p99 < 50 ms; creates >= 200/s), per configuration measured."""
-    lines = []
+def _processes(n: int) -> str:
+    return f"{n} process{'es' if n > 1 else ''}"
+
+
+def verdicts(results: list[Result]) -> str:
+    """Issue 4's targets (GET task >= 1,000/s with p99 < 50 ms; creates >= 200/s) over this branch's rows."""
+    met: list[str] = []
+    missed: list[str] = []
     for r in results:
         if r.code != "this branch":
             continue
-        where = f"{r.database}, {r.processes} process{'es' if r.processes > 1 else ''}"
+        where = f"{r.database}, {_processes(r.processes)}"
         if r.request == "GET task":
-            ok = r.rps >= 1000 and r.p99 < 50
-            lines.append(f"- GET task, {where}: {r.rps:,.0f}/s, p99 {r.p99:.0f} ms: "
-                         f"{'met' if ok else 'NOT met'} (target >= 1,000/s, p99 < 50 ms)")
+            (met if r.rps >= 1000 and r.p99 < 50 else missed).append(
+                f"GET task on {where} ({r.rps:,.0f}/s, p99 {r.p99:.0f} ms)")
         elif r.request == "POST create":
-            lines.append(f"- creates, {where}: {r.rps:,.0f}/s: {'met' if r.rps >= 200 else 'NOT met'} "
-                         "(target >= 200/s)")
-    return lines
+            (met if r.rps >= 200 else missed).append(f"creates on {where} ({r.rps:,.0f}/s)")
+    return ("Issue 4 targets (GET task ≥ 1,000/s with p99 < 50 ms; creates ≥ 200/s): "
+            + (f"met by {'; '.join(met)}." if met else "none met.")
+            + (f" NOT met by {'; '.join(missed)}." if missed else ""))
 
 
-def section(results: list[Result], seconds: int, connections: int) -> str:
+def section(results: list[Result], seconds: int, connections: int, baseline: Path | None = None) -> str:
+    """The `load-api` block of docs/benchmarks.md; how to read it is written by hand beside it."""
+    code = f"; baseline = `{baseline}`, one process, in the same run" if baseline is not None else ""
+    with_code = any(r.code != "this branch" for r in results)
     return "\n".join([
-        f"### API (wrk -t2 -c{connections}, {seconds} s per request; `firmscout serve --no-worker --workers N`)",
-        "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores ({platform.machine()}), Python "
-        f"{platform.python_version()}. Rerun: `python -m bench.load.api --baseline PATH-TO-MAIN-CHECKOUT` "
-        "(needs `wrk`). wrk runs on the same two cores as the servers (and, on PostgreSQL, the database server "
-        "too), so requests/s is a floor; *server CPU s* is what the API processes used during the run and "
-        "*req/CPU-s* divides the requests by it, the fairer figure on a shared machine. p50 and p99 are wrk's; "
-        "*server p99* is the servers' own time per request in the same window (their access log's `duration_ms`), "
-        "so the difference is waiting in sockets and the event loop, and wrk's own scheduling. The baseline row is "
-        "the one-process figure of the checkout given to `--baseline`, measured in the same run.",
-        "",
-        "| code | database | API processes | request | requests/s | p50 ms | p99 ms | server p99 ms | non-2xx "
-        "| server CPU s | req/CPU-s |",
-        "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|", *[r.row() for r in results], "",
-        "Issue 4 targets on this run (computed from the table):", "", *_verdicts(results), "",
+        f"API, `wrk -t2 -c{connections}`, {seconds} s per request, Python {platform.python_version()}{code}:", "",
+        ("| code " if with_code else "") + "| database | API processes | request | requests/s | p50 ms | p99 ms "
+        "| server p99 ms | non-2xx | server CPU s | req/CPU-s |",
+        ("|---" if with_code else "") + "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        *[r.row(with_code) for r in results], "", verdicts(results),
     ])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2],
+                        help="API process counts; more than 1 only on PostgreSQL")
     parser.add_argument("--db", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
-    parser.add_argument("--baseline", type=Path, help="another checkout to measure first, e.g. of main")
+    parser.add_argument("--baseline", type=Path,
+                        help="another checkout (or its src/) to measure first, one process, e.g. of main")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--no-write", action="store_true")
@@ -288,10 +309,11 @@ def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("bench.load.api needs wrk, the HTTP load generator: apt-get install wrk")
     results = api_table(args.processes, args.db, args.baseline, args.seconds, args.connections)
-    text = section(results, args.seconds, args.connections)
+    text = section(results, args.seconds, args.connections, args.baseline)
     print(text)
     if not args.no_write:
         write_section("load-api", text)
+        print("wrote the load-api block of docs/benchmarks.md")
 
 
 if __name__ == "__main__":

@@ -26,9 +26,9 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import write_section
@@ -36,7 +36,7 @@ from bench.quality.metrics import Scores, macro, score
 from bench.quality.queries import QUERIES
 from firmscout.catalog.builtin import load_builtin
 from firmscout.catalog.readers import read_records
-from firmscout.catalog.service import import_file, seed_builtin
+from firmscout.catalog.service import import_file
 from firmscout.config import LLMSettings, SemanticSettings, Settings
 from firmscout.embeddings.availability import semantic_installed
 from firmscout.entities import TokenUsage
@@ -44,7 +44,6 @@ from firmscout.pipeline.runner import PipelineDeps, run_task
 from firmscout.pipeline.stages.evaluate import HybridGrader, LocalGrader
 from firmscout.sources.local_db import LocalDatabaseSource
 from firmscout.storage.records import CompanyRecord
-from firmscout.storage.repositories import candidates as candidate_repo
 from firmscout.storage.repositories.companies import search_companies
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime, open_runtime
@@ -83,17 +82,21 @@ class Outcome:
     usage: TokenUsage = field(default_factory=TokenUsage)
 
 
-async def _build(corpus: str, tmp: Path, llm: LLMSettings) -> tuple[Runtime, list[CompanyRecord]]:
+@asynccontextmanager
+async def _corpus(corpus: str, tmp: Path, llm: LLMSettings) -> AsyncIterator[tuple[Runtime, list[CompanyRecord]]]:
+    """A runtime on a fresh database of `corpus`, and the corpus's records (the ground truth's input)."""
+    builtin = corpus == "builtin"
     # The runtime's own source stays full-text only; `local+emb` gets its own hybrid source (_semantic_deps).
     settings = Settings(data_dir=tmp / corpus, database_url=f"sqlite:///{tmp / corpus}/db.sqlite",
-                        seed_builtin_companies=False, llm=llm, semantic=SemanticSettings(enabled="off"))
-    runtime = await open_runtime(settings)
-    if corpus == "builtin":
-        await seed_builtin(runtime.sessions)
-        return runtime, list(load_builtin().records)
-    name, mapping = CORPORA[corpus]
-    await import_file(runtime.sessions, SHARED / name, mapping)
-    return runtime, [r for r, _ in read_records(SHARED / name, mapping) if r is not None]
+                        seed_builtin_companies=builtin, llm=llm, semantic=SemanticSettings(enabled="off"))
+    async with open_runtime(settings, seed=builtin) as runtime:
+        if builtin:
+            records = list(load_builtin().records)
+        else:
+            name, mapping = CORPORA[corpus]
+            await import_file(runtime.sessions, SHARED / name, mapping)
+            records = [r for r, _ in read_records(SHARED / name, mapping) if r is not None]
+        yield runtime, records
 
 
 async def _bm25(runtime: Runtime, query: str) -> list[str]:
@@ -107,12 +110,11 @@ async def _task(runtime: Runtime, deps: PipelineDeps, query: str) -> tuple[list[
     caller = await accounts.local_caller(runtime.sessions)
     task = await runtime.service.create(caller, NewTask(query=query, desired_num_results=K))
     await run_task(deps, task.id, last_attempt=True)
-    done = await runtime.service.get(caller, task.id)
-    if done.status == "failed":
-        raise SystemExit(f"task for {query!r} failed: {done.error}")
-    async with runtime.sessions() as session:
-        rows = await candidate_repo.results_page(session, task.id, offset=0, limit=K)
-    return [r.domain for r in rows], TokenUsage(done.prompt_tokens or 0, done.completion_tokens or 0)
+    # The API's results read: the same page, in the same order, a caller would get.
+    done = await runtime.service.results(caller, task.id, offset=0, limit=K)
+    if done.task.status == "failed":
+        raise SystemExit(f"task for {query!r} failed: {done.task.error}")
+    return [r.domain for r in done.results], TokenUsage(done.task.prompt_tokens, done.task.completion_tokens)
 
 
 async def _semantic_deps(runtime: Runtime, local_deps: PipelineDeps) -> PipelineDeps:
@@ -132,40 +134,45 @@ async def _semantic_deps(runtime: Runtime, local_deps: PipelineDeps) -> Pipeline
     return replace(local_deps, sources={**local_deps.sources, source.name: source}, grader=grader)
 
 
+async def _score_corpus(runtime: Runtime, records: list[CompanyRecord], corpus: str, verbose: bool,
+                        methods: Sequence[str]) -> list[Outcome]:
+    outcomes: list[Outcome] = []
+    # Built once per corpus: the LLM's concurrency bound and cache are shared by its tasks.
+    llm_deps = pipeline_deps(runtime)
+    local_deps = replace(llm_deps, grader=LocalGrader(), planner=None)
+    emb_deps = await _semantic_deps(runtime, local_deps) if "local+emb" in methods else local_deps
+    for q in (q for q in QUERIES if q.corpus == corpus):
+        truth = {r.domain for r in records if q.rule(r)}
+        if not truth:
+            print(f"  ! no ground truth for {q.text!r}; skipped")
+            continue
+        for method in methods:
+            started = time.perf_counter()
+            usage = TokenUsage()
+            if method == "bm25":
+                ranked = await _bm25(runtime, q.text)
+            else:
+                deps = {"llm": llm_deps, "local+emb": emb_deps}.get(method, local_deps)
+                ranked, usage = await _task(runtime, deps, q.text)
+            elapsed = time.perf_counter() - started
+            outcomes.append(Outcome(corpus, q.text, q.held_out, method, score(ranked, truth, K), elapsed,
+                                    len(ranked), len(truth), usage))
+            if verbose:
+                s = outcomes[-1].scores
+                print(f"  {method:9} {q.text[:60]:60} |T|={len(truth):4} |R|={len(ranked):3} "
+                      f"P={s.precision:.2f} R={s.recall:.2f} F1={s.f1:.2f}")
+    return outcomes
+
+
 async def run(corpora: Sequence[str], verbose: bool, llm: LLMSettings, methods: Sequence[str]) -> list[Outcome]:
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory() as tmp:
         for corpus in corpora:
             started = time.perf_counter()
-            runtime, records = await _build(corpus, Path(tmp), llm)
-            print(f"[{corpus}] {len(records):,} records loaded in {time.perf_counter() - started:.1f} s", flush=True)
-            # Built once per corpus: the LLM's concurrency bound and cache are shared by its tasks.
-            llm_deps = pipeline_deps(runtime)
-            local_deps = replace(llm_deps, grader=LocalGrader(), planner=None)
-            emb_deps = await _semantic_deps(runtime, local_deps) if "local+emb" in methods else local_deps
-            try:
-                for q in (q for q in QUERIES if q.corpus == corpus):
-                    truth = {r.domain for r in records if q.rule(r)}
-                    if not truth:
-                        print(f"  ! no ground truth for {q.text!r}; skipped")
-                        continue
-                    for method in methods:
-                        started = time.perf_counter()
-                        usage = TokenUsage()
-                        if method == "bm25":
-                            ranked = await _bm25(runtime, q.text)
-                        else:
-                            deps = {"llm": llm_deps, "local+emb": emb_deps}.get(method, local_deps)
-                            ranked, usage = await _task(runtime, deps, q.text)
-                        elapsed = time.perf_counter() - started
-                        outcomes.append(Outcome(corpus, q.text, q.held_out, method, score(ranked, truth, K),
-                                                elapsed, len(ranked), len(truth), usage))
-                        if verbose:
-                            s = outcomes[-1].scores
-                            print(f"  {method:9} {q.text[:60]:60} |T|={len(truth):4} |R|={len(ranked):3} "
-                                  f"P={s.precision:.2f} R={s.recall:.2f} F1={s.f1:.2f}")
-            finally:
-                await runtime.close()
+            async with _corpus(corpus, Path(tmp), llm) as (runtime, records):
+                print(f"[{corpus}] {len(records):,} records loaded in {time.perf_counter() - started:.1f} s",
+                      flush=True)
+                outcomes += await _score_corpus(runtime, records, corpus, verbose, methods)
     return outcomes
 
 
@@ -217,6 +224,27 @@ def per_query(outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
+def _weakest(outcomes: list[Outcome], n: int = 3) -> str:
+    local = sorted((o for o in outcomes if o.method == "local"), key=lambda o: o.scores.f1)[:n]
+    return "Weakest local F1: " + ", ".join(f'"{o.query}" ({o.corpus}) {o.scores.f1:.2f}' for o in local) + "."
+
+
+def block(outcomes: list[Outcome], llm: LLMSettings | None) -> str:
+    """The `quality` block of docs/benchmarks.md: what was run in one line, the tables, the weakest queries."""
+    n = len({(o.corpus, o.query) for o in outcomes})
+    settings = [f"Python {platform.python_version()}", f"{n} labelled queries", f"{K} results asked per query",
+                f"recall against min(|truth|, {K})"]
+    default = SemanticSettings()
+    tuned = [f"{name} {getattr(SEMANTIC, name)}" for name in ("top_k", "min_similarity", "topic_similarity")
+             if getattr(SEMANTIC, name) != getattr(default, name)]
+    if tuned and "local+emb" in _methods(outcomes):
+        settings.append("`local+emb` with " + ", ".join(tuned))
+    if llm is not None:
+        settings.append(f"`llm` = `{llm.model}` (temperature {llm.temperature})")
+    return "\n".join([", ".join(settings) + ":", "", report(outcomes), "", _weakest(outcomes), "", "Per query:", "",
+                      per_query(outcomes)])
+
+
 async def main() -> None:
     global SEMANTIC
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -248,31 +276,15 @@ async def main() -> None:
     if args.llm:
         methods.append("llm")
     outcomes = await run(corpora, args.verbose, llm, methods)
-    summary = report(outcomes)
-    print(summary)
+    text = block(outcomes, llm if args.llm else None)
+    print(text)
     if args.llm:
         spent = [o.usage for o in outcomes if o.method == "llm"]
         tokens = sum(u.prompt_tokens for u in spent), sum(u.completion_tokens for u in spent)
         print(f"LLM {llm.model} at {llm.base_url}: {tokens[0]:,} prompt + {tokens[1]:,} completion tokens")
-    n = len({(o.corpus, o.query) for o in outcomes})
-    header = (
-        f"## Discovery quality\n\nRun {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, Python {platform.python_version()}, "
-        f"{n} labelled queries ({', '.join(corpora)}), {K} results asked per query; recall against "
-        f"min(|truth|, {K}). Rerun: `python -m bench.quality`. Methods: `bm25` = the query's words "
-        "(stop-words dropped) through the full-text index, best 100; `local` = a Firmscout task with the "
-        "no-LLM method (query parsing, structured filters, field/text grading, high-fit rule)."
-        + (f" `local+emb` = the same with hybrid retrieval: the best {SEMANTIC.top_k} full-text hits fused "
-           f"(reciprocal rank fusion, k=60) with the {SEMANTIC.top_k} nearest companies by `{SEMANTIC.model}` "
-           f"embedding (cosine ≥ {SEMANTIC.min_similarity}) under the same filters (company text cut at "
-           f"{SEMANTIC.max_chars} characters), and a topic "
-           f"the keywords miss graded 4 when the company's vector is within cosine {SEMANTIC.topic_similarity} "
-           "of it."
-           if "local+emb" in methods else "")
-        + (f" `llm` = a Firmscout task planned and graded by `{llm.model}` (temperature {llm.temperature})."
-           if args.llm else "")
-    )
     if not args.no_write:
-        write_section("quality", f"{header}\n\n{summary}\n\n### Per query\n\n{per_query(outcomes)}\n")
+        write_section("quality", text)
+        print("wrote the quality block of docs/benchmarks.md")
 
 
 if __name__ == "__main__":
