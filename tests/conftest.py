@@ -108,9 +108,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
-    rt = await open_runtime(settings)
-    yield rt
-    await rt.close()
+    async with open_runtime(settings) as rt:
+        yield rt
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import asyncio
 import csv
 import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -29,13 +30,11 @@ err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 
-def _run(coro_fn: Callable[[], Awaitable[T]], runner: Callable[..., Any] | None = None) -> T:
-    """Run a command; any error becomes one clear line on stderr and exit code 1."""
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Any error becomes one clear line on stderr and exit code 1."""
     try:
-        if runner is not None:
-            result: T = runner(coro_fn)
-            return result
-        return asyncio.run(coro_fn())  # type: ignore[arg-type]
+        yield
     except FirmscoutError as exc:
         loc = [str(p) for p in exc.loc if p != "body"] if isinstance(exc, InvalidField) else []
         where = f" ({'.'.join(loc)})" if loc else ""
@@ -43,6 +42,15 @@ def _run(coro_fn: Callable[[], Awaitable[T]], runner: Callable[..., Any] | None 
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+
+
+def _run(coro_fn: Callable[[], Awaitable[T]], runner: Callable[..., Any] | None = None) -> T:
+    """Run a command's coroutine, on `runner` when given (else asyncio's)."""
+    with _reported():
+        if runner is not None:
+            result: T = runner(coro_fn)
+            return result
+        return asyncio.run(coro_fn())  # type: ignore[arg-type]
 
 
 @app.command()
@@ -57,22 +65,31 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     worker: Annotated[
         bool | None,
-        typer.Option(help="Also run a worker here. Default: yes on the embedded queue, no on procrastinate."),
+        typer.Option(help="Also run the worker here. Default: yes on SQLite, no on PostgreSQL (run "
+                          "`firmscout worker` processes)."),
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option(min=1, max=64, help="API processes on the port (default FIRMSCOUT_API__WORKERS, 1). The "
-                                         "worker still runs once, in the first process."),
+        typer.Option(min=1, max=64, help="API processes on the port, PostgreSQL only (default "
+                                         "FIRMSCOUT_API__WORKERS, 1)."),
     ] = None,
 ) -> None:
-    """Run the HTTP API (and, on the embedded default, a worker in the same process)."""
-    from firmscout.commands.api_server import run
+    """Run the HTTP API (and, on SQLite, the worker in the same process)."""
+    from firmscout.commands.api_server import run, serve_in_processes
+    from firmscout.commands.serve import check_processes, prepare
     from firmscout.commands.serve import serve as run_serve
+    from firmscout.tasks.runtime import embedded
 
     settings = Settings()
-    with_worker = worker if worker is not None else settings.queue_backend() == "inprocess"
+    with_worker = worker if worker is not None else embedded(settings)
     processes = workers or settings.api.workers
-    _run(lambda: run_serve(settings, host=host, port=port, with_worker=with_worker, workers=processes), run)
+    with _reported():
+        check_processes(settings, workers=processes, with_worker=with_worker)
+    if processes > 1:
+        _run(lambda: prepare(settings, host=host, port=port, workers=processes))
+        serve_in_processes(host, port, processes)
+        return
+    _run(lambda: run_serve(settings, host=host, port=port, with_worker=with_worker), run)
 
 
 @app.command("worker")
@@ -121,7 +138,7 @@ def companies_count() -> None:
 
 @companies_app.command("embed")
 def companies_embed() -> None:
-    """Embed companies for hybrid (full-text + dense) retrieval; needs `pip install 'firmscout[semantic]'`.
+    r"""Embed companies for hybrid (full-text + dense) retrieval; needs `pip install 'firmscout\[semantic]'`.
 
     Only companies without a vector, or whose text changed since, are embedded; an interrupted run resumes.
     """
@@ -133,7 +150,9 @@ def companies_embed() -> None:
 @app.command()
 def explain(
     query: Annotated[str, typer.Argument(help='A query, e.g. "Nordic banks founded before 1900".')],
-    json_out: Annotated[bool, typer.Option("--json", help="Print the parse as JSON.")] = False,
+    # metavar="": typer 0.29's rich help prints a type after every option, `--json <bool>` as if the flag took
+    # a value; an empty metavar leaves that column blank (its `is_flag` is deprecated and changes nothing there).
+    json_out: Annotated[bool, typer.Option("--json", metavar="", help="Print the parse as JSON.")] = False,
 ) -> None:
     """Show how a query is understood: inferred criteria, structured constraints, search terms (and, with an
     LLM configured by FIRMSCOUT_LLM__*, the LLM's refinement a task would use)."""
@@ -155,8 +174,8 @@ def search(
         Path | None, typer.Option(help='JSON file: [{"key", "name", "criterion"}, ...].')
     ] = None,
     exclude: Annotated[list[str] | None, typer.Option(help="Domain or URL to exclude; repeatable.")] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Write the results as JSON to stdout.")] = False,
-    csv_out: Annotated[bool, typer.Option("--csv", help="Write the results as CSV to stdout.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", metavar="", help="Write the results as JSON to stdout.")] = False,
+    csv_out: Annotated[bool, typer.Option("--csv", metavar="", help="Write the results as CSV to stdout.")] = False,
 ) -> None:
     """Run a discovery task here, with a live progress bar, then print the graded results."""
     from firmscout.commands.search import run_search

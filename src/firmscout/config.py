@@ -30,13 +30,9 @@ class WorkerSettings(BaseModel):
 
 
 class QueueSettings(BaseModel):
-    backend: Literal["auto", "inprocess", "procrastinate"] = Field(
-        "auto",
-        description=(
-            "How tasks reach workers. auto: procrastinate on a PostgreSQL database, the embedded in-process "
-            "queue on SQLite. inprocess also works on PostgreSQL (workers claim task rows with a lease)."
-        ),
-    )
+    """How tasks reach workers follows the database: on SQLite the task row is the job, claimed by the one
+    process's worker; on PostgreSQL, procrastinate jobs serve any number of workers."""
+
     stalled_after_s: float = Field(
         30.0, gt=0, description="procrastinate: a worker silent this long is dead and its jobs are retried."
     )
@@ -64,11 +60,9 @@ class ApiSettings(BaseModel):
         30.0, ge=0, description="How long an API process trusts a token it has already checked (0: never)."
     )
     workers: int = Field(
-        1,
-        ge=1,
-        le=64,
-        description="API processes `serve` runs on one port (`serve --workers`); the embedded pipeline worker "
-                    "still runs once, in the first process. About one per CPU core.",
+        1, ge=1, le=64,
+        description="PostgreSQL: API processes `serve` runs on one port (uvicorn's own --workers), about one per "
+                    "CPU core. SQLite is served by one process.",
     )
 
 
@@ -78,9 +72,8 @@ class DatabaseSettings(BaseModel):
         description="PostgreSQL: connections each process keeps open (SQLite: fixed at 8). Keep "
                     "(pool_size + max_overflow) × processes (API, workers) below the server's max_connections.",
     )
-    # 0: under load a request waits for a pooled connection instead of opening one that is closed again
-    # when it is returned (PostgreSQL forks a backend per connection): with the former 10 + 20 overflow,
-    # 32 concurrent GETs churned connections and got about half the throughput of 8 concurrent ones.
+    # 0: under load a request waits for a pooled connection rather than open one (a PostgreSQL backend fork)
+    # that is closed again on return.
     max_overflow: int = Field(
         0, ge=0, le=500,
         description="PostgreSQL: extra connections a process may open beyond pool_size under load; they are "
@@ -123,9 +116,8 @@ class LLMSettings(BaseModel):
 
 
 class PipelineSettings(BaseModel):
-    # 100, not 25: each step costs a batch read, a transaction and a counter update whatever its size, and
-    # the broadest task of bench.scale (2,000 candidates, local grading) ran about a quarter faster. Grading
-    # stops within a step once the target is met (runner.GRADE_CHUNK), so an LLM grades no more past it.
+    # Each step costs a batch read, a transaction and a counter update whatever its size; grading stops within
+    # a step once the target is met (runner.GRADE_CHUNK), so a large batch never grades past it.
     batch_size: int = Field(100, ge=1, le=500, description="Candidates enriched or graded per checkpointed step.")
     discover_page_size: int = Field(
         100, ge=1, le=1000, description="Candidates asked of each source per discovery round."
@@ -208,11 +200,6 @@ class Settings(BaseSettings):
     semantic: SemanticSettings = Field(
         default_factory=SemanticSettings, description="Optional dense-embedding (hybrid) retrieval."
     )
-
-    def queue_backend(self) -> Literal["inprocess", "procrastinate"]:
-        if self.queue.backend != "auto":
-            return self.queue.backend
-        return "procrastinate" if self.resolved_database_url().startswith("postgres") else "inprocess"
 
     def resolved_database_url(self) -> str:
         if self.database_url:

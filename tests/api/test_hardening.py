@@ -34,9 +34,8 @@ class TestCreateBudgetInTheDatabase:
         assert await take("ana", 1000.0) > 0
 
     async def test_two_api_processes_spend_from_one_budget(self, settings: Settings, runtime: Runtime) -> None:
-        # A second runtime on the same database stands for another `serve --workers` process or machine.
-        other = await open_runtime(settings)
-        try:
+        # A second runtime on the same database stands for another API process or machine.
+        async with open_runtime(settings) as other:
             caller = await accounts.local_caller(runtime.sessions)
             quota = CreateQuota(per_minute=0.01, burst=3)
             created = await asyncio.gather(*(
@@ -46,8 +45,6 @@ class TestCreateBudgetInTheDatabase:
             refused = [r for r in created if isinstance(r, RateLimited)]
             assert len(refused) == 1 and refused[0].retry_after_s > 1
             assert len(await runtime.service.list(caller, limit=100, offset=0)) == 3
-        finally:
-            await other.close()
 
 
 class TestRateLimitOverHttp:

@@ -27,8 +27,7 @@ async def _run(tmp_path: Path, base_url: str, query: str = "banks in Spain", run
     settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/db.sqlite",
                         llm={"base_url": base_url, "model": "scripted-1", "timeout_s": 5,
                              "batch_size": 3})
-    runtime = await open_runtime(settings)
-    try:
+    async with open_runtime(settings) as runtime:
         await create_companies(runtime, ALL)
         caller = await accounts.local_caller(runtime.sessions)
         for _ in range(runs):
@@ -37,8 +36,6 @@ async def _run(tmp_path: Path, base_url: str, query: str = "banks in Spain", run
         page = await runtime.service.results(caller, task.id, offset=0, limit=50)
         assert all(r.scores for r in page.results)
         return page.task
-    finally:
-        await runtime.close()
 
 
 class TestLLMGradedTask:
@@ -58,15 +55,12 @@ class TestLLMGradedTask:
     ) -> None:
         settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/db.sqlite",
                             llm={"base_url": chat_server.base_url, "model": "scripted-1"})
-        runtime = await open_runtime(settings)
-        try:
+        async with open_runtime(settings) as runtime:
             await create_companies(runtime, ALL)
             caller = await accounts.local_caller(runtime.sessions)
             task = await runtime.service.create(caller, NewTask(query="banks in Spain", desired_num_results=10))
             await run_task(pipeline_deps(runtime), task.id)
             page = await runtime.service.results(caller, task.id, offset=0, limit=50)
-        finally:
-            await runtime.close()
         assert page.results
         for result in page.results:
             for grade in (result.scores or {}).values():

@@ -17,6 +17,7 @@ from firmscout.config import Settings
 from firmscout.entities import Criterion
 from firmscout.errors import LLMError
 from firmscout.pipeline.runner import run_task
+from firmscout.storage.tables import DiscoveryTask
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime, open_runtime
 from firmscout.tasks.service import NewTask
@@ -46,12 +47,16 @@ def model_plan(terms: tuple[str, ...] = ("savings institution",)) -> Callable[[d
 async def llm_runtime(tmp_path: Path, base_url: str, **llm: object) -> AsyncIterator[Runtime]:
     settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/db.sqlite",
                         llm={"base_url": base_url, "model": "scripted-1", "timeout_s": 5, **llm})
-    runtime = await open_runtime(settings)
-    try:
+    async with open_runtime(settings) as runtime:
         await create_companies(runtime, [*ALL, UNICAJA])
         yield runtime
-    finally:
-        await runtime.close()
+
+
+async def stored_plan(runtime: Runtime, task_id: str) -> dict[str, Any]:
+    async with runtime.sessions() as session:
+        task = await session.get(DiscoveryTask, task_id)
+    assert task is not None and task.plan is not None
+    return task.plan
 
 
 def plan_requests(server: ChatCompletionsServer) -> list[dict[str, Any]]:
@@ -70,9 +75,10 @@ class TestCriteriaInference:
             assert not chat_server.requests, "creating a task never waits for the model"
             await run_task(pipeline_deps(runtime), created.id, last_attempt=True)
             page = await runtime.service.results(caller, created.id, offset=0, limit=50)
+            plan = await stored_plan(runtime, created.id)
         task = page.task
         assert task.status == "done" and task.criteria == MODEL_CRITERIA
-        assert task.plan["planned_by"] == "llm:scripted-1"
+        assert plan["planned_by"] == "llm:scripted-1"
         assert page.results and all(set(r.scores or {}) == {"core_business", "hq_spain"} for r in page.results)
         calls = len(chat_server.requests)
         assert (task.prompt_tokens, task.completion_tokens) == (100 * calls, 20 * calls), "planning tokens count"
@@ -103,8 +109,9 @@ class TestQueryExpansion:
             task = await runtime.service.create(caller, NewTask(query="banks in Spain", desired_num_results=10))
             await run_task(pipeline_deps(runtime), task.id, last_attempt=True)
             page = await runtime.service.results(caller, task.id, offset=0, limit=50)
+            plan = await stored_plan(runtime, task.id)
         assert ("unicaja.es" in {r.domain for r in page.results}) is found
-        assert page.task.plan["expansion_terms"] == list(terms)
+        assert plan["expansion_terms"] == list(terms)
 
 
 class TestCheckpoint:

@@ -33,7 +33,7 @@ def database_url(request: pytest.FixtureRequest, pg_database: str) -> str:
 
 def _worker(database_url: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "FIRMSCOUT_DATABASE_URL": database_url, "FIRMSCOUT_SEED_BUILTIN_COMPANIES": "false",
-           "FIRMSCOUT_QUEUE__BACKEND": "procrastinate", "FIRMSCOUT_QUEUE__STALLED_AFTER_S": "2",
+           "FIRMSCOUT_QUEUE__STALLED_AFTER_S": "2",
            "FIRMSCOUT_QUEUE__HEARTBEAT_S": "0.5", "FIRMSCOUT_WORKER__MAX_ATTEMPTS": "20",
            "FIRMSCOUT_WORKER__POLL_INTERVAL_S": "0.05", "FIRMSCOUT_PIPELINE__BATCH_SIZE": "2"}
     return subprocess.Popen([sys.executable, "-m", "firmscout", "worker"], env=env,

@@ -15,6 +15,7 @@ from firmscout.config import QueueSettings, WorkerSettings
 from firmscout.pipeline.runner import run_task
 from firmscout.queue.procrastinate import JOB_NAME, ProcrastinateQueue
 from firmscout.storage.db import unit_of_work
+from firmscout.storage.repositories import tasks as task_repo
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime
 from firmscout.tasks.service import NewTask
@@ -189,7 +190,9 @@ class TestUnfinishedRuns:
             stop.set()
             await asyncio.wait_for(worker, 30)
         assert runs == [False, True]
-        assert (await runtime.service.get(caller, task.id)).attempts == 2  # one per run, on the task row
+        async with runtime.sessions() as session:
+            stored = await task_repo.get_task(session, task.id)
+        assert stored is not None and stored.attempts == 2  # one per run, on the task row
 
     async def test_a_run_cut_off_by_shutdown_leaves_the_task_queued(self, runtime: Runtime, database_url: str) -> None:
         caller = await accounts.local_caller(runtime.sessions)

@@ -1,4 +1,5 @@
-"""One worker suite for both queues: whichever transport, every queued task is worked to `done` once."""
+"""One worker suite for both queues (the in-process queue on SQLite, procrastinate on PostgreSQL): every queued
+task is worked to `done` once."""
 
 from __future__ import annotations
 
@@ -14,14 +15,12 @@ from firmscout.tasks.service import NewTask
 from tests.factories import company, create_companies
 
 
-@pytest.fixture(params=["inprocess", "procrastinate"])
-def settings(request: pytest.FixtureRequest, database_url: str, tmp_path: Path) -> Settings:
-    if request.param == "procrastinate" and not database_url.startswith("postgresql"):
-        pytest.skip("procrastinate needs PostgreSQL")
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         data_dir=tmp_path, database_url=database_url,
         worker={"poll_interval_s": 0.05, "lease_s": 2.0, "concurrency": 2},  # type: ignore[arg-type]
-        queue={"backend": request.param, "stalled_after_s": 2.0, "heartbeat_s": 0.5},  # type: ignore[arg-type]
+        queue={"stalled_after_s": 2.0, "heartbeat_s": 0.5},  # type: ignore[arg-type]
         pipeline={"batch_size": 5},  # type: ignore[arg-type]
     )
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from firmscout.storage.db import unit_of_work
 from firmscout.storage.repositories import candidates as candidate_repo
 from firmscout.storage.repositories import tasks as task_repo
+from firmscout.storage.tables import Candidate
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime
 from firmscout.tasks.service import NewTask
@@ -33,7 +36,7 @@ class TestInsertNew:
             added = await candidate_repo.insert_new(session, task_id, rows)
         assert added == 2
         async with runtime.sessions() as session:
-            stored = await candidate_repo.pending(session, task_id, "discovered", 10)
+            stored = await candidate_repo.next_batch(session, task_id, 10)
         assert [(c.domain, c.source, c.company_id, c.hit, c.profile) for c in stored] == [
             ("a.es", "extruct_db", None, {"name": "a.es"}, None),
             ("b.es", "extruct_db", None, {"name": "b.es"}, None),  # the first sighting stays
@@ -53,8 +56,8 @@ class TestNextBatch:
         assert [c.domain for c in first] == ["a.es", "b.es", "c.es", "d.es"]
         assert {c.stage for c in first} == {"discovered"}
         async with unit_of_work(runtime.sessions) as session:
-            await candidate_repo.advance_ids(session, from_stage="discovered", to_stage="enriched",
-                                             ids=[first[2].id, first[3].id])
+            await candidate_repo.settle(session, from_stage="discovered",
+                                        rows=[{"id": c.id, "stage": "enriched"} for c in first[2:]])
         async with runtime.sessions() as session:
             second = await candidate_repo.next_batch(session, task_id, 10)
             limited = await candidate_repo.next_batch(session, task_id, 1)
@@ -67,16 +70,19 @@ class TestNextBatch:
             assert await candidate_repo.next_batch(session, task_id, 10) == []
 
 
-class TestAdvanceIds:
-    async def test_a_replayed_advance_never_rewinds_a_candidate(self, runtime: Runtime) -> None:
+class TestReplay:
+    async def test_a_replayed_settle_never_rewinds_a_candidate_and_says_it_moved_less(self, runtime: Runtime) -> None:
         task_id = await _task_with_candidates(runtime, ["a.es", "b.es"])
         async with runtime.sessions() as session:
             ids = [c.id for c in await candidate_repo.next_batch(session, task_id, 10)]
+        enrich = [{"id": i, "stage": "enriched"} for i in ids]
         async with unit_of_work(runtime.sessions) as session:
-            await candidate_repo.advance_ids(session, from_stage="discovered", to_stage="enriched", ids=ids)
-            await candidate_repo.advance_ids(session, from_stage="enriched", to_stage="filtered", ids=ids[:1])
+            assert await candidate_repo.settle(session, from_stage="discovered", rows=enrich) == (
+                candidate_repo.Moves(enriched=2, evaluated=0, results=0))
+            await candidate_repo.settle(session, from_stage="enriched", rows=[{"id": ids[0], "stage": "filtered"}])
         async with unit_of_work(runtime.sessions) as session:  # the first step again, as after a crash
-            await candidate_repo.advance_ids(session, from_stage="discovered", to_stage="enriched", ids=ids)
+            assert await candidate_repo.settle(session, from_stage="discovered", rows=enrich) in (
+                None, candidate_repo.Moves(0, 0, 0))
         async with runtime.sessions() as session:
             left = await candidate_repo.next_batch(session, task_id, 10)
         assert [(c.domain, c.stage) for c in left] == [("b.es", "enriched")]
@@ -88,7 +94,8 @@ class TestRefreshCounters:
         async with runtime.sessions() as session:
             ids = [c.id for c in await candidate_repo.next_batch(session, task_id, 10)]
         async with unit_of_work(runtime.sessions) as session:
-            await candidate_repo.advance_ids(session, from_stage="discovered", to_stage="enriched", ids=ids[:2])
+            await candidate_repo.settle(session, from_stage="discovered",
+                                        rows=[{"id": i, "stage": "enriched"} for i in ids[:2]])
             progress = await task_repo.refresh_counters(session, task_id)
         async with runtime.sessions() as session:
             stored = await task_repo.get_task(session, task_id)
@@ -118,7 +125,8 @@ class TestSettle:
             moves = await candidate_repo.settle(session, from_stage="discovered", rows=rows)
         assert moves == candidate_repo.Moves(enriched=1, evaluated=2, results=1)
         async with runtime.sessions() as session:
-            stored = {row.domain: row for row in await candidate_repo.pending(session, task_id, "evaluated", 10)}
+            evaluated = select(Candidate).where(Candidate.task_id == task_id, Candidate.stage == "evaluated")
+            stored = {row.domain: row for row in await session.scalars(evaluated)}
             left = await candidate_repo.next_batch(session, task_id, 10)
         assert (stored["a.es"].profile, stored["a.es"].scores, stored["a.es"].is_high_fit) == (
             {"name": "A"}, {"bank": 5}, True)

@@ -9,9 +9,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from firmscout.storage.repositories.candidates import ResultView
-from firmscout.storage.repositories.tasks import TaskView
-from firmscout.storage.tables import Candidate, DiscoveryTask
+from firmscout.entities import (
+    CRITERIA_MAX_COUNT,
+    CRITERION_KEY_MAX,
+    CRITERION_KEY_PATTERN,
+    CRITERION_NAME_MAX,
+    CRITERION_NAME_MIN,
+    CRITERION_TEXT_MAX,
+    CRITERION_TEXT_MIN,
+)
+from firmscout.storage.views import ResultView, TaskView
 
 TaskStatus = Literal["created", "in_progress", "done", "failed"]
 
@@ -30,9 +37,9 @@ class StrictModel(BaseModel):
 
 
 class CriterionIn(StrictModel):
-    key: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)]
-    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    criterion: Annotated[str, StringConstraints(min_length=10, max_length=500)]
+    key: Annotated[str, StringConstraints(pattern=CRITERION_KEY_PATTERN, max_length=CRITERION_KEY_MAX)]
+    name: Annotated[str, StringConstraints(min_length=CRITERION_NAME_MIN, max_length=CRITERION_NAME_MAX)]
+    criterion: Annotated[str, StringConstraints(min_length=CRITERION_TEXT_MIN, max_length=CRITERION_TEXT_MAX)]
 
 
 class TableConfig(StrictModel):
@@ -48,7 +55,7 @@ class CreateDiscoveryTask(StrictModel):
     table: TableConfig | None = None
     auto_data_sources: bool = True
     data_sources: list[DataSource] = Field(default_factory=list, max_length=4)
-    criteria: list[CriterionIn] | None = Field(None, max_length=10)
+    criteria: list[CriterionIn] | None = Field(None, max_length=CRITERIA_MAX_COUNT)
     exclude_domains: list[Annotated[str, StringConstraints(max_length=2048)]] = Field(
         default_factory=list, max_length=5000
     )
@@ -113,7 +120,7 @@ class DiscoveryTaskOut(BaseModel):
     usage: Usage = Field(default_factory=lambda: Usage())
 
     @classmethod
-    def from_row(cls, task: DiscoveryTask | TaskView) -> DiscoveryTaskOut:
+    def from_row(cls, task: TaskView) -> DiscoveryTaskOut:
         return cls(
             id=task.id,
             created_at=_utc(task.created_at),
@@ -156,7 +163,7 @@ class DiscoveryTaskResult(BaseModel):
     company_full_description: str | None
 
     @classmethod
-    def from_row(cls, row: Candidate | ResultView) -> DiscoveryTaskResult:
+    def from_row(cls, row: ResultView) -> DiscoveryTaskResult:
         profile = row.profile or {}
         return cls(
             id=row.id,

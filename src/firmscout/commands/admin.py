@@ -10,7 +10,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from firmscout.catalog.embedding import embed_all, should_embed_after_import
 from firmscout.catalog.service import ImportProgress, count, import_file, parse_mapping
-from firmscout.commands.serve import prepare
 from firmscout.config import Settings
 from firmscout.errors import ImportFailed
 from firmscout.tasks import accounts
@@ -23,20 +22,14 @@ console = Console(stderr=True, soft_wrap=True)
 
 
 async def create_token(settings: Settings, *, email: str, org: str | None) -> str:
-    runtime = await open_runtime(settings)
-    try:
+    async with open_runtime(settings) as runtime:
         return await accounts.create_token(runtime.sessions, email=email, org_name=org)
-    finally:
-        await runtime.close()
 
 
 async def count_companies(settings: Settings) -> int:
-    # `prepare` seeds the built-in companies on first use, as `serve` and `search` do: the count is what they see.
-    runtime = await prepare(settings)
-    try:
+    # Seeded on first use, as `serve` and `search` do: the count is what they see.
+    async with open_runtime(settings, seed=True) as runtime:
         return await count(runtime.sessions)
-    finally:
-        await runtime.close()
 
 
 async def import_companies(settings: Settings, path: Path, pairs: list[str], *, batch_size: int) -> None:
@@ -45,8 +38,7 @@ async def import_companies(settings: Settings, path: Path, pairs: list[str], *, 
         raise ImportFailed(f"No such file: {path}")
     # Seed before importing: the seed only fills an empty database, so an import into a fresh one would
     # otherwise leave the built-in companies out for good (and imported rows then win over built-in ones).
-    runtime = await prepare(settings)
-    try:
+    async with open_runtime(settings, seed=True) as runtime:
         with Progress(
             TextColumn("importing {task.description}"), BarColumn(), TextColumn("{task.fields[status]}"),
             TimeElapsedColumn(), console=console, transient=False,
@@ -54,21 +46,29 @@ async def import_companies(settings: Settings, path: Path, pairs: list[str], *, 
             job = bar.add_task(path.name, total=None, status="")
 
             def on_progress(p: ImportProgress) -> None:
-                bar.update(job, status=f"{p.rows_read:,} rows read, {p.upserted:,} upserted, {p.skipped:,} skipped")
+                unchanged = f"{p.unchanged:,} unchanged, " if p.unchanged else ""
+                bar.update(job, status=f"{p.rows_read:,} rows read, {p.created:,} created, {p.updated:,} updated, "
+                                       f"{unchanged}{p.skipped:,} skipped")
 
             report = await import_file(runtime.sessions, path, mapping, batch_size=batch_size, progress=on_progress)
             embed = await should_embed_after_import(runtime.sessions, settings.semantic)
         if embed:
             await _embed(runtime.sessions, settings)
-    finally:
-        await runtime.close()
+
+    def rows(n: int) -> str:
+        return f"{n:,} row" if n == 1 else f"{n:,} rows"
+
+    # Each company counts once however many rows list it, so "created" is how much the database grew.
+    companies = "company" if report.created == 1 else "companies"
+    unchanged = f"{report.unchanged:,} unchanged, " if report.unchanged else ""
     console.print(
-        f"Imported {path}: {report.rows_read:,} rows read, {report.upserted:,} companies upserted, "
-        f"{report.skipped:,} skipped in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s).",
-        highlight=False,
+        f"Imported {path}: {rows(report.rows_read)} read → {report.created:,} {companies} created, "
+        f"{report.updated:,} updated, {unchanged}{rows(report.skipped)} skipped in {report.seconds:.1f} s "
+        f"({report.rows_per_second:,.0f} rows/s).",
+        highlight=False, markup=False,
     )
     for reason, n in sorted(report.skipped_by_reason.items(), key=lambda kv: -kv[1]):
-        console.print(f"  skipped {n:,}: {reason}", highlight=False)
+        console.print(f"  skipped {n:,}: {reason}", highlight=False, markup=False)
 
 
 async def _embed(sessions: Any, settings: Settings) -> None:
@@ -92,8 +92,5 @@ async def _embed(sessions: Any, settings: Settings) -> None:
 
 async def embed_companies(settings: Settings) -> None:
     """Give every company without a current vector one; a cut-off run resumes where it stopped."""
-    runtime = await prepare(settings)
-    try:
+    async with open_runtime(settings, seed=True) as runtime:
         await _embed(runtime.sessions, settings)
-    finally:
-        await runtime.close()

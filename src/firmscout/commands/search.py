@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from firmscout.api.schemas import CreateDiscoveryTask, DiscoveryTaskResult
-from firmscout.commands.serve import prepare
 from firmscout.config import Settings
 from firmscout.entities import Criterion
 from firmscout.errors import FirmscoutError, InvalidField
+from firmscout.storage.views import TaskView
 from firmscout.tasks import accounts
+from firmscout.tasks.runtime import Runtime, open_runtime
 from firmscout.tasks.service import NewTask
 from firmscout.worker import run_worker
 
@@ -37,10 +39,16 @@ async def run_search(
     show_progress: bool,
 ) -> list[dict[str, Any]]:
     body = _validate(query, n, criteria, exclude)
-    runtime = await prepare(settings)
-    stop = asyncio.Event()
-    worker = asyncio.create_task(run_worker(runtime, stop))
-    try:
+    async with open_runtime(settings, seed=True) as runtime, contextlib.AsyncExitStack() as stack:
+        try:
+            stack.enter_context(runtime.own())
+        except FirmscoutError:
+            # A running `serve` owns this database: its worker runs the task we queue.
+            console.print("A Firmscout server works this database; its worker runs this search.", highlight=False)
+        else:
+            stop = asyncio.Event()
+            worker = asyncio.create_task(run_worker(runtime, stop))
+            stack.push_async_callback(_stop, stop, worker)
         caller = await accounts.local_caller(runtime.sessions)
         task = await runtime.service.create(
             caller,
@@ -51,21 +59,7 @@ async def run_search(
                 exclude_domains=body.exclude_domains,
             ),
         )
-        with Progress(
-            TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), console=console,
-            disable=not show_progress, transient=True,
-        ) as bar:
-            rows = {name: bar.add_task(name, total=None) for name in ("discovered", "enriched", "evaluated", "results")}
-            while True:
-                task = await runtime.service.get(caller, task.id)
-                counts = (task.num_results_discovered, task.num_results_enriched, task.num_results_evaluated,
-                          task.num_results)
-                for (name, row), value in zip(rows.items(), counts, strict=True):
-                    total = task.desired_num_results if name == "results" else max(task.num_results_discovered, 1)
-                    bar.update(row, completed=value, total=total)
-                if task.status in ("done", "failed"):
-                    break
-                await asyncio.sleep(POLL_S)
+        task = await _follow(runtime, caller, task.id, show_progress)
         if task.status == "failed":
             raise FirmscoutError(f"task {task.id} failed: {task.error}")
         page = await runtime.service.results(caller, task.id, offset=0, limit=250)
@@ -77,10 +71,30 @@ async def run_search(
             console.print("Criteria: " + "; ".join(f"{c['key']}: {c['criterion']}" for c in task.criteria),
                           highlight=False)
         return [DiscoveryTaskResult.from_row(r).model_dump(mode="json") for r in page.results]
-    finally:
-        stop.set()
-        await worker
-        await runtime.close()
+
+
+async def _stop(stop: asyncio.Event, worker: asyncio.Task[None]) -> None:
+    stop.set()
+    await worker
+
+
+async def _follow(runtime: Runtime, caller: accounts.Caller, task_id: str, show_progress: bool) -> TaskView:
+    """Poll the task until it ends, drawing its funnel."""
+    with Progress(
+        TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), console=console,
+        disable=not show_progress, transient=True,
+    ) as bar:
+        rows = {name: bar.add_task(name, total=None) for name in ("discovered", "enriched", "evaluated", "results")}
+        while True:
+            task = await runtime.service.get(caller, task_id)
+            counts = (task.num_results_discovered, task.num_results_enriched, task.num_results_evaluated,
+                      task.num_results)
+            for (name, row), value in zip(rows.items(), counts, strict=True):
+                total = task.desired_num_results if name == "results" else max(task.num_results_discovered, 1)
+                bar.update(row, completed=value, total=total)
+            if task.status in ("done", "failed"):
+                return task
+            await asyncio.sleep(POLL_S)
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:

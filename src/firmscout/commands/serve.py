@@ -1,4 +1,4 @@
-"""`serve` (API + in-process worker) and `worker` (worker alone)."""
+"""`serve` (the API, with the worker in the same process on SQLite) and `worker` (a worker alone, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,86 +9,81 @@ import signal
 
 from rich.console import Console
 
-from firmscout.catalog.service import seed_builtin
-from firmscout.commands.api_server import ApiProcesses, Server, freeze_heap, uvicorn_config
+from firmscout.commands.api_server import Server, freeze_heap, uvicorn_config
 from firmscout.commands.logs import configure_logging
 from firmscout.config import Settings
+from firmscout.errors import FirmscoutError
 from firmscout.tasks import accounts
-from firmscout.tasks.runtime import Runtime, open_runtime
+from firmscout.tasks.runtime import Runtime, embedded, open_runtime
 from firmscout.worker import run_worker, warm_up
 
 console = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("firmscout.serve")
 
 
-async def prepare(settings: Settings) -> Runtime:
-    runtime = await open_runtime(settings)
-    if settings.seed_builtin_companies:
-        added = await seed_builtin(runtime.sessions)
-        if added:
-            console.print(f"Loaded {added} companies into the built-in company database.")
-    return runtime
+async def _greet(runtime: Runtime) -> None:
+    if runtime.seeded:
+        console.print(f"Loaded {runtime.seeded} companies into the built-in company database.")
+    if not runtime.settings.bootstrap_token:
+        return
+    token = await accounts.bootstrap_local_token(runtime.sessions)
+    if token:
+        console.print(f"Created user {accounts.LOCAL_EMAIL} (organization '{accounts.LOCAL_ORG}'). Its API token, "
+                      "shown once:")
+        console.print(f"  {token}", highlight=False)
+    else:
+        console.print("API tokens are shown only when created; make another with "
+                      "`firmscout token create --email you@example.com`.", highlight=False)
 
 
-async def serve(settings: Settings, *, host: str, port: int, with_worker: bool, workers: int = 1) -> None:
-    """The API in `workers` processes on one socket (this one and workers - 1 spawned children), and, with
-    `with_worker`, the pipeline worker in this process only."""
-    configure_logging()
-    runtime = await prepare(settings)
-    try:
-        if settings.bootstrap_token:
-            token = await accounts.bootstrap_local_token(runtime.sessions)
-            if token:
-                console.print(
-                    f"Created user {accounts.LOCAL_EMAIL} (organization '{accounts.LOCAL_ORG}'). "
-                    "Its API token, shown once:"
-                )
-                console.print(f"  {token}", highlight=False)
-        processes = f"{workers} API processes" if workers > 1 else "API"
-        console.print(
-            f"Firmscout {processes}{' + worker' if with_worker else ''} on http://{host}:{port} "
-            f"— docs at http://{host}:{port}/docs, database {settings.resolved_database_url()}",
-            highlight=False,
+def check_processes(settings: Settings, *, workers: int, with_worker: bool) -> None:
+    if workers > 1 and (with_worker or embedded(settings)):
+        raise FirmscoutError(
+            "--workers runs several API processes, which needs PostgreSQL and separate `firmscout worker` "
+            "processes: set FIRMSCOUT_DATABASE_URL=postgresql://… and leave out --worker."
         )
-        config = uvicorn_config(runtime, host, port)
-        sock = config.bind_socket()
-        children = ApiProcesses(settings, sock, workers - 1) if workers > 1 else None
-        server = Server(config, (signal.SIGINT, signal.SIGTERM))
+
+
+async def prepare(settings: Settings, *, host: str, port: int, workers: int) -> None:
+    """What `serve --workers N` does once, before its API processes start: migrate, seed, first token."""
+    configure_logging()
+    async with open_runtime(settings, seed=True) as runtime:
+        await _greet(runtime)
+    _announce(settings, host, port, f"{workers} API processes")
+
+
+async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) -> None:
+    """The API in this process, and with `with_worker` the pipeline worker beside it."""
+    configure_logging()
+    async with open_runtime(settings, seed=True, own=with_worker) as runtime:
+        await _greet(runtime)
+        _announce(settings, host, port, "API + worker" if with_worker else "API")
+        server = Server(uvicorn_config(runtime, host, port), (signal.SIGINT, signal.SIGTERM))
         stop = asyncio.Event()
         worker = asyncio.create_task(run_worker(runtime, stop)) if with_worker else None
-        if with_worker:
-            log.info("pipeline worker %s runs in this process only", runtime.queue.worker_id)
-        supervisor = asyncio.create_task(children.supervise()) if children else None
         freeze_heap()
         try:
-            await server.serve(sockets=[sock])
+            await server.serve()
         finally:
-            if children is not None:
-                children.signal_stop()
             stop.set()
             if worker is not None:
                 await worker
-            if supervisor is not None:
-                supervisor.cancel()
-            if children is not None:
-                await asyncio.to_thread(children.join)
-            sock.close()
-    finally:
-        await runtime.close()
+
+
+def _announce(settings: Settings, host: str, port: int, what: str) -> None:
+    console.print(f"Firmscout {what} on http://{host}:{port} — docs at http://{host}:{port}/docs, database "
+                  f"{settings.resolved_database_url()}", highlight=False)
 
 
 async def work(settings: Settings) -> None:
     configure_logging()
-    runtime = await prepare(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    warm_up()
-    console.print(f"Worker {runtime.queue.worker_id} waiting for tasks in {settings.resolved_database_url()}",
-                  highlight=False)
-    try:
+    async with open_runtime(settings, seed=True, own=True) as runtime:
+        warm_up()
+        console.print(f"Worker {runtime.queue.worker_id} waiting for tasks in {settings.resolved_database_url()}",
+                      highlight=False)
         await run_worker(runtime, stop)
-    finally:
-        await runtime.close()

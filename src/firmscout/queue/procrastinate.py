@@ -48,6 +48,18 @@ QUEUE_NAME = "discovery_task"
 LOCK_PREFIX = "discovery_task:"
 # Pauses between tries of a hand-over: the database failing is the usual reason for handing over.
 HAND_OVER_PAUSES_S = (0.5, 1.0, 2.0, 4.0, 8.0)
+SWEEP_LIMIT = 500
+# Unfinished tasks that no job will run: none waits (`todo`, also a scheduled retry) and none runs (`doing`)
+# under the task's lock. Each probe hits one of procrastinate's partial unique indexes; one statement, so one
+# snapshot, in which a hand-over that defers the next job before ending the current one is never half seen.
+_WITHOUT_JOB = text(
+    "SELECT t.id FROM discovery_task t WHERE t.status IN ('created', 'in_progress')"
+    " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j"
+    "   WHERE j.queueing_lock = :prefix || t.id AND j.status = 'todo')"
+    " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j"
+    "   WHERE j.lock = :prefix || t.id AND j.status = 'doing')"
+    " ORDER BY t.created_at LIMIT :limit"
+)
 
 
 class TaskMissing(LookupError):
@@ -175,7 +187,8 @@ class ProcrastinateQueue:
     async def sweep(self) -> list[str]:
         """Queue again every unfinished task that has no job (module docstring); returns their ids."""
         async with read_only(self._sessions) as session:
-            orphans = await task_repo.active_without_job(session, lock_prefix=LOCK_PREFIX)
+            rows = await session.execute(_WITHOUT_JOB, {"prefix": LOCK_PREFIX, "limit": SWEEP_LIMIT})
+            orphans = [str(task_id) for (task_id,) in rows.all()]
         for task_id in orphans:
             log.warning("task %s is unfinished but has no job (a failed hand-over?); queueing it again", task_id)
             async with unit_of_work(self._sessions) as session:

@@ -1,15 +1,14 @@
-"""Run Alembic migrations to head; called on every start (idempotent)."""
+"""Run Alembic migrations to head; called on every start (idempotent, and safe from several processes)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
 
-from firmscout.storage.db import is_sqlite, sync_url
+from firmscout.storage import dialects
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -21,28 +20,7 @@ def alembic_config() -> Config:
 
 
 def upgrade(url: str) -> None:
-    target = sync_url(url)
-    if is_sqlite(url) and target.database and target.database != ":memory:":
-        Path(target.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(target)
-    sqlite = is_sqlite(url)
-    if sqlite:
-        # Several processes may start at once: BEGIN IMMEDIATE makes them migrate one after another.
-        @event.listens_for(engine, "connect")
-        def _autocommit(dbapi_conn: Any, _record: Any) -> None:
-            dbapi_conn.isolation_level = None
-
-        @event.listens_for(engine, "begin")
-        def _immediate(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    try:
-        with engine.begin() as conn:
-            if not sqlite:
-                # Same reason on PostgreSQL: a transaction-scoped advisory lock serialises migrators.
-                conn.execute(text("SELECT pg_advisory_xact_lock(7243001)"))
-            cfg = alembic_config()
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
-    finally:
-        engine.dispose()
+    with dialects.for_url(url).migrating(make_url(url)) as conn:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")

@@ -136,7 +136,7 @@ class Candidate(Base):
         # One row per company per task: a re-run after a crash upserts instead of duplicating.
         UniqueConstraint("task_id", "domain"),
         Index("ix_candidate_task_stage", "task_id", "stage", "position"),
-        Index("ix_candidate_task_visible_rank", "task_id", "is_high_fit", "relevance", "created_at", "id"),
+        Index("ix_candidate_task_visible_rank", "task_id", "is_high_fit", "relevance", "position", "domain"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

@@ -1,21 +1,27 @@
-"""Composition of the shared parts a process needs: engine, sessions, queue, sources, task service."""
+"""The composition root: the parts a process shares (engine, sessions, queue, sources, reader, task service),
+opened and closed by one async context manager."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from firmscout.catalog.service import seed_builtin
 from firmscout.config import Settings
 from firmscout.queue.base import JobQueue
 from firmscout.queue.inprocess import InProcessQueue
 from firmscout.sources.base import Source
 from firmscout.sources.registry import build_semantic, build_sources
-from firmscout.storage import migrate
+from firmscout.storage import dialects, migrate
 from firmscout.storage.db import create_engine, session_factory
-from firmscout.storage.reader import TaskReader, task_reader
+from firmscout.storage.dialects import Dialect
+from firmscout.storage.views import TaskReader
 from firmscout.tasks.service import TaskService
 
 if TYPE_CHECKING:
@@ -25,6 +31,7 @@ if TYPE_CHECKING:
 @dataclass
 class Runtime:
     settings: Settings
+    dialect: Dialect
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     queue: JobQueue
@@ -33,32 +40,53 @@ class Runtime:
     reader: TaskReader
     # Dense retrieval (the [semantic] extra), shared by the local source and the local grader; None when off.
     semantic: SemanticRetriever | None = None
+    # Companies the built-in database gained at this start (0 when it was already loaded).
+    seeded: int = 0
 
-    async def close(self) -> None:
-        await self.reader.close()
-        await self.engine.dispose()
+    def own(self) -> AbstractContextManager[None]:
+        """Claim the database for this process's worker; on SQLite a second one is refused with the fix."""
+        return self.dialect.own(make_url(self.settings.resolved_database_url()))
 
 
-async def open_runtime(settings: Settings, *, migrate_first: bool = True) -> Runtime:
-    """Migrate the database to head (unless the caller's parent process already did), then build everything;
-    safe to call from several processes."""
+def embedded(settings: Settings) -> bool:
+    """Whether one process serves the database with its worker in-process (SQLite), or many share it."""
+    return dialects.for_url(settings.resolved_database_url()).embedded
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings, *, migrate_first: bool = True, seed: bool = False, own: bool = False
+) -> AsyncIterator[Runtime]:
+    """Everything a process needs, closed on exit.
+
+    `own`: this is a long-lived process that runs a worker (`serve`, `worker`); on SQLite only one may.
+    `migrate_first`: bring the schema to head (safe from several processes at once). `seed`: load the built-in
+    companies into an empty company database, as `FIRMSCOUT_SEED_BUILTIN_COMPANIES` allows.
+    """
     url = settings.resolved_database_url()
-    if migrate_first:
-        await asyncio.to_thread(migrate.upgrade, url)
-    engine = create_engine(url, pool_size=settings.db.pool_size, max_overflow=settings.db.max_overflow)
-    sessions = session_factory(engine)
-    queue = _build_queue(settings, sessions)
-    semantic = build_semantic(settings, sessions)
-    sources = build_sources(settings, sessions, semantic)
-    reader = task_reader(url, engine, pool_size=settings.db.read_pool_size)
-    service = TaskService(sessions, queue, available_sources=list(sources), reader=reader)
-    return Runtime(settings, engine, sessions, queue, sources, service, reader, semantic)
+    dialect = dialects.for_url(url)
+    with dialect.own(make_url(url)) if own else nullcontext():
+        if migrate_first:
+            await asyncio.to_thread(migrate.upgrade, url)
+        engine = create_engine(url, pool_size=settings.db.pool_size, max_overflow=settings.db.max_overflow)
+        reader = dialect.reader(engine, pool_size=settings.db.read_pool_size)
+        try:
+            sessions = session_factory(engine)
+            queue = _build_queue(settings, dialect, sessions)
+            semantic = build_semantic(settings, sessions)
+            sources = build_sources(settings, sessions, semantic)
+            service = TaskService(sessions, queue, available_sources=list(sources), reader=reader)
+            seeded = await seed_builtin(sessions) if seed and settings.seed_builtin_companies else 0
+            yield Runtime(settings, dialect, engine, sessions, queue, sources, service, reader, semantic, seeded)
+        finally:
+            await reader.close()
+            await engine.dispose()
 
 
-def _build_queue(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> JobQueue:
-    if settings.queue_backend() == "procrastinate":
-        # Imported here: procrastinate is needed only on PostgreSQL deployments.
-        from firmscout.queue.procrastinate import ProcrastinateQueue
+def _build_queue(settings: Settings, dialect: Dialect, sessions: async_sessionmaker[AsyncSession]) -> JobQueue:
+    if dialect.embedded:
+        return InProcessQueue(sessions, settings.worker)
+    # Imported here: procrastinate is needed only on PostgreSQL deployments.
+    from firmscout.queue.procrastinate import ProcrastinateQueue
 
-        return ProcrastinateQueue(settings.resolved_database_url(), sessions, settings.worker, settings.queue)
-    return InProcessQueue(sessions, settings.worker)
+    return ProcrastinateQueue(settings.resolved_database_url(), sessions, settings.worker, settings.queue)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -15,11 +15,10 @@ from firmscout.errors import BadRequest, Forbidden, InvalidField, NotFound, Rate
 from firmscout.pipeline.stages.plan import make_plan
 from firmscout.queue.base import JobQueue
 from firmscout.storage.db import read_only, unit_of_work
-from firmscout.storage.reader import ResultsView, TaskReader
-from firmscout.storage.repositories import candidates as candidate_repo
 from firmscout.storage.repositories import ratelimits as ratelimit_repo
 from firmscout.storage.repositories import tasks as task_repo
-from firmscout.storage.tables import Candidate, DiscoveryTask
+from firmscout.storage.tables import DiscoveryTask
+from firmscout.storage.views import TaskReader, TaskResults, TaskView, view_of_task
 from firmscout.tasks.accounts import Caller
 
 MAX_TARGET = 250
@@ -52,12 +51,6 @@ class CreateQuota:
     clock: Callable[[], float] = time.time
 
 
-@dataclass(frozen=True)
-class ResultsPage:
-    task: DiscoveryTask
-    results: list[Candidate] = field(default_factory=list)
-
-
 async def _spend(session: AsyncSession, quota: CreateQuota, caller: Caller) -> None:
     wait_s = await ratelimit_repo.take(
         session, f"create:{caller.user_id}", now=quota.clock(), per_second=quota.per_minute / 60.0, burst=quota.burst
@@ -72,7 +65,7 @@ class TaskService:
         sessions: async_sessionmaker[AsyncSession],
         queue: JobQueue,
         available_sources: Sequence[str],
-        reader: TaskReader | None = None,
+        reader: TaskReader,
     ) -> None:
         self._sessions = sessions
         self._reader = reader
@@ -135,7 +128,7 @@ class TaskService:
             )
         return sorted(domains)
 
-    async def create(self, caller: Caller, new: NewTask, quota: CreateQuota | None = None) -> DiscoveryTask:
+    async def create(self, caller: Caller, new: NewTask, quota: CreateQuota | None = None) -> TaskView:
         """A new task, queued in the same transaction. With a `quota` (the API's), the caller spends from it."""
         sources = self._pick_sources(new)
         # The plan is pure and fast, so the create response already shows the criteria that will be graded
@@ -171,51 +164,23 @@ class TaskService:
             # the transaction rolls back, task and job included.
             if quota is not None:
                 await _spend(session, quota, caller)
-        return task
+        return view_of_task(task)
 
-    async def get(self, caller: Caller, task_id: str) -> DiscoveryTask:
-        async with read_only(self._sessions) as session:
-            task = await task_repo.get_scoped_task(
-                session, task_id, organization_id=caller.organization_id, user_id=caller.user_id
-            )
-        if task is None:
-            raise NotFound()
-        return task
-
-    async def view(self, caller: Caller, task_id: str) -> task_repo.TaskView:
-        """What `get` returns, as the API shows it, through the cheap read path (storage/reader.py)."""
-        if self._reader is None:
-            return task_repo.view_of_task(await self.get(caller, task_id))
-        view = await self._reader.scoped_task(
-            task_id, organization_id=caller.organization_id, user_id=caller.user_id
-        )
+    async def get(self, caller: Caller, task_id: str) -> TaskView:
+        view = await self._reader.task(task_id, organization_id=caller.organization_id, user_id=caller.user_id)
         if view is None:
             raise NotFound()
         return view
 
-    async def list(self, caller: Caller, *, offset: int, limit: int) -> list[DiscoveryTask]:
-        async with read_only(self._sessions) as session:
-            return await task_repo.list_tasks(
-                session, organization_id=caller.organization_id, user_id=caller.user_id, offset=offset, limit=limit
-            )
+    async def list(self, caller: Caller, *, offset: int, limit: int) -> list[TaskView]:
+        """The caller's workspace's tasks, newest first."""
+        return await self._reader.tasks(
+            organization_id=caller.organization_id, user_id=caller.user_id, offset=offset, limit=limit
+        )
 
-    async def results(self, caller: Caller, task_id: str, *, offset: int, limit: int) -> ResultsPage:
-        # One read transaction, so the envelope's counters and the page describe the same moment.
-        async with self._sessions() as session, session.begin():
-            task = await task_repo.get_scoped_task(
-                session, task_id, organization_id=caller.organization_id, user_id=caller.user_id
-            )
-            if task is None:
-                raise NotFound()
-            rows = await candidate_repo.results_page(session, task_id, offset=offset, limit=limit)
-        return ResultsPage(task=task, results=rows)
-
-    async def results_view(self, caller: Caller, task_id: str, *, offset: int, limit: int) -> ResultsView:
-        """What `results` returns, as the API shows it, through the cheap read path (storage/reader.py)."""
-        if self._reader is None:
-            page = await self.results(caller, task_id, offset=offset, limit=limit)
-            return task_repo.view_of_task(page.task), [candidate_repo.view_of_candidate(r) for r in page.results]
-        found = await self._reader.scoped_results(
+    async def results(self, caller: Caller, task_id: str, *, offset: int, limit: int) -> TaskResults:
+        """The task and one page of its results, best first, read in one snapshot."""
+        found = await self._reader.results(
             task_id, organization_id=caller.organization_id, user_id=caller.user_id, offset=offset, limit=limit
         )
         if found is None:
@@ -227,7 +192,7 @@ class TaskService:
         async with read_only(self._sessions) as session:
             return await task_repo.count_by_status(session)
 
-    async def resume(self, caller: Caller, task_id: str, desired_new_results: int) -> DiscoveryTask:
+    async def resume(self, caller: Caller, task_id: str, desired_new_results: int) -> TaskView:
         async with unit_of_work(self._sessions) as session:
             task = await task_repo.get_scoped_task(
                 session, task_id, organization_id=caller.organization_id, user_id=caller.user_id, for_update=True
@@ -249,7 +214,7 @@ class TaskService:
             task.attempts = 0
             await session.flush()
             await self._queue.enqueue(session, task.id)
-        return task
+        return view_of_task(task)
 
 
 def _same_workspace(task: DiscoveryTask, caller: Caller) -> bool:

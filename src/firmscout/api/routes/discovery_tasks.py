@@ -60,7 +60,7 @@ async def list_discovery_tasks(
 @router.get("/{task_id}", response_model=DiscoveryTaskOut, summary="Get Discovery Task",
             responses=error_responses(401, 404))
 async def get_discovery_task(task_id: str, caller: CallerDep, service: ServiceDep) -> DiscoveryTaskOut:
-    return DiscoveryTaskOut.from_row(await service.view(caller, task_id))
+    return DiscoveryTaskOut.from_row(await service.get(caller, task_id))
 
 
 @router.get("/{task_id}/results", response_model=DiscoveryTaskResults, summary="Get Discovery Task Results",
@@ -72,9 +72,9 @@ async def get_discovery_task_results(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int, Query(ge=1, le=250)] = 50,
 ) -> DiscoveryTaskResults:
-    view, rows = await service.results_view(caller, task_id, offset=offset, limit=limit)
-    task = DiscoveryTaskOut.from_row(view)
-    return DiscoveryTaskResults(**task.model_dump(), results=[DiscoveryTaskResult.from_row(r) for r in rows])
+    page = await service.results(caller, task_id, offset=offset, limit=limit)
+    task = DiscoveryTaskOut.from_row(page.task)
+    return DiscoveryTaskResults(**task.model_dump(), results=[DiscoveryTaskResult.from_row(r) for r in page.results])
 
 
 @router.post("/{task_id}/resume", response_model=DiscoveryTaskOut, summary="Resume Discovery Task",

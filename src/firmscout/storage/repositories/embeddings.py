@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, and_, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from firmscout.storage import dialects
 from firmscout.storage.tables import Company, CompanyEmbedding, utcnow
 
 _TABLE: Table = CompanyEmbedding.__table__  # type: ignore[assignment]
@@ -62,8 +62,7 @@ async def upsert_vectors(session: AsyncSession, model: str, rows: Sequence[tuple
     """Store (company_id, text_hash, dim, vector) rows for `model`, replacing older vectors."""
     if not rows:
         return
-    insert = sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
-    stmt = insert(_TABLE)
+    stmt = dialects.of(session).insert(_TABLE)
     stmt = stmt.on_conflict_do_update(
         index_elements=[_TABLE.c.company_id, _TABLE.c.model],
         set_={name: stmt.excluded[name] for name in ("text_hash", "dim", "vector", "updated_at")},

@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Double, Table, bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Double, Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from firmscout.storage import dialects
+from firmscout.storage.dialects import Dialect
 from firmscout.storage.tables import RateLimitBucket
 
 _bucket = cast(Table, RateLimitBucket.__table__)
 
 
-def _refilled(dialect: str) -> Any:
+def _refilled(dialect: Dialect) -> Any:
     """The bucket's tokens at :now, in SQL. A clock behind the stored one (another machine) adds nothing."""
-    least, greatest = (func.least, func.greatest) if dialect == "postgresql" else (func.min, func.max)
+    least, greatest = dialect.least, dialect.greatest
     elapsed = greatest(bindparam("now", type_=Double) - _bucket.c.refilled_at, 0.0)
     return least(bindparam("burst", type_=Double), _bucket.c.tokens + elapsed * bindparam("per_second", type_=Double))
 
 
-@lru_cache(maxsize=4)
-def _statements(dialect: str) -> tuple[Any, Any]:
-    # Built once per dialect with bind parameters: building the upsert's expression tree on every create cost
-    # more than running it.
+def _statements(dialect: Dialect) -> tuple[Any, Any]:
+    # Built once per dialect with bind parameters: building the upsert costs more than running it.
+    if (built := _BUILT.get(dialect.name)) is not None:
+        return built
     refilled = _refilled(dialect)
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     spend = (
-        insert(_bucket)
+        dialect.insert(_bucket)
         .values(key=bindparam("key"), tokens=bindparam("burst", type_=Double) - 1, refilled_at=bindparam("now"))
         .on_conflict_do_update(
             index_elements=[_bucket.c.key],
@@ -39,7 +37,11 @@ def _statements(dialect: str) -> tuple[Any, Any]:
         .returning(_bucket.c.tokens)
     )
     left = select(refilled).where(_bucket.c.key == bindparam("key"))
+    _BUILT[dialect.name] = spend, left
     return spend, left
+
+
+_BUILT: dict[str, tuple[Any, Any]] = {}
 
 
 async def take(session: AsyncSession, key: str, *, now: float, per_second: float, burst: int) -> float:
@@ -49,7 +51,7 @@ async def take(session: AsyncSession, key: str, *, now: float, per_second: float
     decides: the row lock (PostgreSQL) or write lock (SQLite) it takes orders concurrent creates of one user,
     so two API processes can never both spend the last token.
     """
-    spend, left = _statements(session.get_bind().dialect.name)
+    spend, left = _statements(dialects.of(session))
     params = {"key": key, "now": now, "per_second": per_second, "burst": float(burst)}
     if (await session.execute(spend, params)).first() is not None:
         return 0.0

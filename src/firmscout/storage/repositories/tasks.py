@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import ColumnElement, Integer, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from firmscout.storage.tables import Candidate, DiscoveryTask
@@ -25,8 +25,8 @@ def _scope(organization_id: str | None, user_id: str) -> ColumnElement[bool]:
 async def add_task(session: AsyncSession, task: DiscoveryTask) -> DiscoveryTask:
     """Insert a new task; it is returned as given (with its defaults filled in), not attached to the session.
 
-    A plain INSERT rather than `session.add` + flush: the unit of work's bookkeeping for one new object was
-    about half of `TaskService.create`'s CPU time (py-spy), and nothing reads the task back through the session.
+    A plain INSERT rather than `session.add` + flush: nothing reads the task back through the session, so
+    the unit of work's bookkeeping would be wasted.
     """
     for column in DiscoveryTask.__table__.columns:
         default = column.default
@@ -58,74 +58,8 @@ async def get_scoped_task(
     return await session.scalar(stmt)
 
 
-@dataclass(frozen=True)
-class TaskView:
-    """The columns of a task the API shows, read without the ORM (GET of one task is the hottest request)."""
-
-    id: str
-    created_at: datetime
-    status: str
-    query: str
-    desired_num_results: int
-    is_exhausted: bool
-    num_results_discovered: int
-    num_results_enriched: int
-    num_results_evaluated: int
-    num_results: int
-    table_id: str | None
-    auto_data_sources: bool
-    data_sources: list[Any]
-    criteria: list[Any]
-    exclude_domains: list[Any]
-    stop_reason: str | None
-    error: str | None
-    prompt_tokens: int
-    completion_tokens: int
-
-
-_VIEW_COLUMNS = [DiscoveryTask.__table__.c[f.name] for f in fields(TaskView)]
-
-
-def _view_statement(scope: ColumnElement[bool]) -> Any:
-    return select(*_VIEW_COLUMNS).where(DiscoveryTask.id == bindparam("task_id"), scope)
-
-
-# Built once with bind parameters, one per tenancy rule of `_scope`: building the expression per request
-# cost more Python time than SQLite took to run it.
-_VIEW_BY_ORG = _view_statement(DiscoveryTask.organization_id == bindparam("organization_id"))
-_VIEW_BY_USER = _view_statement(DiscoveryTask.user_id == bindparam("user_id"))
-
-
-def scoped_view_query(task_id: str, *, organization_id: str | None, user_id: str) -> tuple[Any, dict[str, str]]:
-    """The statement and parameters reading one task as `TaskView`, scoped like `get_scoped_task`."""
-    if organization_id is None:
-        return _VIEW_BY_USER, {"task_id": task_id, "user_id": user_id}
-    return _VIEW_BY_ORG, {"task_id": task_id, "organization_id": organization_id}
-
-
-def view_of(row: Any) -> TaskView:
-    return TaskView(*row)
-
-
-def view_of_task(task: DiscoveryTask) -> TaskView:
-    return TaskView(*(getattr(task, f.name) for f in fields(TaskView)))
-
-
 async def get_tasks(session: AsyncSession, task_ids: Sequence[str]) -> list[DiscoveryTask]:
     return list((await session.scalars(select(DiscoveryTask).where(DiscoveryTask.id.in_(task_ids)))).all())
-
-
-async def list_tasks(
-    session: AsyncSession, *, organization_id: str | None, user_id: str, offset: int, limit: int
-) -> list[DiscoveryTask]:
-    stmt = (
-        select(DiscoveryTask)
-        .where(_scope(organization_id, user_id))
-        .order_by(DiscoveryTask.created_at.desc(), DiscoveryTask.id.desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    return list((await session.scalars(stmt)).all())
 
 
 async def visible_domains(session: AsyncSession, task_ids: Sequence[str]) -> set[str]:
@@ -224,8 +158,7 @@ def _refresh_counters_statement() -> Any:
     )
 
 
-# Built once: constructing this statement (four correlated subqueries) cost more Python time per step
-# than running it (py-spy on a worker); SQLAlchemy caches the compiled SQL, not the expression objects.
+# Built once: SQLAlchemy caches compiled SQL, not the expression objects, which cost more to build than to run.
 _REFRESH_COUNTERS = _refresh_counters_statement()
 
 
@@ -267,8 +200,7 @@ async def count_progress(
     statements inserted or advanced (their row counts, in the caller's transaction) to the counters.
 
     The counters stay equal to a recount as long as every candidate write goes through a step that adds
-    its moves here; the recount read every candidate of the task (heap pages included, at 700 candidates
-    about 1 ms of PostgreSQL CPU per step), this reads one row."""
+    its moves here; a recount reads every candidate of the task, this one row."""
     params = {"task_id": task_id, "discovered": discovered, "enriched": enriched, "evaluated": evaluated,
               "results": results}
     row = (await session.execute(_COUNT_PROGRESS, params)).first()
@@ -344,29 +276,3 @@ async def make_claimable(session: AsyncSession, task_id: str) -> None:
 async def count_by_status(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(DiscoveryTask.status, func.count()).group_by(DiscoveryTask.status))
     return {status: int(n) for status, n in rows.all()}
-
-
-async def count_active(session: AsyncSession) -> int:
-    stmt = select(func.count()).select_from(DiscoveryTask).where(DiscoveryTask.status.in_(ACTIVE_STATUSES))
-    return int(await session.scalar(stmt) or 0)
-
-
-
-
-async def active_without_job(session: AsyncSession, *, lock_prefix: str, limit: int = 500) -> list[str]:
-    """Unfinished tasks that no procrastinate job will run: none waits (`todo`, also a scheduled retry)
-    and none runs (`doing`) under the task's lock. Each probe hits one of procrastinate's partial unique
-    indexes (queueing_lock where todo, lock where doing). One statement, so one snapshot: a hand-over
-    that defers the next job before ending the current one is never seen between the two."""
-    rows = await session.execute(
-        text(
-            "SELECT t.id FROM discovery_task t WHERE t.status IN ('created', 'in_progress')"
-            " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j"
-            "   WHERE j.queueing_lock = :prefix || t.id AND j.status = 'todo')"
-            " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j"
-            "   WHERE j.lock = :prefix || t.id AND j.status = 'doing')"
-            " ORDER BY t.created_at LIMIT :limit"
-        ),
-        {"prefix": lock_prefix, "limit": limit},
-    )
-    return [str(task_id) for (task_id,) in rows.all()]
