@@ -32,8 +32,8 @@ from bench.stats import machine_line, process_cpu_s
 from firmscout.catalog.readers import read_records
 from firmscout.catalog.service import import_file
 from firmscout.config import Settings
+from firmscout.entities import CompanyProfile
 from firmscout.pipeline.runner import run_task
-from firmscout.storage.records import CompanyRecord
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import open_runtime
 from firmscout.tasks.service import NewTask
@@ -47,7 +47,7 @@ SUFFIXES = ["Labs", "Group", "Holdings", "Systems", "Technologies", "Partners", 
 TLDS = ["com", "io", "co", "de", "es", "co.uk", "ai", "fr", "se", "com.br"]
 
 
-def _seed_records() -> list[CompanyRecord]:
+def _seed_records() -> list[CompanyProfile]:
     yc = {"name": ["company_name"], "website": ["website"], "description": ["short_description"],
           "tags": ["tags"], "country": ["country"], "location": ["location"], "founded_year": ["year_founded"],
           "employees": ["team_size"]}
@@ -58,7 +58,7 @@ def _seed_records() -> list[CompanyRecord]:
     return records
 
 
-def synthetic_rows(seed_records: list[CompanyRecord], n: int) -> Iterator[list[str]]:
+def synthetic_rows(seed_records: list[CompanyProfile], n: int) -> Iterator[list[str]]:
     rng = random.Random(7)
     for i in range(n):
         base, place = rng.choice(seed_records), rng.choice(seed_records)
@@ -135,7 +135,7 @@ async def measure(url: str, data_dir: Path, csv_path: Path, size: int) -> Figure
     return Figures(size, report.seconds, client_cpu, server_cpu, latencies)
 
 
-def synthetic_csv(seeds: list[CompanyRecord], size: int, directory: Path) -> Path:
+def synthetic_csv(seeds: list[CompanyProfile], size: int, directory: Path) -> Path:
     """The synthetic file of `size` rows in `directory`, written once: the rows depend only on the size."""
     path = directory / f"synthetic-{size}.csv.gz"
     if not path.exists():

@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 
+from firmscout.entities import CompanyProfile
 from firmscout.storage.db import unit_of_work
-from firmscout.storage.records import CompanyRecord
 from firmscout.storage.repositories.companies import upsert_companies
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime
@@ -27,12 +27,12 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def create_companies(runtime: Runtime, records: list[CompanyRecord]) -> None:
+async def create_companies(runtime: Runtime, records: list[CompanyProfile]) -> None:
     async with unit_of_work(runtime.sessions) as session:
         await upsert_companies(session, records)
 
 
-def company(domain: str, name: str, **fields: Any) -> CompanyRecord:
+def company(domain: str, name: str, **fields: Any) -> CompanyProfile:
     base: dict[str, Any] = {
         "domain": domain, "name": name, "website": f"https://www.{domain}", "description": None,
         "full_description": None, "country": None, "state": None, "city": None, "industries": (),
@@ -40,7 +40,7 @@ def company(domain: str, name: str, **fields: Any) -> CompanyRecord:
         "revenue": None, "wikipedia_url": None, "linkedin_url": None, "status": None, "origin": "test",
     }
     base.update(fields)
-    return CompanyRecord(**base)
+    return CompanyProfile(**base)
 
 
 async def wait_for_task(

@@ -39,11 +39,10 @@ from firmscout.catalog.readers import read_records
 from firmscout.catalog.service import import_file
 from firmscout.config import LLMSettings, SemanticSettings, Settings
 from firmscout.embeddings.availability import semantic_installed
-from firmscout.entities import TokenUsage
+from firmscout.entities import CompanyProfile, TokenUsage
 from firmscout.pipeline.runner import PipelineDeps, run_task
 from firmscout.pipeline.stages.evaluate import HybridGrader, LocalGrader
 from firmscout.sources.local_db import LocalDatabaseSource
-from firmscout.storage.records import CompanyRecord
 from firmscout.storage.repositories.companies import search_companies
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime, open_runtime
@@ -83,7 +82,7 @@ class Outcome:
 
 
 @asynccontextmanager
-async def _corpus(corpus: str, tmp: Path, llm: LLMSettings) -> AsyncIterator[tuple[Runtime, list[CompanyRecord]]]:
+async def _corpus(corpus: str, tmp: Path, llm: LLMSettings) -> AsyncIterator[tuple[Runtime, list[CompanyProfile]]]:
     """A runtime on a fresh database of `corpus`, and the corpus's records (the ground truth's input)."""
     builtin = corpus == "builtin"
     # The runtime's own source stays full-text only; `local+emb` gets its own hybrid source (_semantic_deps).
@@ -134,7 +133,7 @@ async def _semantic_deps(runtime: Runtime, local_deps: PipelineDeps) -> Pipeline
     return replace(local_deps, sources={**local_deps.sources, source.name: source}, grader=grader)
 
 
-async def _score_corpus(runtime: Runtime, records: list[CompanyRecord], corpus: str, verbose: bool,
+async def _score_corpus(runtime: Runtime, records: list[CompanyProfile], corpus: str, verbose: bool,
                         methods: Sequence[str]) -> list[Outcome]:
     outcomes: list[Outcome] = []
     # Built once per corpus: the LLM's concurrency bound and cache are shared by its tasks.

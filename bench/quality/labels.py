@@ -10,9 +10,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from firmscout.storage.records import CompanyRecord
+from firmscout.entities import CompanyProfile
 
-Rule = Callable[[CompanyRecord], bool]
+Rule = Callable[[CompanyProfile], bool]
 
 EUROPE = {
     "Austria", "Belgium", "Bulgaria", "Croatia", "Cyprus", "Czech Republic", "Denmark", "Estonia", "Finland",
@@ -55,14 +55,14 @@ def state(*names: str) -> Rule:
 
 
 def founded(before: int | None = None, since: int | None = None) -> Rule:
-    def rule(r: CompanyRecord) -> bool:
+    def rule(r: CompanyProfile) -> bool:
         y = r.founded_year
         return y is not None and (before is None or y < before) and (since is None or y >= since)
     return rule
 
 
 def staff(over: int | None = None, under: int | None = None) -> Rule:
-    def rule(r: CompanyRecord) -> bool:
+    def rule(r: CompanyProfile) -> bool:
         n = r.employees
         return n is not None and (over is None or n > over) and (under is None or n < under)
     return rule

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 # The spec's employee-size buckets (Extruct search filters), smallest first.
@@ -49,7 +49,7 @@ class Criterion:
 
 @dataclass(frozen=True)
 class CompanyProfile:
-    """What the pipeline knows about one company; the grader reads only this."""
+    """One company, as imports write it, the company database stores it and the pipeline grades it."""
 
     domain: str
     name: str
@@ -69,6 +69,8 @@ class CompanyProfile:
     status: str | None = None
     wikipedia_url: str | None = None
     linkedin_url: str | None = None
+    # Where the company database's row came from: "builtin", "import:FILE".
+    origin: str = "import"
     # URLs the profile's facts come from; graders cite them.
     sources: tuple[str, ...] = ()
 
@@ -84,6 +86,26 @@ class CompanyProfile:
         for key in ("industries", "tags", "sources"):
             known[key] = tuple(known.get(key) or ())
         return cls(**known)
+
+
+def merge_companies(older: CompanyProfile, newer: CompanyProfile) -> CompanyProfile:
+    """Two records of one company: `newer` wins field by field, but never erases a known value.
+
+    Listings of one company on several exchanges each carry part of its data (one has the industry,
+    another the city), so keeping the last one alone would throw facts away.
+    """
+    changes: dict[str, Any] = {}
+    for name in _COMPANY_FIELDS:
+        new_value = getattr(newer, name)
+        if name in _LIST_FIELDS:
+            changes[name] = tuple(dict.fromkeys((*new_value, *getattr(older, name))))
+        elif new_value is None or new_value == "":
+            changes[name] = getattr(older, name)
+    return replace(newer, **changes)
+
+
+_COMPANY_FIELDS = tuple(f.name for f in fields(CompanyProfile))
+_LIST_FIELDS = ("industries", "tags", "sources")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from firmscout.storage.records import CompanyRecord
+from firmscout.entities import CompanyProfile
 from tests.factories import company
 
 BANKS = ("Banks", "Financials", "Financial services")
@@ -30,4 +30,4 @@ OTHERS = [
             founded_year=1865, employees=111_000, employee_count="10001+", description="German chemical company"),
 ]
 
-ALL: list[CompanyRecord] = SPANISH_BANKS + OTHERS
+ALL: list[CompanyProfile] = SPANISH_BANKS + OTHERS

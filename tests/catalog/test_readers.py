@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from firmscout.catalog.readers import CANONICAL_FIELDS, parse_mapping, read_records
+from firmscout.entities import CompanyProfile
 from firmscout.errors import ImportFailed
-from firmscout.storage.records import CompanyRecord
 
 YC_HEADER = ["company_id", "company_name", "short_description", "tags", "location", "country", "year_founded",
              "team_size", "website", "linkedin_url", "status"]
@@ -51,8 +51,8 @@ def write_jsonl(path: Path, lines: list[Any]) -> Path:
     return path
 
 
-def records(results: Iterator[tuple[CompanyRecord | None, str | None]]) -> tuple[list[CompanyRecord], list[str]]:
-    good: list[CompanyRecord] = []
+def records(results: Iterator[tuple[CompanyProfile | None, str | None]]) -> tuple[list[CompanyProfile], list[str]]:
+    good: list[CompanyProfile] = []
     skipped: list[str] = []
     for record, reason in results:
         if record is None:
@@ -89,7 +89,7 @@ class TestCsv:
         good, skipped = records(read_records(path, parse_mapping(YC_MAP)))
         assert sorted(skipped) == ["no name", "no website or domain"]
         kscale, lifted, brit = good
-        assert kscale == CompanyRecord(
+        assert kscale == CompanyProfile(
             domain="kscale.dev", name="K-Scale Labs", website="https://kscale.dev/",
             description="Open-source humanoid robots", country="United States", city="New York",
             tags=("robotics", "consumer"), founded_year=2024, employees=3, employee_count="1-10",

@@ -12,9 +12,9 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from firmscout.catalog.service import ImportProgress, count, import_file, parse_mapping, seed_builtin
+from firmscout.entities import CompanyProfile
 from firmscout.errors import ImportFailed
 from firmscout.storage.db import unit_of_work
-from firmscout.storage.records import CompanyRecord
 from firmscout.storage.repositories import companies as company_repository
 from firmscout.storage.repositories.companies import BulkRow, get_company_by_domain, search_companies
 from firmscout.storage.tables import Company
@@ -238,7 +238,7 @@ class TestBulkImport:
         bulk_state = await stored(sessions)
         async with unit_of_work(sessions) as session:
             await session.execute(delete(Company))
-        async def row_by_row(session: AsyncSession, rows: Sequence[CompanyRecord], **_: object) -> int:
+        async def row_by_row(session: AsyncSession, rows: Sequence[CompanyProfile], **_: object) -> int:
             return await company_repository.upsert_companies(session, rows)
 
         monkeypatch.setattr(company_repository, "bulk_upsert_companies", row_by_row)
@@ -279,7 +279,7 @@ class TestBulkImport:
         calls = 0
 
         async def fail_second_batch(
-            session: AsyncSession, rows: Sequence[CompanyRecord], *, prepared: Sequence[BulkRow]
+            session: AsyncSession, rows: Sequence[CompanyProfile], *, prepared: Sequence[BulkRow]
         ) -> int:
             nonlocal calls
             calls += 1

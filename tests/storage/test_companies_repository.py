@@ -8,15 +8,15 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from firmscout.entities import CompanyProfile
 from firmscout.storage.db import read_only, unit_of_work
-from firmscout.storage.records import CompanyRecord
 from firmscout.storage.repositories.companies import (
     Ranges,
     count_companies,
     get_companies_by_domains,
     get_company_by_domain,
+    profile_of,
     search_companies,
-    to_record,
     upsert_companies,
 )
 from tests.factories import company
@@ -24,8 +24,8 @@ from tests.factories import company
 Sessions = async_sessionmaker[AsyncSession]
 
 
-def record(domain: str, name: str, **fields: Any) -> CompanyRecord:
-    return CompanyRecord(domain=domain, name=name, website=f"https://{domain}", origin="test", **fields)
+def record(domain: str, name: str, **fields: Any) -> CompanyProfile:
+    return CompanyProfile(domain=domain, name=name, website=f"https://{domain}", origin="test", **fields)
 
 
 COMPANIES = [
@@ -41,7 +41,7 @@ COMPANIES = [
 ]
 
 
-async def seed(sessions: Sessions, rows: list[CompanyRecord]) -> int:
+async def seed(sessions: Sessions, rows: list[CompanyProfile]) -> int:
     async with sessions() as session, session.begin():
         return await upsert_companies(session, rows)
 
@@ -92,7 +92,7 @@ class TestUpsert:
             assert await count_companies(session) == 4500
             found = await get_companies_by_domains(session, [r.domain for r in rows[:1500]])
         assert len(found) == 1500
-        assert to_record(found["company7.com"]) == rows[7]
+        assert profile_of(found["company7.com"]) == rows[7]
         assert len(await search(sessions, ["widget"], limit=5000)) == 4500
 
     async def test_unchanged_record_is_not_rewritten(self, sessions: Sessions) -> None:

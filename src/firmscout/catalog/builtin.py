@@ -17,8 +17,7 @@ from firmscout.catalog.cleaning import (
     parse_location,
     website_and_domain,
 )
-from firmscout.entities import employee_bucket
-from firmscout.storage.records import CompanyRecord, merge_records
+from firmscout.entities import CompanyProfile, employee_bucket, merge_companies
 
 ORIGIN = "pytickersymbols"
 _MAX_DESCRIBED_INDUSTRIES = 4
@@ -26,7 +25,7 @@ _MAX_DESCRIBED_INDUSTRIES = 4
 
 @dataclass
 class BuiltinLoad:
-    records: list[CompanyRecord]
+    records: list[CompanyProfile]
     stocks: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
 
@@ -39,7 +38,7 @@ def load_builtin() -> BuiltinLoad:
 
 
 def clean_stocks(stocks: Iterable[Mapping[str, Any]]) -> BuiltinLoad:
-    by_domain: dict[str, CompanyRecord] = {}
+    by_domain: dict[str, CompanyProfile] = {}
     load = BuiltinLoad(records=[])
     for stock in stocks:
         load.stocks += 1
@@ -50,7 +49,7 @@ def clean_stocks(stocks: Iterable[Mapping[str, Any]]) -> BuiltinLoad:
         if record.domain in by_domain:
             # Share classes of one company (GOOG / GOOGL) are separate stocks with one website.
             load.skipped["duplicate domain (merged)"] += 1
-            record = merge_records(by_domain[record.domain], record)
+            record = merge_companies(by_domain[record.domain], record)
         by_domain[record.domain] = record
     load.records = list(by_domain.values())
     return load
@@ -64,7 +63,7 @@ def _industries(values: object) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-def stock_record(stock: Mapping[str, Any]) -> tuple[CompanyRecord | None, str | None]:
+def stock_record(stock: Mapping[str, Any]) -> tuple[CompanyProfile | None, str | None]:
     """One pytickersymbols stock → (record, None), or (None, why it was skipped)."""
     meta: Mapping[str, Any] = stock.get("metadata") or {}
     name = clean_text(stock.get("name"))
@@ -81,7 +80,7 @@ def stock_record(stock: Mapping[str, Any]) -> tuple[CompanyRecord | None, str | 
     founded = parse_founded_year(meta.get("founded"))
     products = clean_text(meta.get("products"))
     revenue = clean_text(meta.get("revenue"))
-    record = CompanyRecord(
+    record = CompanyProfile(
         domain=domain,
         name=name,
         website=website,
@@ -114,11 +113,11 @@ def _place(country_field: object, headquarters: object) -> Location:
     )
 
 
-def _where(record: CompanyRecord) -> str:
+def _where(record: CompanyProfile) -> str:
     return ", ".join(p for p in (record.city, record.state, record.country) if p)
 
 
-def describe(record: CompanyRecord) -> str:
+def describe(record: CompanyProfile) -> str:
     """One line stating only what the data says: listed company, its industries and where it sits."""
     text = "Publicly listed company"
     if record.industries:
@@ -129,7 +128,7 @@ def describe(record: CompanyRecord) -> str:
     return text + "."
 
 
-def describe_fully(record: CompanyRecord) -> str:
+def describe_fully(record: CompanyProfile) -> str:
     sentences = [f"{record.name}: {describe(record)}"]
     if record.founded_year:
         sentences.append(f"Founded in {record.founded_year}.")

@@ -9,14 +9,15 @@ from __future__ import annotations
 import multiprocessing
 import queue
 from collections.abc import Iterator
+from dataclasses import fields
 from itertools import islice
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
 from firmscout.catalog.readers import FieldMap, ReadResult, read_records
+from firmscout.entities import CompanyProfile
 from firmscout.errors import ImportFailed
-from firmscout.storage.records import record_from_values, record_values
 
 Mode = Literal["thread", "process"]
 # Files this large (bytes on disk) are read in a child process when the caller does not choose.
@@ -39,8 +40,8 @@ def _produce(path: Path, mapping: FieldMap | None, batch_size: int, out: multipr
     try:
         results = read_records(path, mapping)
         while chunk := list(islice(results, batch_size)):
-            # Plain tuples: the parent unpickles them faster than dataclasses (see record_from_values).
-            out.put(("chunk", [(record_values(r) if r is not None else None, why) for r, why in chunk]))
+            # Plain tuples: the parent unpickles them faster than dataclasses (see _from_values).
+            out.put(("chunk", [(_values(r) if r is not None else None, why) for r, why in chunk]))
         out.put(("end", None))
     except ImportFailed as exc:
         out.put(("error", str(exc)))
@@ -91,7 +92,7 @@ class ChunkReader:
                     ) from None
         kind, payload = message
         if kind == "chunk":
-            return [(record_from_values(v) if v is not None else None, why) for v, why in payload]
+            return [(_from_values(v) if v is not None else None, why) for v, why in payload]
         self._done = True
         if kind == "error":
             raise ImportFailed(str(payload))
@@ -114,3 +115,18 @@ class ChunkReader:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+_FIELDS = tuple(f.name for f in fields(CompanyProfile))
+
+
+def _values(company: CompanyProfile) -> tuple[Any, ...]:
+    return tuple([getattr(company, name) for name in _FIELDS])
+
+
+def _from_values(values: tuple[Any, ...]) -> CompanyProfile:
+    # Rebuilt without re-running __init__ on values that were valid when sent: a plain tuple unpickles faster
+    # than a dataclass, and an import sends them by the thousand.
+    company = object.__new__(CompanyProfile)
+    company.__dict__.update(zip(_FIELDS, values, strict=True))
+    return company

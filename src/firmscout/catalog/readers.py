@@ -22,9 +22,8 @@ from firmscout.catalog.cleaning import (
     website_and_domain,
 )
 from firmscout.domains import registered_domain
-from firmscout.entities import EMPLOYEE_BUCKETS, employee_bucket
+from firmscout.entities import EMPLOYEE_BUCKETS, CompanyProfile, employee_bucket
 from firmscout.errors import ImportFailed
-from firmscout.storage.records import CompanyRecord
 
 # FIELD names a --map may use. `industry` and `tags` are lists: several columns may feed them.
 # `location` is free text ("Austin, TX", "London, United Kingdom") that fills city/state/country gaps.
@@ -57,7 +56,7 @@ _MAX_ORIGIN = 100
 
 Row = Mapping[str, Any]
 FieldMap = dict[str, list[str]]
-ReadResult = tuple[CompanyRecord | None, str | None]
+ReadResult = tuple[CompanyProfile | None, str | None]
 
 
 def parse_mapping(pairs: Sequence[str]) -> FieldMap:
@@ -219,7 +218,7 @@ def row_record(row: Row, mapping: FieldMap, *, origin: str = "import") -> ReadRe
         employees = employees or parse_employees(bucket)
         bucket = employee_bucket(employees)
 
-    record = CompanyRecord(
+    record = CompanyProfile(
         domain=domain,
         name=name,
         website=website,

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from firmscout.catalog.builtin import load_builtin
 from firmscout.catalog.chunks import ChunkReader, Mode, choose_mode
 from firmscout.catalog.readers import CANONICAL_FIELDS, parse_mapping
+from firmscout.entities import CompanyProfile, merge_companies
 from firmscout.storage.db import unit_of_work
-from firmscout.storage.records import CompanyRecord, merge_records
 from firmscout.storage.repositories import companies as company_repository
 
 __all__ = [
@@ -144,7 +144,7 @@ class _Batch:
 
     rows_read: int
     skipped_by_reason: Counter[str]
-    records: dict[str, CompanyRecord]
+    records: dict[str, CompanyProfile]
     rows: list[company_repository.BulkRow]
 
 
@@ -154,14 +154,14 @@ def _next_batch(chunks: ChunkReader) -> _Batch | None:
     if not chunk:
         return None
     skipped: Counter[str] = Counter()
-    records: dict[str, CompanyRecord] = {}
+    records: dict[str, CompanyProfile] = {}
     for record, reason in chunk:
         if record is None:
             skipped[reason or "unusable"] += 1
             continue
         # ON CONFLICT cannot update one row twice in a statement: collapse the batch by domain.
         earlier = records.get(record.domain)
-        records[record.domain] = merge_records(earlier, record) if earlier else record
+        records[record.domain] = merge_companies(earlier, record) if earlier else record
     return _Batch(len(chunk), skipped, records, company_repository.bulk_rows(records.values()))
 
 
@@ -175,7 +175,7 @@ class _Outcome:
         self.stored_before: dict[str, int] = {}
         self.updated: set[str] = set()
 
-    def written(self, record: CompanyRecord, stored: CompanyRecord | None) -> None:
+    def written(self, record: CompanyProfile, stored: CompanyProfile | None) -> None:
         """`record` was committed for its company; `stored` is what the database held just before."""
         domain = record.domain
         if domain in self.created:
@@ -196,12 +196,12 @@ class _Outcome:
 async def _write_batch(sessions: async_sessionmaker[AsyncSession], batch: _Batch, outcome: _Outcome) -> None:
     async with unit_of_work(sessions) as session:
         found = await company_repository.get_companies_by_domains(session, batch.records)
-        stored = {domain: company_repository.to_record(company) for domain, company in found.items()}
+        stored = {domain: company_repository.profile_of(company) for domain, company in found.items()}
         records, rows = list(batch.records.values()), batch.rows
         if stored:
             # A company already stored is merged into, so its row is built again from the merged record.
             records = [
-                merge_records(stored[record.domain], record) if record.domain in stored else record
+                merge_companies(stored[record.domain], record) if record.domain in stored else record
                 for record in records
             ]
             rows = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -12,7 +13,7 @@ from firmscout.entities import CompanyProfile, SearchRequest, SourceHit, employe
 from firmscout.errors import SourceError
 from firmscout.sources.base import SourcePage
 from firmscout.storage.db import is_transient, read_only
-from firmscout.storage.repositories.companies import Ranges, get_companies_by_ids, search_companies, to_record
+from firmscout.storage.repositories.companies import Ranges, get_companies_by_ids, profile_of, search_companies
 from firmscout.storage.repositories.search_cache import RankedIds
 from firmscout.storage.tables import Company
 
@@ -23,11 +24,12 @@ SOURCE_NAME = "extruct_db"
 
 
 def company_profile(company: Company) -> CompanyProfile:
-    record = to_record(company)
-    fields = {name: getattr(record, name) for name in CompanyProfile.__dataclass_fields__ if hasattr(record, name)}
-    fields["employee_count"] = record.employee_count or employee_bucket(record.employees)
-    fields["sources"] = tuple(url for url in (company.wikipedia_url, company.website) if url)
-    return CompanyProfile(**fields)
+    profile = profile_of(company)
+    return replace(
+        profile,
+        employee_count=profile.employee_count or employee_bucket(profile.employees),
+        sources=tuple(url for url in (company.wikipedia_url, company.website) if url),
+    )
 
 
 def _offset(cursor: str | None) -> int:

@@ -11,23 +11,22 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
+from firmscout.entities import CompanyProfile
 from firmscout.storage import company_rows, dialects
-from firmscout.storage.company_rows import BulkRow, bulk_rows
-from firmscout.storage.records import CompanyRecord
+from firmscout.storage.company_rows import BulkRow, bulk_rows, profile_of
 from firmscout.storage.repositories.search_cache import RankedIds
 from firmscout.storage.tables import Company, utcnow
 
 __all__ = [
     "BulkRow",
-    "CompanyRecord",
     "bulk_rows",
     "bulk_upsert_companies",
     "count_companies",
     "get_companies_by_domains",
     "get_companies_by_ids",
     "get_company_by_domain",
+    "profile_of",
     "search_companies",
-    "to_record",
     "upsert_companies",
 ]
 
@@ -39,23 +38,23 @@ _IN_CHUNK = 900
 _WORD = re.compile(r"[^\W_]+")
 
 
-def _latest(rows: Sequence[CompanyRecord]) -> list[CompanyRecord]:
+def _latest(rows: Sequence[CompanyProfile]) -> list[CompanyProfile]:
     # PostgreSQL refuses ON CONFLICT DO UPDATE hitting one row twice in a statement: the last record wins.
-    latest: dict[str, CompanyRecord] = {}
+    latest: dict[str, CompanyProfile] = {}
     for record in rows:
         latest[record.domain] = record
     return list(latest.values())
 
 
-async def _execute_upsert(session: AsyncSession, values: list[CompanyRecord]) -> None:
+async def _execute_upsert(session: AsyncSession, values: list[CompanyProfile]) -> None:
     stmt = company_rows.on_conflict_update(dialects.of(session).insert(company_rows.TABLE))
     now = utcnow()
     for start in range(0, len(values), UPSERT_CHUNK):
-        chunk = [{**record.to_row(), "updated_at": now} for record in values[start : start + UPSERT_CHUNK]]
+        chunk = [{**company_rows.row_of(c), "updated_at": now} for c in values[start : start + UPSERT_CHUNK]]
         await session.execute(stmt, chunk)
 
 
-async def upsert_companies(session: AsyncSession, rows: Sequence[CompanyRecord]) -> int:
+async def upsert_companies(session: AsyncSession, rows: Sequence[CompanyProfile]) -> int:
     """Insert or replace companies by domain; returns the number of distinct domains written.
 
     A record replaces every column of an existing row. Duplicate domains in `rows` collapse to the
@@ -70,7 +69,7 @@ async def upsert_companies(session: AsyncSession, rows: Sequence[CompanyRecord])
 
 
 async def bulk_upsert_companies(
-    session: AsyncSession, rows: Sequence[CompanyRecord], *, prepared: Sequence[BulkRow] | None = None
+    session: AsyncSession, rows: Sequence[CompanyProfile], *, prepared: Sequence[BulkRow] | None = None
 ) -> int:
     """`upsert_companies` for large batches (file imports): the same rows and index, written in bulk.
 
@@ -199,28 +198,3 @@ async def get_companies_by_ids(
         for company in await session.scalars(stmt):
             found[company.id] = company
     return [found[i] for i in wanted if i in found]
-
-
-def to_record(company: Company) -> CompanyRecord:
-    """A stored row back in write-model form (to merge new data into it)."""
-    return CompanyRecord(
-        domain=company.domain,
-        name=company.name,
-        website=company.website,
-        description=company.description,
-        full_description=company.full_description,
-        country=company.country,
-        state=company.state,
-        city=company.city,
-        industries=tuple(company.industries or ()),
-        tags=tuple(company.tags or ()),
-        products=company.products,
-        founded_year=company.founded_year,
-        employees=company.employees,
-        employee_count=company.employee_count,
-        revenue=company.revenue,
-        wikipedia_url=company.wikipedia_url,
-        linkedin_url=company.linkedin_url,
-        status=company.status,
-        origin=company.origin,
-    )
