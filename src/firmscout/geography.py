@@ -224,34 +224,24 @@ _AFRICA = _codes(
     " TG SL LR GN GM CD CG GA SD SS LY SO DJ ER MW LS SZ CV ST GQ CF TD BI KM SC MR"
 )
 
-# (label shown in criteria, member codes); several spellings share one row.
+# Each region once: the label criteria show, its member codes, and the spellings a query may use.
+_REGIONS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("Europe", _EUROPE, ("europe", "european", "emea")),
+    ("the European Union", _EU, ("eu", "european union")),
+    ("the DACH region", ("DE", "AT", "CH"), ("dach",)),
+    ("the Nordics", _NORDICS, ("nordic", "nordics")),
+    ("Scandinavia", ("SE", "NO", "DK"), ("scandinavia", "scandinavian")),
+    ("the Benelux", ("BE", "NL", "LU"), ("benelux",)),
+    ("Asia-Pacific", _APAC, ("apac", "asia pacific")),
+    ("Asia", _ASIA, ("asia", "asian")),
+    ("Latin America", _LATAM, ("latam", "latin america", "latin american", "south america")),
+    ("North America", ("US", "CA", "MX"), ("north america", "north american")),
+    ("the Middle East", _MIDDLE_EAST, ("middle east", "middle eastern")),
+    ("the Middle East", (*_MIDDLE_EAST, "MA", "DZ", "TN", "LY"), ("mena",)),
+    ("Africa", _AFRICA, ("africa", "african")),
+)
 REGIONS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "europe": ("Europe", _EUROPE),
-    "european": ("Europe", _EUROPE),
-    "emea": ("Europe", _EUROPE),
-    "eu": ("the European Union", _EU),
-    "european union": ("the European Union", _EU),
-    "dach": ("the DACH region", ("DE", "AT", "CH")),
-    "nordic": ("the Nordics", _NORDICS),
-    "nordics": ("the Nordics", _NORDICS),
-    "scandinavia": ("Scandinavia", ("SE", "NO", "DK")),
-    "scandinavian": ("Scandinavia", ("SE", "NO", "DK")),
-    "benelux": ("the Benelux", ("BE", "NL", "LU")),
-    "apac": ("Asia-Pacific", _APAC),
-    "asia pacific": ("Asia-Pacific", _APAC),
-    "asia": ("Asia", _ASIA),
-    "asian": ("Asia", _ASIA),
-    "latam": ("Latin America", _LATAM),
-    "latin america": ("Latin America", _LATAM),
-    "latin american": ("Latin America", _LATAM),
-    "south america": ("Latin America", _LATAM),
-    "north america": ("North America", ("US", "CA", "MX")),
-    "north american": ("North America", ("US", "CA", "MX")),
-    "middle east": ("the Middle East", _MIDDLE_EAST),
-    "middle eastern": ("the Middle East", _MIDDLE_EAST),
-    "mena": ("the Middle East", (*_MIDDLE_EAST, "MA", "DZ", "TN", "LY")),
-    "africa": ("Africa", _AFRICA),
-    "african": ("Africa", _AFRICA),
+    spelling: (label, codes) for label, codes, spellings in _REGIONS for spelling in spellings
 }
 
 # (display name, country, state or None); spellings normalised by `words()`.

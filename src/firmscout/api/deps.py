@@ -29,7 +29,7 @@ async def caller(
 
 
 # async, though it awaits nothing: FastAPI runs a plain `def` dependency in its thread pool, a hand-off to
-# another thread and back on every request (about a tenth of a GET's time in the profile).
+# another thread and back on every request.
 async def service(request: Request) -> TaskService:
     return runtime(request).service
 

@@ -26,29 +26,24 @@ def install(app: FastAPI) -> None:
 
     @app.get(DOCS_URL, include_in_schema=False)
     async def swagger_ui(request: Request) -> HTMLResponse:
-        root = _root_path(request)
+        openapi, assets = _urls(app, request)
         return get_swagger_ui_html(
-            openapi_url=f"{root}{app.openapi_url}",
-            title=f"{app.title} - Swagger UI",
-            swagger_js_url=f"{root}{ASSETS_URL}/swagger-ui-bundle.js",
-            swagger_css_url=f"{root}{ASSETS_URL}/swagger-ui.css",
-            swagger_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
+            openapi_url=openapi, title=f"{app.title} - Swagger UI", swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css", swagger_favicon_url=f"{assets}/favicon.png",
             swagger_ui_parameters=app.swagger_ui_parameters,
         )
 
     @app.get(REDOC_URL, include_in_schema=False)
     async def redoc(request: Request) -> HTMLResponse:
-        root = _root_path(request)
+        openapi, assets = _urls(app, request)
         return get_redoc_html(
-            openapi_url=f"{root}{app.openapi_url}",
-            title=f"{app.title} - ReDoc",
-            redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
-            redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
-            with_google_fonts=False,
+            openapi_url=openapi, title=f"{app.title} - ReDoc", redoc_js_url=f"{assets}/redoc.standalone.js",
+            redoc_favicon_url=f"{assets}/favicon.png", with_google_fonts=False,
         )
 
 
-def _root_path(request: Request) -> str:
+def _urls(app: FastAPI, request: Request) -> tuple[str, str]:
+    """The OpenAPI document's URL and the assets' prefix, as this request reaches them."""
     # Behind a proxy that serves the API under a prefix (uvicorn --root-path), as FastAPI's own pages do.
-    root: str = request.scope.get("root_path", "")
-    return root.rstrip("/")
+    root = str(request.scope.get("root_path", "")).rstrip("/")
+    return f"{root}{app.openapi_url}", f"{root}{ASSETS_URL}"

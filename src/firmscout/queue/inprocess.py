@@ -1,8 +1,8 @@
-"""Embedded queue: the discovery_task row is the job; workers claim it with a renewable lease.
+"""Embedded queue (SQLite): the discovery_task row is the job, claimed with a renewable lease by the worker of
+the one process that serves the database.
 
-Restart-safe by construction: nothing lives only in memory. A worker that dies stops renewing its lease,
-and once the lease expires any worker (in this or another process) claims the task again and the
-pipeline resumes from its checkpoints. Works on SQLite and PostgreSQL alike.
+Restart-safe by construction: nothing lives only in memory. After a crash the lease of the task that was
+running expires, the restarted process claims the task again, and the pipeline resumes from its checkpoints.
 """
 
 from __future__ import annotations

@@ -16,12 +16,12 @@ from firmscout.storage import dialects
 
 def async_url(url: str) -> URL:
     """The async driver for a plain URL: `sqlite:///x.db` → aiosqlite, `postgresql://` → psycopg 3."""
-    return dialects.for_url(url).async_url(make_url(url))
+    return make_url(url).set(drivername=dialects.for_url(url).async_driver)
 
 
 def sync_url(url: str) -> URL:
     """The same database through a blocking driver, for Alembic migrations."""
-    return dialects.for_url(url).sync_url(make_url(url))
+    return make_url(url).set(drivername=dialects.for_url(url).sync_driver)
 
 
 def create_engine(url: str, *, pool_size: int = 20, max_overflow: int = 0) -> AsyncEngine:

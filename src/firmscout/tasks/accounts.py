@@ -49,9 +49,8 @@ class CallerCache:
     deleted token keeps working for at most `ttl_s` in each API process.
 
     Requests that miss together share one lookup (`once`): after a start, or when a busy token's entry
-    expires, every connection of a client asks at the same moment, and each of them reading the token on
-    its own queued dozens of lookups for SQLite's driver thread and a few pool connections (the first
-    seconds of a fresh API process had a p99 near a second; docs/benchmarks.md, Load → API).
+    expires, every connection of a client asks at the same moment, and separate lookups would queue for
+    the database.
     """
 
     def __init__(self, ttl_s: float = 30.0, max_entries: int = 10_000) -> None:

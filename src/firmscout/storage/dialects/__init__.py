@@ -30,13 +30,12 @@ class Dialect(Protocol):
     # One process owns the database and runs its worker in-process (SQLite); else any number of `serve` and
     # `worker` processes share it through procrastinate (PostgreSQL).
     embedded: bool
+    # SQLAlchemy's driver names: the async one the app uses, the blocking one migrations use.
+    async_driver: str
+    sync_driver: str
     # The SQL functions for the smaller and the larger of two values.
     least: Any
     greatest: Any
-
-    def async_url(self, url: URL) -> URL: ...
-
-    def sync_url(self, url: URL) -> URL: ...
 
     def create_engine(self, url: URL, *, pool_size: int, max_overflow: int) -> AsyncEngine: ...
 

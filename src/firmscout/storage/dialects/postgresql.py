@@ -179,25 +179,18 @@ class PostgresReader:
 
 
 class PostgresDialect:
-    embedded = False
-    name = "postgresql"
-    least = func.least
-    greatest = func.greatest
-
-    def async_url(self, url: URL) -> URL:
-        return url.set(drivername="postgresql+psycopg")
-
-    def sync_url(self, url: URL) -> URL:
-        return self.async_url(url)  # psycopg 3 serves both under one driver name
+    name, embedded = "postgresql", False
+    async_driver = sync_driver = "postgresql+psycopg"  # psycopg 3 serves both
+    least, greatest = func.least, func.greatest
 
     def create_engine(self, url: URL, *, pool_size: int, max_overflow: int) -> AsyncEngine:
         # LIFO: a worker gets back the few connections it keeps busy, whose prepared statements are warm.
-        return create_async_engine(self.async_url(url), pool_size=pool_size, max_overflow=max_overflow,
-                                   pool_pre_ping=True, pool_use_lifo=True)
+        return create_async_engine(url.set(drivername=self.async_driver), pool_size=pool_size,
+                                   max_overflow=max_overflow, pool_pre_ping=True, pool_use_lifo=True)
 
     @contextmanager
     def migrating(self, url: URL) -> Iterator[Connection]:
-        engine = create_sync_engine(self.sync_url(url))
+        engine = create_sync_engine(url.set(drivername=self.sync_driver))
         try:
             with engine.begin() as conn:
                 conn.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))

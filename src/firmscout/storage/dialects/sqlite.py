@@ -116,7 +116,8 @@ class SqliteReader:
 
     def __init__(self, url: URL) -> None:
         self._engine = create_sync_engine(
-            DIALECT.sync_url(url), poolclass=StaticPool, connect_args={"check_same_thread": False}
+            url.set(drivername=SqliteDialect.sync_driver), poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
         )
 
         @event.listens_for(self._engine, "connect")
@@ -180,28 +181,22 @@ def _fts5_query(phrases: Sequence[Sequence[str]]) -> str:
 
 
 class SqliteDialect:
-    embedded = True
-    name = "sqlite"
-    least = func.min
-    greatest = func.max
-
-    def async_url(self, url: URL) -> URL:
-        return url.set(drivername="sqlite+aiosqlite")
-
-    def sync_url(self, url: URL) -> URL:
-        return url.set(drivername="sqlite")
+    name, embedded = "sqlite", True
+    async_driver, sync_driver = "sqlite+aiosqlite", "sqlite"
+    least, greatest = func.min, func.max  # SQLite's min and max of several arguments
 
     def create_engine(self, url: URL, *, pool_size: int, max_overflow: int) -> AsyncEngine:
         _database(url).parent.mkdir(parents=True, exist_ok=True)
         # The pool's own reset is replaced by `_on_reset`; SQLite has one writer, so a small pool suffices.
-        engine = create_async_engine(self.async_url(url), pool_size=8, max_overflow=8, pool_reset_on_return=None)
+        engine = create_async_engine(url.set(drivername=self.async_driver), pool_size=8, max_overflow=8,
+                                     pool_reset_on_return=None)
         _configure(engine.sync_engine)
         return engine
 
     @contextmanager
     def migrating(self, url: URL) -> Iterator[Connection]:
         _database(url).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_sync_engine(self.sync_url(url))
+        engine = create_sync_engine(url.set(drivername=self.sync_driver))
 
         @event.listens_for(engine, "connect")
         def _autocommit(dbapi_conn: Any, _record: Any) -> None:

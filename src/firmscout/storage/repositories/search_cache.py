@@ -1,8 +1,7 @@
 """Ranked company ids of recent searches, so paging through one search ranks its matches once.
 
-A broad search at 1M companies matches tens of thousands of rows, and ranking them (bm25 / ts_rank) is
-the whole cost of a page: ~2 s on PostgreSQL for "AI agents for customer support", whose task read 20
-pages. Offset paging re-ranked for every page; with this cache a page past the first is a slice of ids.
+A broad search over a large database matches tens of thousands of rows, and ranking them (bm25 / ts_rank)
+is the whole cost of a page; with this cache a page past the first is a slice of ids, not a new ranking.
 """
 
 from __future__ import annotations
