@@ -56,6 +56,42 @@ class TestSqlitePragmas:
             await engine.dispose()
 
 
+class TestSqliteWriteTurns:
+    async def test_a_second_writer_waits_on_the_event_loop_without_a_connection(self, tmp_path: Path) -> None:
+        url = f"sqlite:///{tmp_path / 'f.db'}"
+        upgrade(url)
+        engine = create_engine(url)
+        sessions = session_factory(engine)
+        order: list[str] = []
+        first_in, release = asyncio.Event(), asyncio.Event()
+
+        async def first() -> None:
+            async with unit_of_work(sessions) as session:
+                session.add(Organization(name="Acme", slug="acme"))
+                order.append("first begins")
+                first_in.set()
+                await release.wait()
+            order.append("first committed")
+
+        async def second() -> None:
+            await first_in.wait()
+            async with unit_of_work(sessions) as session:
+                order.append("second begins")
+                session.add(Organization(name="Beta", slug="beta"))
+
+        try:
+            jobs = [asyncio.create_task(first()), asyncio.create_task(second())]
+            await first_in.wait()
+            await asyncio.sleep(0.2)
+            # Not in SQLite's busy handler on a pooled connection: queued in this process, holding nothing.
+            assert order == ["first begins"] and engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+            release.set()
+            await asyncio.wait_for(asyncio.gather(*jobs), timeout=10)
+            assert order == ["first begins", "first committed", "second begins"]
+        finally:
+            await engine.dispose()
+
+
 class TestSqlitePoolReset:
     """A SQLite connection goes back to the pool without a ROLLBACK after its transaction ended, and with one
     while a transaction is still open (`_on_reset` in storage/db.py)."""

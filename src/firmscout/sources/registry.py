@@ -1,9 +1,7 @@
-"""Name → factory for data sources; optional provider modules are imported only when used."""
+"""The data sources a process searches, built from settings; provider modules are imported only when used."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from importlib import import_module
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,8 +12,6 @@ from firmscout.sources.base import Source
 
 if TYPE_CHECKING:
     from firmscout.embeddings.service import SemanticRetriever
-
-SourceFactory = Callable[[Settings, async_sessionmaker[AsyncSession], "SemanticRetriever | None"], Source]
 
 
 def build_semantic(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> SemanticRetriever | None:
@@ -30,20 +26,10 @@ def build_semantic(settings: Settings, sessions: async_sessionmaker[AsyncSession
     return SemanticRetriever(sessions, config, lambda: get_encoder(config.model, config.threads))
 
 
-def _local_db(
-    _settings: Settings, sessions: async_sessionmaker[AsyncSession], semantic: SemanticRetriever | None
-) -> Source:
-    module = import_module("firmscout.sources.local_db")
-    source: Source = module.LocalDatabaseSource(sessions, semantic)
-    return source
-
-
-# Web search, LinkedIn and maps adapters register here when they exist; each needs keys, so none is
-# enabled by default.
-FACTORIES: dict[str, SourceFactory] = {"extruct_db": _local_db}
-
-
 def build_sources(
     settings: Settings, sessions: async_sessionmaker[AsyncSession], semantic: SemanticRetriever | None = None
 ) -> dict[str, Source]:
-    return {name: factory(settings, sessions, semantic) for name, factory in FACTORIES.items()}
+    """The data sources this process can search, by their wire name."""
+    from firmscout.sources.local_db import SOURCE_NAME, LocalDatabaseSource
+
+    return {SOURCE_NAME: LocalDatabaseSource(sessions, semantic)}

@@ -36,7 +36,9 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @asynccontextmanager
 async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One write transaction: commits when the block ends, rolls back if it raises."""
-    async with sessions() as session, session.begin():
+    engine = sessions.kw["bind"]
+    # Exited in reverse: COMMIT, then the write turn, then the session's clean-up.
+    async with sessions() as session, dialects.of_engine(engine).write_turn(engine), session.begin():
         # Procure the connection now, marked as a writer, so SQLite takes its write lock at BEGIN.
         await session.connection(execution_options={dialects.WRITE_OPTION: True})
         yield session

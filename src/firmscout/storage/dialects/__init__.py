@@ -7,7 +7,7 @@ session's engine (`of`). Nothing outside this package asks which database it run
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, Select, Table
@@ -44,6 +44,10 @@ class Dialect(Protocol):
         ...
 
     def reader(self, engine: AsyncEngine, *, pool_size: int) -> TaskReader: ...
+
+    def write_turn(self, engine: AsyncEngine) -> AbstractAsyncContextManager[None]:
+        """Held from BEGIN to COMMIT of each write transaction of this process."""
+        ...
 
     def own(self, url: URL) -> AbstractContextManager[None]:
         """Held by a long-lived process (`serve`, `worker`) for its life: refuses one that may not join."""
@@ -91,6 +95,12 @@ def for_url(url: str | URL) -> Dialect:
 def of(session: AsyncSession) -> Dialect:
     dialect = _named(session.get_bind().dialect.name)
     assert dialect is not None, "sessions are only made on engines of a supported dialect"
+    return dialect
+
+
+def of_engine(engine: AsyncEngine) -> Dialect:
+    dialect = _named(engine.dialect.name)
+    assert dialect is not None, "engines are only made for a supported dialect"
     return dialect
 
 

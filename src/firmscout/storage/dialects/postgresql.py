@@ -201,6 +201,9 @@ class PostgresDialect:
     def reader(self, engine: AsyncEngine, *, pool_size: int) -> PostgresReader:
         return PostgresReader(engine.url, pool_size=pool_size)
 
+    def write_turn(self, engine: AsyncEngine) -> nullcontext[None]:
+        return nullcontext()  # row locks order PostgreSQL's writers
+
     def own(self, url: URL) -> nullcontext[None]:
         return nullcontext()  # any number of processes share a PostgreSQL database
 

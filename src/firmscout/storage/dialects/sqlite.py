@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -65,6 +67,9 @@ assert _UPSERT.positiontup == company_rows.COLUMNS, "bulk rows are bound by posi
 _UPDATED_AT_TEXT: Any = company_rows.TABLE.c.updated_at.type.dialect_impl(sqlite.dialect()).bind_processor(
     sqlite.dialect()
 )
+
+
+_WRITE_TURNS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 def _database(url: URL) -> Path:
@@ -215,6 +220,14 @@ class SqliteDialect:
 
     def reader(self, engine: AsyncEngine, *, pool_size: int) -> SqliteReader:
         return SqliteReader(engine.url)
+
+    def write_turn(self, engine: AsyncEngine) -> asyncio.Lock:
+        # SQLite has one write lock: the process's writers queue for it here, on the event loop, rather than
+        # in SQLite's busy handler, which sleeps and polls and so stretches the tail of concurrent writes.
+        lock = _WRITE_TURNS.get(engine.sync_engine)
+        if lock is None:
+            lock = _WRITE_TURNS[engine.sync_engine] = asyncio.Lock()
+        return lock
 
     @contextmanager
     def own(self, url: URL) -> Iterator[None]:
