@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -60,13 +62,15 @@ async def wait_for_task(
         await asyncio.sleep(0.05)
 
 
-def start_serve(env: dict[str, str], *args: str) -> tuple[subprocess.Popen[bytes], str]:
-    """Start `firmscout serve` on a free loopback port and wait until it answers its healthcheck."""
+def start_serve(env: dict[str, str], *args: str, log: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `firmscout serve` on a free loopback port and wait until it answers its healthcheck; its stderr
+    (the JSON log) goes to `log` when given."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    proc = subprocess.Popen([sys.executable, "-m", "firmscout", "serve", "--port", str(port), *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with log.open("ab") if log is not None else open(os.devnull, "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "firmscout", "serve", "--port", str(port), *args], env=env,
+                                stdout=subprocess.DEVNULL, stderr=err)
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:

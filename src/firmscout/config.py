@@ -59,6 +59,11 @@ class ApiSettings(BaseModel):
     auth_cache_s: float = Field(
         30.0, ge=0, description="How long an API process trusts a token it has already checked (0: never)."
     )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="When set, GET /metrics needs `Authorization: Bearer <this token>`. Unset: /metrics is open; "
+                    "it shows counts of every organization together and is meant for the operator's network only.",
+    )
     workers: int = Field(
         1, ge=1, le=64,
         description="PostgreSQL: API processes `serve` runs on one port (uvicorn's own --workers), about one per "

@@ -80,26 +80,27 @@ class TestCreateDefaults:
 
 INVALID_BODIES: list[tuple[str, Any, list[Any]]] = [
     ("missing query", {}, ["body", "query"]),
-    ("desired 0", {"query": "x", "desired_num_results": 0}, ["body", "desired_num_results"]),
-    ("desired 251", {"query": "x", "desired_num_results": 251}, ["body", "desired_num_results"]),
-    ("unknown field", {"query": "x", "colour": "red"}, ["body", "colour"]),
-    ("bad data source", {"query": "x", "data_sources": ["yellow_pages"]}, ["body", "data_sources", 0]),
-    ("manual without sources", {"query": "x", "auto_data_sources": False}, ["body", "data_sources"]),
-    ("criterion key", {"query": "x", "criteria": [{"key": "1st", "name": "n", "criterion": "long enough text"}]},
+    ("desired 0", {"query": "banks", "desired_num_results": 0}, ["body", "desired_num_results"]),
+    ("desired 251", {"query": "banks", "desired_num_results": 251}, ["body", "desired_num_results"]),
+    ("unknown field", {"query": "banks", "colour": "red"}, ["body", "colour"]),
+    ("bad data source", {"query": "banks", "data_sources": ["yellow_pages"]}, ["body", "data_sources", 0]),
+    ("manual without sources", {"query": "banks", "auto_data_sources": False}, ["body", "data_sources"]),
+    ("criterion key", {"query": "banks", "criteria": [{"key": "1st", "name": "n", "criterion": "long enough text"}]},
      ["body", "criteria", 0, "key"]),
-    ("criterion too short", {"query": "x", "criteria": [{"key": "a", "name": "n", "criterion": "short"}]},
+    ("criterion too short", {"query": "banks", "criteria": [{"key": "a", "name": "n", "criterion": "short"}]},
      ["body", "criteria", 0, "criterion"]),
-    ("criterion name empty", {"query": "x", "criteria": [{"key": "a", "name": "", "criterion": "long enough text"}]},
+    ("criterion name empty",
+     {"query": "banks", "criteria": [{"key": "a", "name": "", "criterion": "long enough text"}]},
      ["body", "criteria", 0, "name"]),
-    ("duplicate keys", {"query": "x", "criteria": [{"key": "a", "name": "n", "criterion": "long enough text"}] * 2},
+    ("duplicate keys", {"query": "banks", "criteria": [{"key": "a", "name": "n", "criterion": "long enough text"}] * 2},
      ["body", "criteria"]),
-    ("eleven criteria", {"query": "x", "criteria": [
+    ("eleven criteria", {"query": "banks", "criteria": [
         {"key": f"k{i}", "name": "n", "criterion": "long enough text"} for i in range(11)]}, ["body", "criteria"]),
-    ("unparseable domain", {"query": "x", "exclude_domains": ["acme.com", "not a domain"]},
+    ("unparseable domain", {"query": "banks", "exclude_domains": ["acme.com", "not a domain"]},
      ["body", "exclude_domains", 1]),
-    ("no public suffix", {"query": "x", "exclude_domains": ["localhost"]}, ["body", "exclude_domains", 0]),
-    ("malformed task id", {"query": "x", "exclude_task_ids": ["nope"]}, ["body", "exclude_task_ids", 0]),
-    ("101 task ids", {"query": "x", "exclude_task_ids": [str(uuid.uuid4()) for _ in range(101)]},
+    ("no public suffix", {"query": "banks", "exclude_domains": ["localhost"]}, ["body", "exclude_domains", 0]),
+    ("malformed task id", {"query": "banks", "exclude_task_ids": ["nope"]}, ["body", "exclude_task_ids", 0]),
+    ("101 task ids", {"query": "banks", "exclude_task_ids": [str(uuid.uuid4()) for _ in range(101)]},
      ["body", "exclude_task_ids"]),
 ]
 
@@ -128,7 +129,7 @@ class TestCreateRejects:
     async def test_exclusion_set_over_1000_domains_is_422(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
         token = await create_token(runtime)
         domains = [f"company{i}.com" for i in range(1001)]
-        response = await _post(client, token, {"query": "x", "exclude_domains": domains})
+        response = await _post(client, token, {"query": "banks", "exclude_domains": domains})
         assert response.status_code == 422
         assert "1000" in response.json()["detail"][0]["msg"]
         await _assert_nothing_created(client, token)
@@ -136,7 +137,7 @@ class TestCreateRejects:
     async def test_exactly_1000_domains_is_accepted(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
         token = await create_token(runtime)
         domains = [f"company{i}.com" for i in range(1000)] + ["www.company0.com"]
-        response = await _post(client, token, {"query": "x", "exclude_domains": domains})
+        response = await _post(client, token, {"query": "banks", "exclude_domains": domains})
         assert response.status_code == 200
         assert len(response.json()["exclude_domains"]) == 1000
 
@@ -145,7 +146,7 @@ class TestExcludeTaskIds:
     async def test_unknown_task_is_404(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
         token = await create_token(runtime)
         missing = str(uuid.uuid4())
-        response = await _post(client, token, {"query": "x", "exclude_task_ids": [missing]})
+        response = await _post(client, token, {"query": "banks", "exclude_task_ids": [missing]})
         assert response.status_code == 404
         assert missing in response.json()["detail"]
         await _assert_nothing_created(client, token)
@@ -154,7 +155,7 @@ class TestExcludeTaskIds:
         theirs = await create_token(runtime, email="eve@other.com", org="Other")
         their_task = (await _post(client, theirs, {"query": "banks"})).json()["id"]
         mine = await create_token(runtime, email="ana@acme.com", org="Acme")
-        response = await _post(client, mine, {"query": "x", "exclude_task_ids": [their_task]})
+        response = await _post(client, mine, {"query": "banks", "exclude_task_ids": [their_task]})
         assert response.status_code == 403
         assert their_task in response.json()["detail"]
         await _assert_nothing_created(client, mine)
@@ -162,7 +163,7 @@ class TestExcludeTaskIds:
     async def test_task_not_done_is_400(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
         token = await create_token(runtime)
         pending = (await _post(client, token, {"query": "banks"})).json()["id"]
-        response = await _post(client, token, {"query": "x", "exclude_task_ids": [pending]})
+        response = await _post(client, token, {"query": "banks", "exclude_task_ids": [pending]})
         assert response.status_code == 400
         assert pending in response.json()["detail"]
         assert len((await client.get(URL, headers=auth(token))).json()) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import httpx
 import pytest
@@ -104,3 +105,16 @@ class TestMetrics:
         assert 'firmscout_tasks{status="created"} 1.0' in body
         assert "firmscout_queue_depth 1.0" in body
         assert 'firmscout_http_requests_total{method="POST",route="/v1/discovery_tasks",status="200"}' in body
+        # Counts of every organization together: no sample carries an organization or user label.
+        labels = set(re.findall(r'[{,]([a-z_]+)="', body))
+        assert not labels & {"organization", "organization_id", "org", "user", "user_id", "email", "token"}, labels
+
+    async def test_an_operator_token_can_be_required(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
+        from pydantic import SecretStr
+
+        api = runtime.settings.api.model_copy(update={"metrics_token": SecretStr("ops-secret")})
+        runtime.settings = runtime.settings.model_copy(update={"api": api})
+        assert (await client.get("/metrics")).status_code == 401
+        assert (await client.get("/metrics", headers=auth(await create_token(runtime)))).status_code == 401
+        allowed = await client.get("/metrics", headers=auth("ops-secret"))
+        assert allowed.status_code == 200 and "firmscout_tasks" in allowed.text

@@ -130,9 +130,9 @@ class TestSpecClient:
     def test_bad_inputs_get_the_specs_status_and_a_clear_detail(self, server: Server) -> None:
         client = server.client("ana@acme.com", "Acme")
         cases = [
-            ({"query": "x", "desired_num_results": 0}, ["body", "desired_num_results"]),
-            ({"query": "x", "surprise": 1}, ["body", "surprise"]),
-            ({"query": "x", "exclude_domains": ["no way"]}, ["body", "exclude_domains", 0]),
+            ({"query": "banks", "desired_num_results": 0}, ["body", "desired_num_results"]),
+            ({"query": "banks", "surprise": 1}, ["body", "surprise"]),
+            ({"query": "banks", "exclude_domains": ["no way"]}, ["body", "exclude_domains", 0]),
         ]
         for body, loc in cases:
             response = client.post("/v1/discovery_tasks", json=body)

@@ -1,22 +1,24 @@
-"""ASGI middleware: request ids, one JSON access-log line per request, metrics, and a body-size cap."""
+"""ASGI middleware: request ids, one JSON access-log line per request, metrics, and a body-size cap.
+
+It reads nothing from a request that can fail to decode, so even a malformed request gets its access-log
+line, metrics and request id.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
-from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from firmscout.telemetry import HTTP_LATENCY, HTTP_REQUESTS
 
 log = logging.getLogger("firmscout.access")
-
-
-class _TooLarge(Exception):
-    pass
+# A client's X-Request-ID is kept only when it is this tame; otherwise the request gets an id of ours.
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
 
 
 class RequestMiddleware:
@@ -28,20 +30,9 @@ class RequestMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
-        request_id = headers.get("x-request-id") or uuid.uuid4().hex
         started = time.perf_counter()
+        request_id = _request_id(scope)
         status = 500
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise _TooLarge
-            return message
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -51,26 +42,72 @@ class RequestMiddleware:
             await send(message)
 
         try:
-            declared = int(headers.get("content-length") or 0)
-            if declared > self.max_body_bytes:
-                raise _TooLarge
-            await self.app(scope, limited_receive, send_with_id)
-        except _TooLarge:
-            await self._reject(send_with_id, f"Request body over {self.max_body_bytes} bytes.")
+            body = await self._read_body(scope, receive)
+            if body is None:
+                await _reject(send_with_id, 413, f"Request body over {self.max_body_bytes} bytes.")
+                return
+            await self.app(scope, _replay(body, receive), send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = _route(scope)
             HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
             HTTP_LATENCY.labels(scope["method"], route).observe(elapsed)
-            log.info(json.dumps({"request_id": request_id, "method": scope["method"], "path": scope["path"],
+            log.info(json.dumps({"request_id": request_id, "method": scope["method"],
+                                 "path": scope["path"],
                                  "status": status, "duration_ms": round(elapsed * 1000, 2)}))
 
-    @staticmethod
-    async def _reject(send: Any, detail: str) -> None:
-        body = json.dumps({"detail": detail}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes | None:
+        """The whole body, or None past the cap: declared or not (chunked), it never reaches the app."""
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return b"".join(chunks)  # the client left; the app sees an empty body and its reply goes nowhere
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # after the body: the disconnect, when it comes
+
+    return replay
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return bytes(value)
+    return None
+
+
+def _request_id(scope: Scope) -> str:
+    given = _header(scope, b"x-request-id")
+    if given is not None and _REQUEST_ID.fullmatch(given):
+        return given.decode("ascii")
+    return uuid.uuid4().hex
+
+
+async def _reject(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _route(scope: Scope) -> str:

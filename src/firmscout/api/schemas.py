@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
 from firmscout.entities import (
     CRITERIA_MAX_COUNT,
@@ -31,6 +32,22 @@ class DataSource(StrEnum):
     maps = "maps"
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(text: str) -> str:
+    # PostgreSQL refuses NUL in text and UTF-8 has no lone surrogates: refused here, the same on both databases.
+    if _UNSTORABLE.search(text):
+        raise ValueError("must not contain NUL characters or unpaired UTF-16 surrogates (\\u0000, \\ud800-\\udfff)")
+    return text
+
+
+# Text a request may store: anything printable or not, but what both databases can keep.
+Storable = AfterValidator(_storable)
+# Counts are whole numbers: JSON true, 5.0 or "5" is not a count.
+Count = StrictInt
+
+
 class StrictModel(BaseModel):
     # Unknown fields are a 422, as the spec's "unsupported fields" requires.
     model_config = ConfigDict(extra="forbid")
@@ -38,8 +55,10 @@ class StrictModel(BaseModel):
 
 class CriterionIn(StrictModel):
     key: Annotated[str, StringConstraints(pattern=CRITERION_KEY_PATTERN, max_length=CRITERION_KEY_MAX)]
-    name: Annotated[str, StringConstraints(min_length=CRITERION_NAME_MIN, max_length=CRITERION_NAME_MAX)]
-    criterion: Annotated[str, StringConstraints(min_length=CRITERION_TEXT_MIN, max_length=CRITERION_TEXT_MAX)]
+    name: Annotated[str, StringConstraints(min_length=CRITERION_NAME_MIN, max_length=CRITERION_NAME_MAX), Storable]
+    criterion: Annotated[
+        str, StringConstraints(min_length=CRITERION_TEXT_MIN, max_length=CRITERION_TEXT_MAX), Storable
+    ]
 
 
 class TableConfig(StrictModel):
@@ -50,13 +69,13 @@ class TableConfig(StrictModel):
 
 
 class CreateDiscoveryTask(StrictModel):
-    query: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-    desired_num_results: int = Field(100, ge=1, le=250)
+    query: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), Storable]
+    desired_num_results: Count = Field(100, ge=1, le=250)
     table: TableConfig | None = None
     auto_data_sources: bool = True
     data_sources: list[DataSource] = Field(default_factory=list, max_length=4)
     criteria: list[CriterionIn] | None = Field(None, max_length=CRITERIA_MAX_COUNT)
-    exclude_domains: list[Annotated[str, StringConstraints(max_length=2048)]] = Field(
+    exclude_domains: list[Annotated[str, StringConstraints(max_length=2048), Storable]] = Field(
         default_factory=list, max_length=5000
     )
     exclude_task_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
@@ -76,7 +95,7 @@ class CreateDiscoveryTask(StrictModel):
 
 
 class ResumeDiscoveryTask(StrictModel):
-    desired_new_results: int = Field(25, ge=0, le=250)
+    desired_new_results: Count = Field(25, ge=0, le=250)
 
 
 class CriterionOut(BaseModel):

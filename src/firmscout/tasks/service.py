@@ -4,13 +4,14 @@ together, so a `200` never leaves before both exist and a rejected request write
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from firmscout.domains import registered_domain
-from firmscout.entities import Criterion
+from firmscout.entities import Constraints, Criterion
 from firmscout.errors import BadRequest, Forbidden, InvalidField, NotFound, RateLimited
 from firmscout.pipeline.stages.plan import make_plan
 from firmscout.queue.base import JobQueue
@@ -134,6 +135,12 @@ class TaskService:
         # The plan is pure and fast, so the create response already shows the criteria that will be graded
         # (inferred or the caller's), as the spec asks; the worker reuses the stored plan.
         plan = make_plan(new.query, [c.to_dict() for c in new.criteria or ()])
+        if not plan.search_terms and plan.constraints == Constraints():
+            raise InvalidField(
+                ("body", "query"),
+                f"the query {new.query[:80]!r} has nothing to search for: name an industry, a product, a kind "
+                "of company or a place (e.g. \"banks in Spain\")",
+            )
         async with unit_of_work(self._sessions) as session:
             excluded = await self._resolve_exclusions(session, caller, new)
             task = await task_repo.add_task(
@@ -167,6 +174,7 @@ class TaskService:
         return view_of_task(task)
 
     async def get(self, caller: Caller, task_id: str) -> TaskView:
+        _check_id(task_id)
         view = await self._reader.task(task_id, organization_id=caller.organization_id, user_id=caller.user_id)
         if view is None:
             raise NotFound()
@@ -180,6 +188,7 @@ class TaskService:
 
     async def results(self, caller: Caller, task_id: str, *, offset: int, limit: int) -> TaskResults:
         """The task and one page of its results, best first, read in one snapshot."""
+        _check_id(task_id)
         found = await self._reader.results(
             task_id, organization_id=caller.organization_id, user_id=caller.user_id, offset=offset, limit=limit
         )
@@ -193,6 +202,7 @@ class TaskService:
             return await task_repo.count_by_status(session)
 
     async def resume(self, caller: Caller, task_id: str, desired_new_results: int) -> TaskView:
+        _check_id(task_id)
         async with unit_of_work(self._sessions) as session:
             task = await task_repo.get_scoped_task(
                 session, task_id, organization_id=caller.organization_id, user_id=caller.user_id, for_update=True
@@ -215,6 +225,16 @@ class TaskService:
             await session.flush()
             await self._queue.enqueue(session, task.id)
         return view_of_task(task)
+
+
+def _check_id(task_id: str) -> None:
+    """Task ids are UUIDs as we write them; anything else names no task (and never reaches the database)."""
+    try:
+        valid = str(uuid.UUID(task_id)) == task_id
+    except ValueError:
+        valid = False
+    if not valid:
+        raise NotFound()
 
 
 def _same_workspace(task: DiscoveryTask, caller: Caller) -> bool:
