@@ -175,6 +175,45 @@ class SemanticSettings(BaseModel):
     )
 
 
+class WebSettings(BaseModel):
+    """How Firmscout reads companies' websites: every page load goes through one guarded fetcher."""
+
+    enrich: Literal["off", "auto", "on"] = Field(
+        "auto",
+        description="Read candidates' websites before grading. auto: on when a search provider or a proxy is "
+                    "configured (the embedded default stays offline); on: always; off: never.",
+    )
+    proxy_url: str | None = Field(
+        None,
+        description="HTTP forward proxy for every page fetch (a crawling service or a corporate egress). Literal "
+                    "blocked addresses, localhost names and names that resolve locally to blocked ranges are still "
+                    "refused; names that do not resolve locally are left to the proxy.",
+    )
+    allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hostnames or CIDRs exempt from the guard (internal hosts you mean to read); empty by default.",
+    )
+    user_agent: str = Field(
+        "FirmscoutBot/0.1 (+https://github.com/firmscout/firmscout)",
+        description="User-Agent of every page fetch; robots.txt rules for its first word apply.",
+    )
+    max_body_bytes: int = Field(
+        2_000_000, ge=10_000, description="A page's body is cut here, counted after decompression."
+    )
+    deadline_s: float = Field(15.0, gt=0, description="Time for one fetch, redirects included.")
+    max_redirects: int = Field(5, ge=0, le=20, description="Redirect hops followed, each checked again.")
+    per_host_concurrency: int = Field(1, ge=1, le=8, description="Fetches in flight to one host.")
+    per_host_delay_s: float = Field(1.0, ge=0, description="Pause between two fetches from one host.")
+    global_concurrency: int = Field(16, ge=1, le=512, description="Fetches in flight per process.")
+    max_retry_after_s: float = Field(
+        10.0, ge=0, description="A 429/503 whose Retry-After is at most this is waited for and tried once more."
+    )
+    pages_per_candidate: int = Field(4, ge=1, le=10, description="Homepage plus internal pages read per company.")
+    pages_per_task: int = Field(400, ge=1, description="Pages one task may fetch (cache hits are free).")
+    cache_ttl_s: float = Field(7 * 24 * 3600.0, ge=0, description="How long a fetched page is reused.")
+    keep_html: bool = Field(False, description="Also keep pages' raw HTML in the cache (not only what was extracted).")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FIRMSCOUT_", env_nested_delimiter="__", extra="ignore", env_file=None
@@ -205,6 +244,7 @@ class Settings(BaseSettings):
     semantic: SemanticSettings = Field(
         default_factory=SemanticSettings, description="Optional dense-embedding (hybrid) retrieval."
     )
+    web: WebSettings = Field(default_factory=WebSettings, description="Reading companies' websites.")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

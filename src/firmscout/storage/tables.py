@@ -215,3 +215,24 @@ class RateLimitBucket(Base):
     # Seconds since the epoch: the bucket's arithmetic runs in SQL, where plain numbers add up the same way
     # on SQLite and PostgreSQL.
     refilled_at: Mapped[float] = mapped_column(Double)
+
+
+class WebPage(Base):
+    """A fetched page (or why it could not be fetched), reused until `fetched_at` + the cache's TTL."""
+
+    __tablename__ = "web_page"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    final_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    content_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # sha256 of the body: a refetch that finds the same content changes nothing downstream.
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # What extraction took from the page (web/extract.PageFacts); raw HTML only when configured.
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    html: Mapped[str | None] = mapped_column(Text, nullable=True)
+    bytes: Mapped[int] = mapped_column(Integer, default=0)
+    # A fetch that failed is cached too (blocked, robots, too_large, …), so a retry does not ask again.
+    error: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    error_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
