@@ -48,6 +48,14 @@ class Criterion:
 
 
 @dataclass(frozen=True)
+class Passage:
+    """Text from a page a grader may quote, and the page it is on."""
+
+    url: str
+    text: str
+
+
+@dataclass(frozen=True)
 class CompanyProfile:
     """One company, as imports write it, the company database stores it and the pipeline grades it."""
 
@@ -73,11 +81,16 @@ class CompanyProfile:
     origin: str = "import"
     # URLs the profile's facts come from; graders cite them.
     sources: tuple[str, ...] = ()
+    # What the company's own website says, page by page (empty when it was not read).
+    passages: tuple[Passage, ...] = ()
+    # How reading the website went: "read", or why not (robots, blocked, unreachable, budget…); None: not tried.
+    web_status: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(self.__dict__)
         for key in ("industries", "tags", "sources"):
             data[key] = list(data[key])
+        data["passages"] = [{"url": p.url, "text": p.text} for p in self.passages]
         return data
 
     @classmethod
@@ -85,6 +98,7 @@ class CompanyProfile:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         for key in ("industries", "tags", "sources"):
             known[key] = tuple(known.get(key) or ())
+        known["passages"] = tuple(Passage(str(p["url"]), str(p["text"])) for p in known.get("passages") or ())
         return cls(**known)
 
 
@@ -105,7 +119,7 @@ def merge_companies(older: CompanyProfile, newer: CompanyProfile) -> CompanyProf
 
 
 _COMPANY_FIELDS = tuple(f.name for f in fields(CompanyProfile))
-_LIST_FIELDS = ("industries", "tags", "sources")
+_LIST_FIELDS = ("industries", "tags", "sources", "passages")
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,13 @@ from firmscout.pipeline import local
 from firmscout.pipeline.runner import PipelineDeps, run_task
 from firmscout.pipeline.stages.evaluate import Grader, HybridGrader, LocalGrader
 from firmscout.tasks.runtime import Runtime
+from firmscout.web.site import read_website
 
 
 def pipeline_deps(runtime: Runtime) -> PipelineDeps:
     grader, planner = llm_roles(runtime.settings)
+    web = runtime.settings.web
+    pages = runtime.pages
     return PipelineDeps(
         sessions=runtime.sessions,
         sources=runtime.sources,
@@ -21,6 +24,9 @@ def pipeline_deps(runtime: Runtime) -> PipelineDeps:
         settings=runtime.settings.pipeline,
         max_attempts=runtime.settings.worker.max_attempts,
         planner=planner,
+        website=partial(read_website, pages, max_pages=web.pages_per_candidate) if pages is not None else None,
+        pages_per_task=web.pages_per_task,
+        pages_per_candidate=web.pages_per_candidate,
     )
 
 

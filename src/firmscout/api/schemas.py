@@ -111,11 +111,14 @@ class Score(BaseModel):
 
 
 class Usage(BaseModel):
-    """LLM tokens spent on the task (an added field; 0 with the local method)."""
+    """What the task spent (an added field): LLM tokens (0 with the local method), web pages fetched and their
+    bytes (cache hits are free)."""
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
+    pages_fetched: int = 0
+    bytes_fetched: int = 0
 
 
 class DiscoveryTaskOut(BaseModel):
@@ -159,7 +162,8 @@ class DiscoveryTaskOut(BaseModel):
             stop_reason=task.stop_reason,
             error=task.error,
             usage=Usage(prompt_tokens=task.prompt_tokens or 0, completion_tokens=task.completion_tokens or 0,
-                        total_tokens=(task.prompt_tokens or 0) + (task.completion_tokens or 0)),
+                        total_tokens=(task.prompt_tokens or 0) + (task.completion_tokens or 0),
+                        pages_fetched=task.pages_fetched or 0, bytes_fetched=task.web_bytes or 0),
         )
 
 

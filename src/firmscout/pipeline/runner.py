@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -30,11 +30,14 @@ from firmscout.storage.repositories import tasks as task_repo
 from firmscout.storage.repositories.tasks import Progress
 from firmscout.storage.tables import Candidate, DiscoveryTask
 from firmscout.telemetry import STAGE_DURATION
+from firmscout.web.site import WebsiteProfile
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 # Companies per grader call within a step: one full round of an LLM grader's parallel requests by default.
 GRADE_CHUNK = 20
+# Websites read at once within a step; the fetcher's own bounds (per host, per process) still apply.
+WEBSITES_AT_ONCE = 8
 
 
 class TaskGone(FirmscoutError):
@@ -50,6 +53,11 @@ class PipelineDeps:
     max_attempts: int = 5
     # An LLM that refines the local plan (criteria inference, query expansion); None: the parser's plan.
     planner: Planner | None = None
+    # Reads a company's website (FIRMSCOUT_WEB__ENRICH); None: profiles come from the sources alone.
+    website: Callable[[str], Awaitable[WebsiteProfile]] | None = None
+    # Pages one task may fetch (cache hits are free), and the most one company may take.
+    pages_per_task: int = 400
+    pages_per_candidate: int = 4
 
 
 async def run_task(deps: PipelineDeps, task_id: str, last_attempt: bool = False) -> None:
@@ -215,6 +223,9 @@ async def _advance_batch(
         else:
             dropped.append(candidate.id)
         await asyncio.sleep(0)  # as in LocalGrader.grade: don't stall another task's open write transaction
+    pages = fetched_bytes = 0
+    if stage == "discovered" and deps.website is not None and kept:
+        kept, pages, fetched_bytes = await _read_websites(deps, kept, progress.pages_fetched)
     if stage == "discovered":
         STAGE_DURATION.labels("enrich").observe(time.perf_counter() - started)
     usage = TokenUsage()
@@ -250,6 +261,8 @@ async def _advance_batch(
         if usage.prompt_tokens or usage.completion_tokens:
             await task_repo.add_usage(session, task_id, usage.prompt_tokens, usage.completion_tokens)
         if moves is None:  # a replay after a crash found rows already moved: count from the rows
+            if pages or fetched_bytes:
+                await task_repo.count_progress(session, task_id, pages=pages, web_bytes=fetched_bytes)
             return _stepped(await task_repo.refresh_counters(session, task_id), task_id)
         return _stepped(await task_repo.count_progress(
             session, task_id,
@@ -257,11 +270,38 @@ async def _advance_batch(
             enriched=moves.enriched + moves.evaluated if stage == "discovered" else 0,
             evaluated=moves.evaluated,
             results=moves.results,
+            pages=pages, web_bytes=fetched_bytes,
         ), task_id)
 
 
 def _new_profile(candidate: Candidate, profile: CompanyProfile) -> dict[str, object]:
-    return {} if candidate.profile else {"profile": profile.to_dict()}
+    # Written where the source gave none, or where the website added to it.
+    return {} if candidate.profile and profile.web_status is None else {"profile": profile.to_dict()}
+
+
+async def _read_websites(
+    deps: PipelineDeps, kept: list[tuple[Candidate, CompanyProfile]], pages_used: int
+) -> tuple[list[tuple[Candidate, CompanyProfile]], int, int]:
+    """Each kept candidate's profile with its website's evidence, within the task's page budget; a site that
+    cannot be read leaves its reason on the profile and never fails the task. Returns pages and bytes fetched."""
+    assert deps.website is not None
+    read_site = deps.website
+    slots = asyncio.Semaphore(WEBSITES_AT_ONCE)
+    room = deps.pages_per_task - pages_used
+
+    async def one(candidate: Candidate, profile: CompanyProfile) -> tuple[CompanyProfile, int, int]:
+        nonlocal room
+        if room < deps.pages_per_candidate:
+            return replace(profile, web_status="budget"), 0, 0
+        room -= deps.pages_per_candidate  # reserved up front, so concurrent reads never overdraw the budget
+        async with slots:
+            site = await read_site(candidate.domain)
+        room += deps.pages_per_candidate - site.fetched
+        return enrich.with_website(profile, site), site.fetched, site.bytes
+
+    done = await asyncio.gather(*(one(candidate, profile) for candidate, profile in kept))
+    enriched = [(candidate, profile) for (candidate, _), (profile, _, _) in zip(kept, done, strict=True)]
+    return enriched, sum(pages for _, pages, _ in done), sum(size for _, _, size in done)
 
 
 async def _discover_round(

@@ -106,6 +106,9 @@ class DiscoveryTask(Base):
     # LLM tokens spent on this task (0 with the local method).
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Pages fetched from the web for this task (cache hits are free) and their bytes.
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    web_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Queue state: the task row is the job (embedded queue). A lease marks which worker holds it.
     lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

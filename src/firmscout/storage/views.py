@@ -38,6 +38,8 @@ class TaskView:
     error: str | None
     prompt_tokens: int
     completion_tokens: int
+    pages_fetched: int
+    web_bytes: int
 
 
 @dataclass(frozen=True)

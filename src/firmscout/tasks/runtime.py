@@ -23,6 +23,8 @@ from firmscout.storage.db import create_engine, session_factory
 from firmscout.storage.dialects import Dialect
 from firmscout.storage.views import TaskReader
 from firmscout.tasks.service import TaskService
+from firmscout.web.fetch import Fetcher, Resolver, system_resolver
+from firmscout.web.pages import PageReader
 
 if TYPE_CHECKING:
     from firmscout.embeddings.service import SemanticRetriever
@@ -42,6 +44,8 @@ class Runtime:
     semantic: SemanticRetriever | None = None
     # Companies the built-in database gained at this start (0 when it was already loaded).
     seeded: int = 0
+    # Reads companies' websites when FIRMSCOUT_WEB__ENRICH says so; None: the pipeline stays offline.
+    pages: PageReader | None = None
 
     def own(self) -> AbstractContextManager[None]:
         """Claim the database for this process's worker; on SQLite a second one is refused with the fix."""
@@ -55,13 +59,15 @@ def embedded(settings: Settings) -> bool:
 
 @asynccontextmanager
 async def open_runtime(
-    settings: Settings, *, migrate_first: bool = True, seed: bool = False, own: bool = False
+    settings: Settings, *, migrate_first: bool = True, seed: bool = False, own: bool = False,
+    resolver: Resolver = system_resolver,
 ) -> AsyncIterator[Runtime]:
     """Everything a process needs, closed on exit.
 
     `own`: this is a long-lived process that runs a worker (`serve`, `worker`); on SQLite only one may.
     `migrate_first`: bring the schema to head (safe from several processes at once). `seed`: load the built-in
-    companies into an empty company database, as `FIRMSCOUT_SEED_BUILTIN_COMPANIES` allows.
+    companies into an empty company database, as `FIRMSCOUT_SEED_BUILTIN_COMPANIES` allows. `resolver`
+    looks host names up for the web fetcher (tests replace it).
     """
     url = settings.resolved_database_url()
     dialect = dialects.for_url(url)
@@ -70,6 +76,7 @@ async def open_runtime(
             await asyncio.to_thread(migrate.upgrade, url)
         engine = create_engine(url, pool_size=settings.db.pool_size, max_overflow=settings.db.max_overflow)
         reader = dialect.reader(engine, pool_size=settings.db.read_pool_size)
+        fetcher = Fetcher(settings.web, resolver=resolver) if reads_web(settings) else None
         try:
             sessions = session_factory(engine)
             queue = _build_queue(settings, dialect, sessions)
@@ -77,10 +84,18 @@ async def open_runtime(
             sources = build_sources(settings, sessions, semantic)
             service = TaskService(sessions, queue, available_sources=list(sources), reader=reader)
             seeded = await seed_builtin(sessions) if seed and settings.seed_builtin_companies else 0
-            yield Runtime(settings, dialect, engine, sessions, queue, sources, service, reader, semantic, seeded)
+            pages = PageReader(fetcher, sessions, settings.web) if fetcher is not None else None
+            yield Runtime(settings, dialect, engine, sessions, queue, sources, service, reader, semantic, seeded, pages)
         finally:
+            if fetcher is not None:
+                await fetcher.aclose()
             await reader.close()
             await engine.dispose()
+
+
+def reads_web(settings: Settings) -> bool:
+    """FIRMSCOUT_WEB__ENRICH: on, off, or auto (on once there is a way out: a proxy; search providers come later)."""
+    return settings.web.enrich == "on" or (settings.web.enrich == "auto" and bool(settings.web.proxy_url))
 
 
 def _build_queue(settings: Settings, dialect: Dialect, sessions: async_sessionmaker[AsyncSession]) -> JobQueue:

@@ -7,16 +7,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from firmscout.domains import registered_domain
+from firmscout.entities import Passage
 from firmscout.web.extract import Fact, PageFacts, internal_pages
 from firmscout.web.pages import PageOutcome, PageReader
-
-
-@dataclass(frozen=True)
-class Passage:
-    """Text a grader may quote, and the page it is on."""
-
-    url: str
-    text: str
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ NEAR_YEARS = 3
 class Check:
     grade: int
     explanation: str
+    # Pages the evidence is on, when narrower than the profile's sources (a website page it quotes).
+    sources: tuple[str, ...] = ()
 
 
 def cite(profile: CompanyProfile) -> str:

@@ -65,12 +65,16 @@ def grade_criterion(criterion: Criterion, profile: CompanyProfile, plan: Plan) -
             f"topic this grader recognises {cite(profile)}.",
             profile.sources,
         )
+    # A check quoting website pages cites them; the others rest on the profile's own sources.
+    quoted = tuple(url for check in checks for url in check.sources)
+    rest = profile.sources if any(not check.sources for check in checks) else ()
+    sources = tuple(dict.fromkeys((*quoted, *rest)))
     if len(checks) == 1:
-        return Grade(checks[0].grade, checks[0].explanation, profile.sources)
+        return Grade(checks[0].grade, checks[0].explanation, sources)
     # A criterion asking several things holds only as well as its weakest part.
     worst = min(check.grade for check in checks)
     parts = " ".join(f"({i}) {check.explanation}" for i, check in enumerate(checks, start=1))
-    return Grade(worst, f"Lowest of {len(checks)} checks: {parts}", profile.sources)
+    return Grade(worst, f"Lowest of {len(checks)} checks: {parts}", sources)
 
 
 def grade_company(criteria: Sequence[Criterion], profile: CompanyProfile, plan: Plan) -> dict[str, Grade]:

@@ -20,6 +20,7 @@ from firmscout.pipeline.local.vocabulary import GENERIC_NOUNS, STOPWORDS, synony
 class _Evidence:
     strength: int
     sentence: str
+    url: str | None = None  # the page quoted, when the evidence is on the company's website
 
 
 def _word_eq(have: str, want: str) -> bool:
@@ -96,6 +97,8 @@ def _term_evidence(term: str, profile: CompanyProfile) -> _Evidence:
                     via = "" if variant == own else f" (related to '{term}')"
                     where = "" if strength == 4 else " (in passing, not in its opening)"
                     return _Evidence(strength, f"{field} mentions '{' '.join(variant)}'{via}{where}.")
+        if strength == 4 and (quoted := _on_website(profile, variants)) is not None:
+            return quoted
     significant = [w for w in own if w not in STOPWORDS and w not in GENERIC_NOUNS]
     if len(significant) > 1:
         every = tuple(words(" ".join(filter(None, (*profile.industries, *profile.tags, *(t for _, t, _ in texts))))))
@@ -106,11 +109,29 @@ def _term_evidence(term: str, profile: CompanyProfile) -> _Evidence:
     return _Evidence(1, f"No mention of '{term}' or related terms in the industries, tags or description.")
 
 
+# What a company's website says is its own account of itself, as good as its opening description (4).
+_QUOTE_CHARS = 240
+
+
+def _on_website(profile: CompanyProfile, variants: tuple[tuple[str, ...], ...]) -> _Evidence | None:
+    """The first website sentence that names a variant, quoted with its page."""
+    for passage in profile.passages:
+        if not any(_contains(words(passage.text), variant) for variant in variants):
+            continue
+        for sentence in _SENTENCE_END.split(passage.text):
+            if any(_contains(words(sentence), variant) for variant in variants):
+                quote = sentence.strip()
+                if len(quote) > _QUOTE_CHARS:
+                    quote = quote[:_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+                return _Evidence(4, f'Its website says: "{quote}" ({passage.url}).', passage.url)
+    return None
+
+
 def check_topics(topics: tuple[str, ...], profile: CompanyProfile) -> Check:
     """Grade topic evidence; several topics must all match, and the weakest one sets the grade."""
     src = cite(profile)
     has_data = profile.industries or profile.tags or profile.description or profile.full_description
-    if not (has_data or profile.products):
+    if not (has_data or profile.products or profile.passages):
         return Check(2, f"No industry, tag or description data {src} to check '{', '.join(topics)}' against.")
     found = [_term_evidence(t, profile) for t in topics]
     strengths = [e.strength for e in found]
@@ -124,4 +145,5 @@ def check_topics(topics: tuple[str, ...], profile: CompanyProfile) -> Check:
     summary = " ".join(e.sentence for e in found)
     if 0 < matched < len(found):
         summary += f" {matched} of {len(found)} topics matched."
-    return Check(grade, f"{summary} {src}")
+    pages = tuple(dict.fromkeys(e.url for e in found if e.url))
+    return Check(grade, f"{summary} {src}", pages)

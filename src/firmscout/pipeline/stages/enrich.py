@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from firmscout.entities import CompanyProfile, Plan
+from firmscout.entities import CompanyProfile, Passage, Plan
 from firmscout.pipeline.local.ranking import passes_prefilter
+from firmscout.web.site import WebsiteProfile
+
+# Text of one page a grader gets: enough for what a company says about itself, small enough to store per candidate.
+PASSAGE_CHARS = 4000
 
 
 def profile_from_hit(domain: str, hit: dict[str, Any], stored_profile: dict[str, Any] | None) -> CompanyProfile:
     """Sources that hold full records (the local database) deliver the profile at discovery; others give
-    a name and snippet, which is the profile until a web enricher exists."""
+    a name and snippet, which the company's website then fills in (`with_website`)."""
     if stored_profile:
         return CompanyProfile.from_dict(stored_profile)
     url = hit.get("url")
@@ -25,3 +30,22 @@ def profile_from_hit(domain: str, hit: dict[str, Any], stored_profile: dict[str,
 
 def keep(plan: Plan, profile: CompanyProfile) -> bool:
     return passes_prefilter(plan, profile)
+
+
+def with_website(profile: CompanyProfile, site: WebsiteProfile) -> CompanyProfile:
+    """The profile with what the company's website says: the profile's own fields win unless empty, the
+    pages' text becomes evidence, and every page read becomes a source."""
+    if site.error is not None:
+        return replace(profile, web_status=site.error)
+    fills: dict[str, object] = {}
+    if site.name is not None and (not profile.name or profile.name == profile.domain):
+        fills["name"] = str(site.name.value)
+    for field in ("description", "country", "city", "founded_year", "employees"):
+        fact = getattr(site, field)
+        if fact is not None and getattr(profile, field) in (None, ""):
+            fills[field] = fact.value
+    if site.linkedin_url and not profile.linkedin_url:
+        fills["linkedin_url"] = site.linkedin_url
+    passages = tuple(Passage(p.url, p.text[:PASSAGE_CHARS]) for p in site.passages)
+    sources = tuple(dict.fromkeys((*profile.sources, *site.sources)))
+    return replace(profile, **fills, passages=passages, sources=sources, web_status="read")  # type: ignore[arg-type]

@@ -109,6 +109,7 @@ class Progress:
     num_results: int
     num_results_discovered: int
     is_exhausted: bool
+    pages_fetched: int = 0
 
 
 _PROGRESS_COLUMNS = (
@@ -117,12 +118,13 @@ _PROGRESS_COLUMNS = (
     DiscoveryTask.num_results,
     DiscoveryTask.num_results_discovered,
     DiscoveryTask.is_exhausted,
+    DiscoveryTask.pages_fetched,
 )
 
 
 def progress_of(task: DiscoveryTask) -> Progress:
     return Progress(task.status, task.desired_num_results, task.num_results, task.num_results_discovered,
-                    task.is_exhausted)
+                    task.is_exhausted, task.pages_fetched)
 
 
 async def start_task(session: AsyncSession, task_id: str) -> DiscoveryTask | None:
@@ -183,6 +185,8 @@ def _count_progress_statement() -> Any:
             num_results_enriched=t.num_results_enriched + bindparam("enriched", type_=Integer),
             num_results_evaluated=t.num_results_evaluated + bindparam("evaluated", type_=Integer),
             num_results=t.num_results + bindparam("results", type_=Integer),
+            pages_fetched=t.pages_fetched + bindparam("pages", type_=Integer),
+            web_bytes=t.web_bytes + bindparam("web_bytes", type_=Integer),
         )
         .returning(*_PROGRESS_COLUMNS)
         .execution_options(synchronize_session=False)
@@ -194,7 +198,7 @@ _COUNT_PROGRESS = _count_progress_statement()
 
 async def count_progress(
     session: AsyncSession, task_id: str, *, discovered: int = 0, enriched: int = 0, evaluated: int = 0,
-    results: int = 0,
+    results: int = 0, pages: int = 0, web_bytes: int = 0,
 ) -> Progress | None:
     """`refresh_counters` for a step that knows exactly what it moved: add the candidates its own
     statements inserted or advanced (their row counts, in the caller's transaction) to the counters.
@@ -202,7 +206,7 @@ async def count_progress(
     The counters stay equal to a recount as long as every candidate write goes through a step that adds
     its moves here; a recount reads every candidate of the task, this one row."""
     params = {"task_id": task_id, "discovered": discovered, "enriched": enriched, "evaluated": evaluated,
-              "results": results}
+              "results": results, "pages": pages, "web_bytes": web_bytes}
     row = (await session.execute(_COUNT_PROGRESS, params)).first()
     return None if row is None else Progress(*row)
 
