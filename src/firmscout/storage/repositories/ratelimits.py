@@ -23,7 +23,7 @@ def _refilled(dialect: Dialect) -> Any:
 
 def _statements(dialect: Dialect) -> tuple[Any, Any]:
     # Built once per dialect with bind parameters: building the upsert costs more than running it.
-    if (built := _BUILT.get(dialect.name)) is not None:
+    if (built := _BUILT.get(dialect)) is not None:
         return built
     refilled = _refilled(dialect)
     spend = (
@@ -37,11 +37,11 @@ def _statements(dialect: Dialect) -> tuple[Any, Any]:
         .returning(_bucket.c.tokens)
     )
     left = select(refilled).where(_bucket.c.key == bindparam("key"))
-    _BUILT[dialect.name] = spend, left
+    _BUILT[dialect] = spend, left
     return spend, left
 
 
-_BUILT: dict[str, tuple[Any, Any]] = {}
+_BUILT: dict[object, tuple[Any, Any]] = {}  # by dialect (one object each)
 
 
 async def take(session: AsyncSession, key: str, *, now: float, per_second: float, burst: int) -> float:
