@@ -3,6 +3,8 @@ fetches nothing, and a page that cannot be read gives a reason instead of an err
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
@@ -102,3 +104,30 @@ class TestWebsiteProfile:
 
 def test_utcnow_is_aware() -> None:
     assert isinstance(utcnow(), datetime) and utcnow().tzinfo is not None
+
+
+class TestSharedPace:
+    async def test_two_processes_ask_one_host_at_one_pace(
+        self, pg_database: str, fake_web: LoopbackWeb
+    ) -> None:
+        # Two fetchers stand for two worker processes sharing one PostgreSQL database.
+        from firmscout.storage.db import create_engine, session_factory
+        from firmscout.storage.migrate import upgrade
+        from firmscout.web.pages import shared_pace
+
+        upgrade(pg_database)
+        engine = create_engine(pg_database)
+        sessions = session_factory(engine)
+        settings = WebSettings(proxy_url=fake_web.proxy_url, per_host_delay_s=0.4, deadline_s=10.0)
+        fetchers = [Fetcher(settings, resolver=seam, pace=shared_pace(sessions)) for _ in range(2)]
+        started = time.monotonic()
+        try:
+            await asyncio.gather(*(f.fetch(f"http://graph.example{path}") for f in fetchers
+                                   for path in ("/", "/about")))
+        finally:
+            for fetcher in fetchers:
+                await fetcher.aclose()
+            await engine.dispose()
+        # Six requests (a robots.txt and two pages per process), one host: five gaps of 0.4 s at least.
+        assert len(fake_web.requests_to("graph.example")) == 6
+        assert time.monotonic() - started >= 5 * 0.4 - 0.05

@@ -239,3 +239,13 @@ class WebPage(Base):
     error: Mapped[str | None] = mapped_column(String(40), nullable=True)
     error_detail: Mapped[str | None] = mapped_column(Text, nullable=True)
     fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebHost(Base):
+    """When a site may next be asked for a page, shared by every worker process (one pace per host)."""
+
+    __tablename__ = "web_host"
+
+    origin: Mapped[str] = mapped_column(String(300), primary_key=True)
+    # Seconds since the epoch, as the rate-limit buckets keep time: every machine's clock in one unit.
+    next_at: Mapped[float] = mapped_column(Double)

@@ -24,7 +24,7 @@ from firmscout.storage.dialects import Dialect
 from firmscout.storage.views import TaskReader
 from firmscout.tasks.service import TaskService
 from firmscout.web.fetch import Fetcher, Resolver, system_resolver
-from firmscout.web.pages import PageReader
+from firmscout.web.pages import PageReader, shared_pace
 
 if TYPE_CHECKING:
     from firmscout.embeddings.service import SemanticRetriever
@@ -76,9 +76,11 @@ async def open_runtime(
             await asyncio.to_thread(migrate.upgrade, url)
         engine = create_engine(url, pool_size=settings.db.pool_size, max_overflow=settings.db.max_overflow)
         reader = dialect.reader(engine, pool_size=settings.db.read_pool_size)
-        fetcher = Fetcher(settings.web, resolver=resolver) if reads_web(settings) else None
+        sessions = session_factory(engine)
+        # One pace per host for every worker process on PostgreSQL; the one SQLite process keeps its own.
+        pace = None if dialect.embedded else shared_pace(sessions)
+        fetcher = Fetcher(settings.web, resolver=resolver, pace=pace) if reads_web(settings) else None
         try:
-            sessions = session_factory(engine)
             queue = _build_queue(settings, dialect, sessions)
             semantic = build_semantic(settings, sessions)
             sources = build_sources(settings, sessions, semantic)

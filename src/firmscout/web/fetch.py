@@ -36,6 +36,8 @@ from firmscout.web.guard import (
 
 log = logging.getLogger(__name__)
 Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
+# Books a host's next slot for all processes: (origin, delay) → seconds to wait before asking it.
+Pace = Callable[[str, float], Awaitable[float]]
 # What to request: the URL (pinned to the checked address, or as given for the proxy), headers, extensions.
 _Route = tuple[str, dict[str, str], dict[str, object]]
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
@@ -70,10 +72,14 @@ async def system_resolver(host: str, port: int) -> list[IPAddress]:
 
 
 class Fetcher:
-    """Use one per process (its politeness state is per process) and `aclose` it."""
+    """Use one per process and `aclose` it."""
 
-    def __init__(self, settings: WebSettings, *, resolver: Resolver = system_resolver) -> None:
+    def __init__(
+        self, settings: WebSettings, *, resolver: Resolver = system_resolver, pace: Pace | None = None
+    ) -> None:
+        """`pace`: a host's delay kept for every process at once (PostgreSQL); without it, per process."""
         self._settings = settings
+        self._pace = pace
         self._allow = AllowList.parse(settings.allow_hosts)
         self._resolve = resolver
         timeout = httpx.Timeout(settings.deadline_s, connect=min(5.0, settings.deadline_s))
@@ -88,6 +94,7 @@ class Fetcher:
         self._global = asyncio.Semaphore(settings.global_concurrency)
         self._hosts: dict[str, _Host] = {}
         self._robots: dict[str, tuple[float, Protego | bool]] = {}
+        self._robots_locks: dict[str, asyncio.Lock] = {}
         self._agent = settings.user_agent.split("/")[0].split()[0]
 
     async def aclose(self) -> None:
@@ -196,15 +203,17 @@ class Fetcher:
         key = f"{parts.scheme}://{parts.netloc}"
         host = self._hosts.get(key)
         if host is None:
-            host = self._hosts[key] = _Host(self._settings.per_host_concurrency)
+            host = self._hosts[key] = _Host(key, self._settings.per_host_concurrency, self._pace)
         return host
 
     async def _robots_allow(self, parts: SplitResult) -> bool:
         origin = f"{parts.scheme}://{parts.netloc}"
-        cached = self._robots.get(origin)
-        if cached is None or time.monotonic() - cached[0] > _ROBOTS_TTL_S:
-            cached = (time.monotonic(), await self._read_robots(origin))
-            self._robots[origin] = cached
+        # One read per host even when several of its pages are asked for at once.
+        async with self._robots_locks.setdefault(origin, asyncio.Lock()):
+            cached = self._robots.get(origin)
+            if cached is None or time.monotonic() - cached[0] > _ROBOTS_TTL_S:
+                cached = (time.monotonic(), await self._read_robots(origin))
+                self._robots[origin] = cached
         rules = cached[1]
         if isinstance(rules, bool):
             return rules
@@ -224,24 +233,37 @@ class Fetcher:
 
 
 class _Host:
-    """One host's share of the fetcher: at most `concurrency` fetches at once, `delay` apart."""
+    """One host's share of the fetcher: at most `concurrency` fetches at once, `delay` apart (across processes
+    when a shared pace is given)."""
 
-    def __init__(self, concurrency: int) -> None:
+    def __init__(self, origin: str, concurrency: int, pace: Pace | None) -> None:
+        self._origin = origin
         self._slots = asyncio.Semaphore(concurrency)
+        self._pace = pace
         self._next_at = 0.0
+        self._paused_until = 0.0
 
     def pause(self, seconds: float) -> None:
-        self._next_at = max(self._next_at, time.monotonic() + seconds)
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
     def turn(self, delay: float) -> _Turn:
         return _Turn(self, delay)
 
     async def enter(self, delay: float) -> None:
         await self._slots.acquire()
-        wait = self._next_at - time.monotonic()
-        self._next_at = max(self._next_at, time.monotonic()) + delay
-        if wait > 0:
-            await asyncio.sleep(wait)
+        try:
+            now = time.monotonic()
+            if self._pace is not None and delay > 0:
+                wait = await self._pace(self._origin, delay)
+            else:
+                wait = self._next_at - now
+                self._next_at = max(self._next_at, now) + delay
+            wait = max(wait, self._paused_until - now)
+            if wait > 0:
+                await asyncio.sleep(wait)
+        except BaseException:
+            self._slots.release()
+            raise
 
     def leave(self) -> None:
         self._slots.release()

@@ -7,6 +7,7 @@ a repeated task costs no request.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -19,7 +20,7 @@ from firmscout.storage.db import read_only, unit_of_work
 from firmscout.storage.repositories import pages as page_repo
 from firmscout.storage.tables import utcnow
 from firmscout.web.extract import Fact, Link, PageFacts, page_facts, plain_text
-from firmscout.web.fetch import Fetcher, FetchError
+from firmscout.web.fetch import Fetcher, FetchError, Pace
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,18 @@ class PageReader:
                  "html": None, "bytes": 0, "error": None, "error_detail": None}
         async with unit_of_work(self._sessions) as session:
             await page_repo.save_page(session, url, **{**blank, **values, "fetched_at": self._clock()})
+
+
+def shared_pace(sessions: async_sessionmaker[AsyncSession]) -> Pace:
+    """Hosts' delays kept in the database, so every worker process asks a site at the one pace."""
+
+    async def pace(origin: str, delay: float) -> float:
+        now = time.time()
+        async with unit_of_work(sessions) as session:
+            start = await page_repo.take_host_slot(session, origin, now=now, delay=delay)
+        return start - now
+
+    return pace
 
 
 def _transient(exc: FetchError) -> bool:
