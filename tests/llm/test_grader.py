@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from firmscout.entities import CompanyProfile, Criterion, Plan
+from firmscout.entities import CompanyProfile, Criterion, Grade, Passage, Plan
 from firmscout.errors import LLMError
 from firmscout.llm.grader import LLMGrader
 from firmscout.llm.openai_compatible import OpenAICompatibleLLM
@@ -31,9 +31,12 @@ def _grader(server: ChatCompletionsServer, batch_size: int = 3, **kwargs: object
     return LLMGrader(OpenAICompatibleLLM(**options), batch_size=batch_size)  # type: ignore[arg-type]
 
 
-def _row(domain: str, grade: int = 4, sources: tuple[str, ...] = ()) -> dict[str, object]:
-    return {"domain": domain, "scores": {c.key: {"grade": grade, "explanation": f'"{domain}" says so',
-                                                 "sources": list(sources)} for c in CRITERIA}}
+def _row(domain: str, grade: int = 4, *, passages: tuple[int, ...] = (), quote: str | None = None,
+         fields: tuple[str, ...] = ("name",)) -> dict[str, object]:
+    name = f"Company {domain[1:].split('.')[0]}"
+    return {"domain": domain, "scores": {c.key: {
+        "passages": list(passages), "quote": name if quote is None else quote, "sources": list(fields),
+        "explanation": f'"{domain}" says so', "grade": grade} for c in CRITERIA}}
 
 
 class TestBatches:
@@ -51,15 +54,15 @@ class TestBatches:
         assert graded.grades[0]["bank"].sources == ("https://c0.example/about",)
         assert (graded.usage.prompt_tokens, graded.usage.completion_tokens) == (300, 60)
 
-    async def test_a_model_cannot_cite_a_url_the_profile_does_not_have(
-        self, chat_server: ChatCompletionsServer
-    ) -> None:
+    async def test_a_model_cannot_cite_a_url(self, chat_server: ChatCompletionsServer) -> None:
         (profile,) = _profiles(1)
+        # `sources` names profile fields: a URL there is off the schema and goes back for repair.
         chat_server.script.append(Reply(content=json.dumps(
-            {"companies": [_row(profile.domain, sources=("https://invented.example",))]})))
+            {"companies": [_row(profile.domain, fields=("https://invented.example",))]})))
         graded = await _grader(chat_server).grade(CRITERIA, [profile], PLAN)
+        assert len(chat_server.requests) == 2
+        assert "is not one of" in chat_server.requests[1][1]["messages"][-1]["content"]
         assert graded.grades[0]["geo"].sources == profile.sources
-        assert graded.grades[0]["geo"].explanation == f'"{profile.domain}" says so'
 
 
 class TestIncompleteReplies:
@@ -104,3 +107,82 @@ class TestFailures:
         again = await _grader(chat_server, cache=ResponseCache(tmp_path / "c.sqlite")).grade(CRITERIA, profiles, PLAN)
         assert again.grades == first.grades and again.usage.prompt_tokens == 0
         assert len(chat_server.requests) == 2
+
+
+HOME, ABOUT = "https://acme.example/", "https://acme.example/about"
+ACME = CompanyProfile(
+    domain="acme.example", name="Acme Bank", country="Spain", sources=("https://registry.example/acme", HOME, ABOUT),
+    passages=(Passage(HOME, "Acme Bank serves small businesses across Spain."),
+              Passage(ABOUT, "Founded in Madrid, we are a licensed bank since 1901.")),
+)
+
+
+def _acme_reply(**geo: object) -> Reply:
+    bank = {"passages": [2], "quote": "a licensed bank", "sources": [], "explanation": "Licensed.", "grade": 5}
+    return Reply(content=json.dumps({"companies": [{"domain": ACME.domain, "scores": {"geo": {
+        "passages": [1], "quote": "across Spain", "sources": [], "explanation": "Spanish.", "grade": 5} | geo,
+        "bank": bank}}]}))
+
+
+class TestEvidence:
+    async def test_passages_are_numbered_and_no_url_is_sent(self, chat_server: ChatCompletionsServer) -> None:
+        chat_server.script.append(_acme_reply())
+        await _grader(chat_server).grade(CRITERIA, [ACME], PLAN)
+        body = chat_server.requests[0][1]
+        (company,) = json.loads(body["messages"][1]["content"])["companies"]
+        assert company["passages"] == [{"number": 1, "text": ACME.passages[0].text},
+                                       {"number": 2, "text": ACME.passages[1].text}]
+        assert "http" not in json.dumps(body)
+
+    async def test_sources_are_mapped_from_passage_numbers(self, chat_server: ChatCompletionsServer) -> None:
+        chat_server.script.append(_acme_reply(sources=["country"]))
+        (grades,) = (await _grader(chat_server).grade(CRITERIA, [ACME], PLAN)).grades
+        assert grades["bank"] == Grade(5, "Licensed.", (ABOUT,))
+        assert grades["geo"] == Grade(5, "Spanish.", (HOME, "https://registry.example/acme", ABOUT)), \
+            "the cited page, then the profile's sources for the field"
+
+    async def test_an_invented_quote_caps_the_grade_at_3_with_the_reason(
+        self, chat_server: ChatCompletionsServer
+    ) -> None:
+        chat_server.script.append(_acme_reply(quote="the largest bank in Spain", explanation="Largest in Spain."))
+        (grades,) = (await _grader(chat_server).grade(CRITERIA, [ACME], PLAN)).grades
+        assert grades["geo"] == Grade(3, "Largest in Spain. (quote not found in the company's pages; capped at 3)",
+                                      (HOME,))
+        assert grades["bank"].grade == 5
+
+    async def test_a_quote_typed_differently_from_the_page_still_counts(
+        self, chat_server: ChatCompletionsServer
+    ) -> None:
+        chat_server.script.append(_acme_reply(quote="“ACME BANK serves   small businesses”"))
+        (grades,) = (await _grader(chat_server).grade(CRITERIA, [ACME], PLAN)).grades
+        assert grades["geo"].grade == 5 and grades["geo"].explanation == "Spanish."
+
+    async def test_a_passage_number_another_company_has_is_dropped(self, chat_server: ChatCompletionsServer) -> None:
+        (other,) = _profiles(1)
+        # Valid for the batch (ACME has two passages), but `other` has none.
+        row = _row(other.domain, passages=(2,))
+        chat_server.script.append(Reply(content=json.dumps({"companies": [
+            json.loads(_acme_reply().content or "")["companies"][0], row]})))
+        graded = await _grader(chat_server).grade(CRITERIA, [ACME, other], PLAN)
+        assert graded.grades[1]["geo"].sources == other.sources and graded.grades[1]["geo"].grade == 4
+
+
+class TestStructuredOutputFallback:
+    @pytest.mark.parametrize(("flavor", "refuses", "plain"), [
+        ("openai", ("json_schema",), None),
+        ("vllm", ("json_schema", "json_object"), "leading_text"),
+        ("llamacpp", ("json_schema", "json_object"), "fenced"),
+        ("ollama", ("json_schema",), None),
+        ("ollama_native", ("json_schema",), None),
+    ])
+    async def test_every_path_ends_in_valid_grades(
+        self, flavor: str, refuses: tuple[str, ...], plain: str | None
+    ) -> None:
+        server = ChatCompletionsServer(flavor=flavor, refuses=refuses, plain=plain).start()
+        try:
+            graded = await _grader(server).grade(CRITERIA, [ACME, *_profiles(2)], PLAN)
+        finally:
+            server.stop()
+        assert graded.grades[0]["geo"] == Grade(5, "LLM: Acme Bank meets 'Based in Spain'.", (HOME,))
+        assert graded.grades[2]["bank"] == Grade(5, "LLM: Company 1 meets 'Bank'.", ("https://c1.example/about",))
+        assert len(server.requests) == len(refuses) + 1

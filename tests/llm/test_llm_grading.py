@@ -95,6 +95,22 @@ class TestLLMGradedTask:
             server.stop()
         assert task.status == "done" and task.num_results == 0 and task.num_results_evaluated > 0
 
+    async def test_a_server_without_json_schema_output_grades_the_task_after_one_refusal(
+        self, tmp_path: Path
+    ) -> None:
+        # A llama.cpp server that takes neither json_schema nor json_object, and fences its replies.
+        server = ChatCompletionsServer(flavor="llamacpp", refuses=("json_schema", "json_object"),
+                                       plain="fenced").start()
+        try:
+            task = await _run(tmp_path, server.base_url)
+        finally:
+            server.stop()
+        assert task.status == "done" and task.num_results >= 3
+        formats = [(body.get("response_format") or {}).get("type") for _, body in server.requests]
+        # Planner and grader share one LLM: the first request learns the mode, every later one uses it.
+        assert formats[:3] == ["json_schema", "json_object", None] and set(formats[3:]) == {None}
+        assert {schema_name(body) for _, body in server.requests[2:]} == {"query_plan", "company_grades"}
+
     async def test_unreachable_provider_fails_the_task_with_a_clear_error(self, tmp_path: Path) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))

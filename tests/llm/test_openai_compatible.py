@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -163,3 +166,80 @@ class TestTemperature:
         chat_server.script.append(Reply(content='{"ok": true}'))
         await _llm(chat_server, temperature=None).complete_json(MESSAGES, SCHEMA, "verdict")
         assert "temperature" not in chat_server.requests[0][1]
+
+
+@contextmanager
+def _server(**options: Any) -> Iterator[ChatCompletionsServer]:
+    server = ChatCompletionsServer(**options).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _formats(server: ChatCompletionsServer) -> list[str | None]:
+    return [(body.get("response_format") or {}).get("type") for _, body in server.requests]
+
+
+class TestFallback:
+    """Servers without JSON-schema output, as each one refuses it (tests/servers/chat_completions.REFUSALS)."""
+
+    @pytest.mark.parametrize("flavor", ["openai", "vllm", "llamacpp", "ollama", "ollama_native"])
+    async def test_a_refused_json_schema_steps_down_to_json_mode(self, flavor: str) -> None:
+        with _server(flavor=flavor, refuses=("json_schema",)) as server:
+            server.script.append(Reply(content='{"ok": true}'))
+            llm = _llm(server)
+            result, usage = await llm.complete_json(MESSAGES, SCHEMA, "verdict")
+            assert result == {"ok": True} and usage.prompt_tokens == 100, "a refusal costs no tokens"
+            assert _formats(server) == ["json_schema", "json_object"] and llm.mode == "json_object"
+            system = server.requests[1][1]["messages"][0]
+            assert system["role"] == "system" and json.dumps(SCHEMA) in system["content"]
+
+    @pytest.mark.parametrize("flavor", ["openai", "vllm", "llamacpp"])
+    async def test_json_mode_refused_too_steps_down_to_the_prompt(self, flavor: str) -> None:
+        with _server(flavor=flavor, refuses=("json_schema", "json_object"), plain="fenced") as server:
+            server.script.append(Reply(content='{"ok": true}'))
+            llm = _llm(server)
+            assert (await llm.complete_json(MESSAGES, SCHEMA, "verdict"))[0] == {"ok": True}
+            assert _formats(server) == ["json_schema", "json_object", None] and llm.mode == "prompt"
+            assert "response_format" not in server.requests[2][1]
+
+    @pytest.mark.parametrize("plain", ["fenced", "leading_text", "think"])
+    async def test_plain_replies_are_read_out_of_their_wrapping(self, plain: str) -> None:
+        with _server(flavor="llamacpp", refuses=("json_schema", "json_object"), plain=plain) as server:
+            server.script.append(Reply(content='{"ok": true}'))
+            assert (await _llm(server).complete_json(MESSAGES, SCHEMA, "verdict"))[0] == {"ok": True}
+
+    async def test_a_server_that_ignores_response_format_is_checked_all_the_same(self) -> None:
+        # Ollama before 0.5 dropped json_schema unread: free text comes back, and the schema check decides.
+        with _server(ignores_format=True, plain="leading_text") as server:
+            server.script += [Reply(content='{"ok": "yes"}'), Reply(content='{"ok": true}')]
+            llm = _llm(server)
+            assert (await llm.complete_json(MESSAGES, SCHEMA, "verdict"))[0] == {"ok": True}
+            assert len(server.requests) == 2 and llm.mode == "json_schema", "a repair round, no fallback"
+
+    async def test_the_mode_is_remembered_by_the_instance(self) -> None:
+        with _server(flavor="llamacpp", refuses=("json_schema",)) as server:
+            server.script += [Reply(content='{"ok": true}'), Reply(content='{"ok": false}')]
+            llm = _llm(server)
+            await llm.complete_json(MESSAGES, SCHEMA, "verdict")
+            await llm.complete_json([{"role": "user", "content": "And this?"}], SCHEMA, "verdict")
+            assert _formats(server) == ["json_schema", "json_object", "json_object"]
+            fresh = _llm(server)
+            assert fresh.mode == "json_schema", "per instance: another endpoint may differ"
+
+    async def test_concurrent_refusals_step_down_once(self) -> None:
+        with _server(flavor="openai", refuses=("json_schema",)) as server:
+            server.script += [Reply(content='{"ok": true}')] * 2
+            llm = _llm(server)
+            await asyncio.gather(*(llm.complete_json([{"role": "user", "content": str(i)}], SCHEMA, "verdict")
+                                   for i in range(2)))
+            assert llm.mode == "json_object", "not pushed down to the prompt by the second refusal"
+            assert sorted(map(str, _formats(server))) == ["json_object", "json_object", "json_schema", "json_schema"]
+
+    async def test_other_bad_requests_are_still_permanent_errors(self, chat_server: ChatCompletionsServer) -> None:
+        chat_server.script.append(Reply(status=400))
+        llm = _llm(chat_server)
+        with pytest.raises(LLMError, match="HTTP 400") as failure:
+            await llm.complete_json(MESSAGES, SCHEMA, "verdict")
+        assert failure.value.transient is False and llm.mode == "json_schema" and len(chat_server.requests) == 1

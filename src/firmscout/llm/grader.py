@@ -9,6 +9,7 @@ from typing import Any
 from firmscout.entities import CompanyProfile, Criterion, Grade, Graded, Plan
 from firmscout.errors import LLMError
 from firmscout.llm.base import LLM, Usage
+from firmscout.llm.evidence import checked_grade
 from firmscout.llm.prompts import grading_messages, grading_schema, missing_companies_messages
 
 
@@ -19,7 +20,6 @@ def _rows(reply: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def _grades(criteria: Sequence[Criterion], profile: CompanyProfile, row: dict[str, Any]) -> dict[str, Grade]:
     scores = row.get("scores") or {}
     out: dict[str, Grade] = {}
-    allowed = set(profile.sources)
     for criterion in criteria:
         # Checked again here although the adapter checks the schema: any `LLM` may stand behind this grader.
         score = scores.get(criterion.key)
@@ -27,16 +27,17 @@ def _grades(criteria: Sequence[Criterion], profile: CompanyProfile, row: dict[st
         grade = score.get("grade")
         if not isinstance(grade, int) or isinstance(grade, bool) or not 1 <= grade <= 5:
             raise LLMError(f"the model's grade for {profile.domain}/{criterion.key} is missing or not 1-5")
-        # Only URLs from the profile may be cited: a model must not be able to invent a source.
-        cited = tuple(s for s in score.get("sources") or () if s in allowed) or profile.sources
         explanation = str(score.get("explanation") or "").strip() or "(no reason given)"
-        out[criterion.key] = Grade(grade, explanation, cited)
+        # The model cites passage numbers and field names; only our own URLs become sources.
+        out[criterion.key] = checked_grade(profile, grade, explanation, score)
     return out
 
 
 class LLMGrader:
     """`Grader` over any `LLM`: `batch_size` companies per request, the batches of one call in parallel (the
-    LLM bounds how many are in flight). Raises `LLMError` as the LLM does; a reply that still lacks some
+    LLM bounds how many are in flight). Grades rest on quoted evidence (`llm.evidence`): sources are mapped
+    from the passages and fields the model cites, and a grade above 3 whose quote is not in the company's
+    text is capped at 3. Raises `LLMError` as the LLM does; a reply that still lacks some
     companies after one follow-up is `LLMError(transient=False)`."""
 
     def __init__(self, llm: LLM, batch_size: int = 5) -> None:

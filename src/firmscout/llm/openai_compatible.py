@@ -1,11 +1,11 @@
 """Any OpenAI-compatible Chat Completions endpoint (OpenAI, Ollama, vLLM, llama.cpp server, ...) through the
-official `openai` SDK, with JSON-schema structured output, bounded concurrency, our own retries that honour
+official `openai` SDK, with structured output (JSON schema where the server supports it, stepping down to
+JSON mode or the prompt where not: `llm.structured`), bounded concurrency, our own retries that honour
 Retry-After, and a response cache."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from email.utils import parsedate_to_datetime
@@ -16,7 +16,14 @@ import openai
 from firmscout.errors import LLMError
 from firmscout.llm.base import Usage
 from firmscout.llm.cache import ResponseCache, cache_key
-from firmscout.llm.schema import violations
+from firmscout.llm.structured import (
+    Mode,
+    lower_mode,
+    parse_reply,
+    rejects_format,
+    request_messages,
+    response_format,
+)
 
 log = logging.getLogger(__name__)
 
@@ -39,25 +46,16 @@ def _retry_after(exc: openai.APIStatusError) -> float | None:
         return None
 
 
-def _problem(content: str, schema: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
-    """Parse and check one reply: (the object, "") or (None, what is wrong with it)."""
-    try:
-        parsed = json.loads(content)
-    except ValueError as exc:
-        return None, f"That was not valid JSON ({exc})."
-    if not isinstance(parsed, dict):
-        return None, "That JSON is not an object."
-    if found := violations(parsed, schema):
-        return None, "That JSON does not match the schema: " + "; ".join(found[:5]) + "."
-    return parsed, ""
-
-
 class OpenAICompatibleLLM:
     """`LLM` over Chat Completions. Error contract (see `llm.base.LLM`): 429, 5xx and timeouts are retried
     up to `max_attempts` times, then raise `LLMError(transient=True)`; a `Retry-After` longer than
     `max_wait_s` raises it at once instead of holding a worker. Other 4xx, an unreachable endpoint, a
     refusal, or a reply that is not schema-conforming JSON after one repair round raise
-    `LLMError(transient=False)`."""
+    `LLMError(transient=False)`.
+
+    An error reply refusing the `response_format` sent (`structured.rejects_format`) is no failure: the
+    request is sent again one mode lower (JSON schema → JSON mode → schema in the prompt), and this instance
+    keeps that mode for every later request."""
 
     def __init__(
         self,
@@ -86,6 +84,12 @@ class OpenAICompatibleLLM:
         # None: the parameter is left out of the request (the SDK's `omit`), for models that accept only
         # their default temperature.
         self._temperature: float | openai.Omit = openai.omit if temperature is None else temperature
+        self._mode: Mode = "json_schema"
+
+    @property
+    def mode(self) -> Mode:
+        """How structured output is asked of this endpoint now (it only ever steps down)."""
+        return self._mode
 
     async def complete_json(
         self, messages: list[dict[str, str]], schema: dict[str, Any], schema_name: str
@@ -94,7 +98,7 @@ class OpenAICompatibleLLM:
         if self._cache is not None and (hit := await self._cache.get(key)) is not None:
             return hit, Usage()  # a cached answer costs no tokens
         content, usage = await self._call(messages, schema, schema_name)
-        parsed, problem = _problem(content, schema)
+        parsed, problem = parse_reply(content, schema)
         if parsed is None:
             # One repair round: show the model its reply and what is wrong with it.
             log.info("model %s: %s Asking once more.", self.model, problem)
@@ -102,7 +106,7 @@ class OpenAICompatibleLLM:
                       {"role": "user", "content": f"{problem} Reply with the corrected JSON only."}]
             content, more = await self._call(repair, schema, schema_name)
             usage = usage + more
-            parsed, problem = _problem(content, schema)
+            parsed, problem = parse_reply(content, schema)
             if parsed is None:
                 raise LLMError(f"model {self.model!r} replied twice without valid {schema_name} JSON: {problem}")
         # Only conforming replies are cached, so a bad one is asked again on the next run.
@@ -113,17 +117,10 @@ class OpenAICompatibleLLM:
     async def _call(
         self, messages: list[dict[str, str]], schema: dict[str, Any], schema_name: str
     ) -> tuple[str, Usage]:
-        response_format: Any = {"type": "json_schema",
-                                "json_schema": {"name": schema_name, "schema": schema, "strict": True}}
         for attempt in range(1, self._max_attempts + 1):
             wait: float | None = None
             try:
-                async with self._slots:
-                    reply = await self._client.chat.completions.create(
-                        model=self.model, messages=messages,  # type: ignore[arg-type]
-                        response_format=response_format, temperature=self._temperature,
-                    )
-                return self._content(reply)
+                return await self._send(messages, schema, schema_name)
             except openai.APIStatusError as exc:
                 # The statuses the SDK itself would retry: request timeout, lock conflict, rate limit, 5xx.
                 if exc.status_code not in (408, 409, 429) and exc.status_code < 500:
@@ -148,6 +145,38 @@ class OpenAICompatibleLLM:
             log.warning("LLM call failed (%s); retry %d in %.1f s", reason, attempt, delay)
             await asyncio.sleep(delay)
         raise AssertionError("unreachable")
+
+    async def _send(
+        self, messages: list[dict[str, str]], schema: dict[str, Any], schema_name: str
+    ) -> tuple[str, Usage]:
+        """One request in the current mode, sent again lower while the server refuses the mode (at most
+        twice: the loop ends at `prompt`, which sends no response_format to refuse)."""
+        while True:
+            mode = self._mode
+            fmt = response_format(mode, schema, schema_name)
+            try:
+                async with self._slots:
+                    reply = await self._client.chat.completions.create(
+                        model=self.model,
+                        messages=request_messages(mode, messages, schema, schema_name),  # type: ignore[arg-type]
+                        response_format=openai.omit if fmt is None else fmt,  # type: ignore[arg-type]
+                        temperature=self._temperature,
+                    )
+                return self._content(reply)
+            except openai.APIStatusError as exc:
+                if mode == "prompt" or not rejects_format(exc.status_code, f"{exc.message} {exc.body}"):
+                    raise
+                self._step_down(mode, exc)
+
+    def _step_down(self, refused: Mode, exc: openai.APIStatusError) -> None:
+        # Concurrent requests may all be refused in one mode: step down once from it, never twice.
+        if self._mode != refused:
+            return
+        self._mode = lower_mode(refused)
+        log.warning("LLM endpoint %s refused response_format %s (HTTP %d: %s); model %s gets %s from now on",
+                    self._client.base_url, refused, exc.status_code, exc.message, self.model,
+                    "JSON mode and the schema in the prompt" if self._mode == "json_object"
+                    else "the schema in the prompt")
 
     def _content(self, reply: Any) -> tuple[str, Usage]:
         message = reply.choices[0].message if reply.choices else None
