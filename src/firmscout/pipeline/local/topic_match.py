@@ -142,7 +142,7 @@ def check_topics(topics: tuple[str, ...], profile: CompanyProfile) -> Check:
         grade = 3
     else:
         grade = 2 if matched else 1
-    summary = " ".join(e.sentence for e in found)
+    summary = " ".join(dict.fromkeys(e.sentence for e in found))  # one quote for topics found in one sentence
     if 0 < matched < len(found):
         summary += f" {matched} of {len(found)} topics matched."
     pages = tuple(dict.fromkeys(e.url for e in found if e.url))
