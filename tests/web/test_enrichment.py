@@ -108,3 +108,32 @@ async def test_without_enrichment_nothing_is_fetched(
         caller = await accounts.local_caller(runtime.sessions)
         assert (await runtime.service.get(caller, task_id)).num_results == 0
     assert fake_web.requests == []
+
+
+async def test_a_rebranded_site_and_its_new_domain_are_one_candidate(
+    database_url: str, tmp_path: Path, fake_web: LoopbackWeb
+) -> None:
+    # old.example redirects to new.example (a rebrand): both are in the database, one company is returned.
+    brands = [CompanyProfile(domain="old.example", name="Old Brand Robotics", country="United States"),
+              CompanyProfile(domain="new.example", name="New Brand Robotics", country="United States")]
+    async with open_runtime(_settings(database_url, tmp_path, fake_web, "on"), resolver=seam) as runtime:
+        await create_companies(runtime, brands)
+        stop = asyncio.Event()
+        worker = asyncio.create_task(run_worker(runtime, stop))
+        try:
+            caller = await accounts.local_caller(runtime.sessions)
+            task = await runtime.service.create(caller, NewTask(query="robotics companies", desired_num_results=5))
+            for _ in range(400):
+                if (await runtime.service.get(caller, task.id)).status in ("done", "failed"):
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            stop.set()
+            await asyncio.wait_for(worker, 30)
+        page = await runtime.service.results(caller, task.id, offset=0, limit=10)
+        async with runtime.sessions() as session:
+            old = await session.scalar(select(Candidate).where(Candidate.task_id == task.id,
+                                                               Candidate.domain == "old.example"))
+    assert [r.domain for r in page.results] == ["new.example"]
+    assert old is not None and old.stage == "filtered" and old.profile is not None
+    assert old.profile["web_status"] == "duplicate of new.example"

@@ -224,8 +224,11 @@ async def _advance_batch(
             dropped.append(candidate.id)
         await asyncio.sleep(0)  # as in LocalGrader.grade: don't stall another task's open write transaction
     pages = fetched_bytes = 0
+    duplicates: list[tuple[Candidate, CompanyProfile]] = []
     if stage == "discovered" and deps.website is not None and kept:
-        kept, pages, fetched_bytes = await _read_websites(deps, kept, progress.pages_fetched)
+        kept, pages, fetched_bytes, moved = await _read_websites(deps, kept, progress.pages_fetched)
+        if moved:
+            kept, duplicates = await _drop_moved(deps, task_id, kept, moved)
     if stage == "discovered":
         STAGE_DURATION.labels("enrich").observe(time.perf_counter() - started)
     usage = TokenUsage()
@@ -256,6 +259,7 @@ async def _advance_batch(
     if stage == "discovered":
         rows += [{"id": c.id, "stage": "enriched", **_new_profile(c, p)} for c, p in kept[len(graded):]]
         rows += [{"id": candidate_id, "stage": "filtered"} for candidate_id in dropped]
+        rows += [{"id": c.id, "stage": "filtered", "profile": p.to_dict()} for c, p in duplicates]
     async with unit_of_work(deps.sessions) as session:
         moves = await candidate_repo.settle(session, from_stage=stage, rows=rows)
         if usage.prompt_tokens or usage.completion_tokens:
@@ -281,27 +285,51 @@ def _new_profile(candidate: Candidate, profile: CompanyProfile) -> dict[str, obj
 
 async def _read_websites(
     deps: PipelineDeps, kept: list[tuple[Candidate, CompanyProfile]], pages_used: int
-) -> tuple[list[tuple[Candidate, CompanyProfile]], int, int]:
+) -> tuple[list[tuple[Candidate, CompanyProfile]], int, int, dict[str, str]]:
     """Each kept candidate's profile with its website's evidence, within the task's page budget; a site that
-    cannot be read leaves its reason on the profile and never fails the task. Returns pages and bytes fetched."""
+    cannot be read leaves its reason on the profile and never fails the task. Also returns pages and bytes
+    fetched, and the candidates whose site now lives on another domain (id → that domain)."""
     assert deps.website is not None
     read_site = deps.website
     slots = asyncio.Semaphore(WEBSITES_AT_ONCE)
     room = deps.pages_per_task - pages_used
 
-    async def one(candidate: Candidate, profile: CompanyProfile) -> tuple[CompanyProfile, int, int]:
+    async def one(candidate: Candidate, profile: CompanyProfile) -> tuple[CompanyProfile, int, int, str | None]:
         nonlocal room
         if room < deps.pages_per_candidate:
-            return replace(profile, web_status="budget"), 0, 0
+            return replace(profile, web_status="budget"), 0, 0, None
         room -= deps.pages_per_candidate  # reserved up front, so concurrent reads never overdraw the budget
         async with slots:
             site = await read_site(candidate.domain)
         room += deps.pages_per_candidate - site.fetched
-        return enrich.with_website(profile, site), site.fetched, site.bytes
+        return enrich.with_website(profile, site), site.fetched, site.bytes, site.moved_to
 
     done = await asyncio.gather(*(one(candidate, profile) for candidate, profile in kept))
-    enriched = [(candidate, profile) for (candidate, _), (profile, _, _) in zip(kept, done, strict=True)]
-    return enriched, sum(pages for _, pages, _ in done), sum(size for _, _, size in done)
+    enriched = [(candidate, result[0]) for (candidate, _), result in zip(kept, done, strict=True)]
+    moved = {candidate.id: result[3] for (candidate, _), result in zip(kept, done, strict=True) if result[3]}
+    return enriched, sum(result[1] for result in done), sum(result[2] for result in done), moved
+
+
+async def _drop_moved(
+    deps: PipelineDeps, task_id: str, kept: list[tuple[Candidate, CompanyProfile]], moved: dict[str, str]
+) -> tuple[list[tuple[Candidate, CompanyProfile]], list[tuple[Candidate, CompanyProfile]]]:
+    """Candidates whose website redirects to a company already a candidate of the task (a rebrand, or one
+    company's several domains) are duplicates: the company is kept under its final domain only."""
+    async with read_only(deps.sessions) as session:
+        claimed = await candidate_repo.present_domains(session, task_id, set(moved.values()))
+    claimed |= {candidate.domain for candidate, _ in kept if candidate.id not in moved}
+    keep: list[tuple[Candidate, CompanyProfile]] = []
+    duplicates: list[tuple[Candidate, CompanyProfile]] = []
+    for candidate, profile in kept:
+        final = moved.get(candidate.id)
+        if final is None:
+            keep.append((candidate, profile))
+        elif final in claimed:
+            duplicates.append((candidate, replace(profile, web_status=f"duplicate of {final}")))
+        else:
+            claimed.add(final)  # the first candidate that moved there stands for the company
+            keep.append((candidate, profile))
+    return keep, duplicates
 
 
 async def _discover_round(

@@ -89,6 +89,14 @@ def _moves(settled: Iterable[tuple[str, bool]]) -> Moves:
     return Moves(enriched, evaluated, results)
 
 
+async def present_domains(session: AsyncSession, task_id: str, domains: set[str]) -> set[str]:
+    """Which of `domains` are candidates of the task already."""
+    if not domains:
+        return set()
+    stmt = select(Candidate.domain).where(Candidate.task_id == task_id, Candidate.domain.in_(sorted(domains)))
+    return set((await session.scalars(stmt)).all())
+
+
 async def get_cursors(session: AsyncSession, task_id: str) -> dict[str, SourceCursor]:
     rows = (await session.scalars(select(SourceCursor).where(SourceCursor.task_id == task_id))).all()
     return {row.source: row for row in rows}
