@@ -39,6 +39,7 @@ def write_section(name: str, section: str) -> None:
     else:
         doc = doc.rstrip() + "\n\n" + block + "\n"
     DOC.write_text(doc)
+    print(f"wrote the {name} block of docs/benchmarks.md")
 
 
 @contextmanager

@@ -318,7 +318,6 @@ def main(argv: list[str] | None = None) -> None:
         print("(docs/benchmarks.md not rewritten)")
         return
     write_section("pipeline", section)
-    print("wrote the pipeline block of docs/benchmarks.md")
 
 
 if __name__ == "__main__":

@@ -422,7 +422,6 @@ def main() -> None:
     print(text)
     if not args.no_write:
         write_section("scaling", text)
-        print("wrote the scaling block of docs/benchmarks.md")
 
 if __name__ == "__main__":
     main()

@@ -377,7 +377,6 @@ def main() -> None:
     print(text)
     if not args.no_write:
         write_section("web", text)
-        print("wrote the web block of docs/benchmarks.md")
 
 
 if __name__ == "__main__":

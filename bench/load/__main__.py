@@ -129,7 +129,6 @@ def main() -> None:
     print(section)
     if not args.no_write:
         write_section("load", section)
-        print("wrote the load block of docs/benchmarks.md")
 
 
 if __name__ == "__main__":

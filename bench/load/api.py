@@ -313,7 +313,6 @@ def main() -> None:
     print(text)
     if not args.no_write:
         write_section("load-api", text)
-        print("wrote the load-api block of docs/benchmarks.md")
 
 
 if __name__ == "__main__":

@@ -283,7 +283,6 @@ async def main() -> None:
         print(f"LLM {llm.model} at {llm.base_url}: {tokens[0]:,} prompt + {tokens[1]:,} completion tokens")
     if not args.no_write:
         write_section("quality", text)
-        print("wrote the quality block of docs/benchmarks.md")
 
 
 if __name__ == "__main__":
