@@ -56,6 +56,17 @@ class TestSqlitePragmas:
             await engine.dispose()
 
 
+class TestFirstStart:
+    async def test_a_server_starts_where_the_data_directory_does_not_exist_yet(self, tmp_path: Path) -> None:
+        from firmscout.config import Settings
+        from firmscout.tasks.runtime import open_runtime
+
+        data = tmp_path / "not" / "there"
+        async with open_runtime(Settings(data_dir=data), own=True) as runtime:
+            assert runtime.dialect.embedded
+        assert (data / "firmscout.db").is_file()
+
+
 class TestSqliteWriteTurns:
     async def test_a_second_writer_waits_on_the_event_loop_without_a_connection(self, tmp_path: Path) -> None:
         url = f"sqlite:///{tmp_path / 'f.db'}"

@@ -233,6 +233,7 @@ class SqliteDialect:
     def own(self, url: URL) -> Iterator[None]:
         """An exclusive lock on `<database>-firmscout.pid`, which the OS drops when the process dies."""
         database = _database(url)
+        database.parent.mkdir(parents=True, exist_ok=True)  # a first start: the data directory is not there yet
         path = Path(f"{database}{OWNER_SUFFIX}")
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
