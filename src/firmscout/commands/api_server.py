@@ -92,9 +92,9 @@ def _has_uvloop() -> bool:
 
 def run(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run a coroutine on uvloop when it is installed (a faster event loop for the API), else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:  # optional: asyncio's own loop works, only slower
+    if not _has_uvloop():  # optional: asyncio's own loop works, only slower
         return asyncio.run(main())
+    import uvloop
+
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         return runner.run(main())

@@ -15,7 +15,8 @@ import logging
 import socket
 import time
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import SplitResult, urljoin, urlunsplit
@@ -246,12 +247,10 @@ class _Host:
     def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
-    def turn(self, delay: float) -> _Turn:
-        return _Turn(self, delay)
-
-    async def enter(self, delay: float) -> None:
-        await self._slots.acquire()
-        try:
+    @asynccontextmanager
+    async def turn(self, delay: float) -> AsyncIterator[None]:
+        """One fetch's turn: a slot among the host's, started `delay` after the previous one."""
+        async with self._slots:
             now = time.monotonic()
             if self._pace is not None and delay > 0:
                 wait = await self._pace(self._origin, delay)
@@ -261,23 +260,7 @@ class _Host:
             wait = max(wait, self._paused_until - now)
             if wait > 0:
                 await asyncio.sleep(wait)
-        except BaseException:
-            self._slots.release()
-            raise
-
-    def leave(self) -> None:
-        self._slots.release()
-
-
-class _Turn:
-    def __init__(self, host: _Host, delay: float) -> None:
-        self._host, self._delay = host, delay
-
-    async def __aenter__(self) -> None:
-        await self._host.enter(self._delay)
-
-    async def __aexit__(self, *_exc: object) -> None:
-        self._host.leave()
+            yield
 
 
 def _content_type(header: str) -> tuple[str, str | None]:

@@ -105,9 +105,13 @@ def of_engine(engine: AsyncEngine) -> Dialect:
 
 
 def _named(backend: str) -> Dialect | None:
-    # Imported here: each dialect module imports this one for its types.
-    from firmscout.storage.dialects import postgresql, sqlite
+    if not _KNOWN:
+        # Imported on first use: each dialect module imports this one for its types.
+        from firmscout.storage.dialects import postgresql, sqlite
 
-    known: dict[str, Dialect] = {"sqlite": sqlite.DIALECT, "postgresql": postgresql.DIALECT,
-                                 "postgres": postgresql.DIALECT}
-    return known.get(backend)
+        _KNOWN.update(sqlite=sqlite.DIALECT, postgresql=postgresql.DIALECT, postgres=postgresql.DIALECT)
+    return _KNOWN.get(backend)
+
+
+# Every repository call looks its dialect up here, so the table is built once.
+_KNOWN: dict[str, Dialect] = {}
