@@ -1,0 +1,191 @@
+"""Lookalike scoring, pure: how much a candidate's profile says what the reference's profile says.
+
+A candidate pool (already retrieved by full-text search) is ranked by TF-IDF cosine against the
+reference's text, with inverse document frequencies taken from the pool itself, then re-ranked once with
+the centroid of the best candidates added to the query (pseudo-relevance feedback: lookalikes share
+vocabulary the reference's own short description does not use). Two signals then demote what shares a
+reference's words without sharing its product: a description that names the reference (its dealers,
+consultants and partners describe themselves by it), and a services business (agency, consultancy,
+reseller) when the reference sells a product.
+
+Plain dictionaries, not numpy: the pool is at most a few thousand short texts, and the default install
+carries no numerical stack.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from firmscout.entities import CompanyProfile
+from firmscout.geography import fold, lexicon, singular
+
+# What a company does is said in its first paragraph; marketing text further down mostly repeats it.
+TEXT_CHARS = 1200
+# Pseudo-relevance feedback: how many of the first ranking's best make the centroid, and its weight.
+FEEDBACK_DOCS = 50
+FEEDBACK_WEIGHT = 0.7
+# Multipliers for the two demotions (measured on bench.lookalike's tuning seeds).
+NAMES_REFERENCE = 0.5
+SERVICES_FOR_PRODUCT = 0.6
+PLACE_WEIGHT = 0.2
+
+_STOP = frozenset(
+    str.split("""a about above across after again against all also am among an and any are as at be because been
+    before being below between both but by can could did do doe does doing down during each either
+    every few for from further had has have having he her here hers him his how i if in into is it its
+    itself just less let like made make many may me more most much must my no nor not now of off on once
+    one only or other our ours out over own per same she should so some such than that the their theirs
+    them then there these they this those through to too under until up upon us very via was we were what
+    when where which while who whom whose why will with within without would you your yours etc inc ltd
+    llc gmbh co corp company companies business businesses offer offers offering provide provides
+    providing provider solution solutions service based help helps helping including include includes
+    world worldwide global leading leader new best around well way use used using across""")
+)
+_SERVICES = re.compile(
+    r"\b(?:consult\w*|agency|agencies|reseller\w*|dealers?\b|dealership\w*|distributor\w*|training|courses?|"
+    r"recruit\w*|staffing|outsourc\w*|system integrator\w*|implementation partner\w*|certified partner\w*|"
+    r"experts? in|enabler\w*|investors?\b|venture capital)",
+    re.IGNORECASE,
+)
+
+Vector = dict[str, float]
+
+
+def profile_text(profile: CompanyProfile, *, products_weight: int = 1) -> str:
+    """The words a company is compared by: what it does, what it sells, how directories label it."""
+    parts = [
+        (profile.description or "")[:TEXT_CHARS],
+        *([profile.products or ""] * products_weight),
+        " ; ".join(profile.industries),
+        " ; ".join(profile.tags),
+    ]
+    if not profile.description:
+        parts.append((profile.full_description or "")[:TEXT_CHARS])
+    return " . ".join(p for p in parts if p)
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+_singular = lru_cache(maxsize=65536)(singular)
+
+
+def words(text: str) -> list[str]:
+    """Lower-case singular words: `geography.words` without its per-character accent folding on ASCII text,
+    which dominated the time to score a pool."""
+    lowered = text.lower()
+    if not lowered.isascii():
+        lowered = fold(lowered)
+    return [_singular(w) for w in _WORD.findall(lowered)]
+
+
+@lru_cache(maxsize=16384)
+def _counts(text: str) -> Counter[str]:
+    # The same companies come back in many pools (a server answers many similar requests).
+    return Counter(terms(text))
+
+
+def terms(text: str) -> list[str]:
+    """Content words and the pairs of adjacent content words ("point sale", "drain cleaning")."""
+    out: list[str] = []
+    previous: str | None = None
+    for word in words(text):
+        if word in _STOP or len(word) < 2 or word.isdigit():
+            previous = None
+            continue
+        out.append(word)
+        if previous is not None:
+            out.append(f"{previous} {word}")
+        previous = word
+    return out
+
+
+def query_words(profile: CompanyProfile, limit: int = 32) -> list[str]:
+    """The reference's distinct content words, for the full-text search that fills the pool."""
+    seen = dict.fromkeys(t for t in terms(profile_text(profile, products_weight=1)) if " " not in t)
+    return list(seen)[:limit]
+
+
+@lru_cache(maxsize=65536)
+def _place_weight(term: str) -> float:
+    # Where a company is says nothing about what it sells: lookalikes share a product and a buyer, and a
+    # place is the caller's filter to set ("Southeast Asia's leading e-commerce enabler" is not Shopee).
+    return PLACE_WEIGHT if lexicon().get(tuple(term.split())) is not None else 1.0
+
+
+def _weights(counts: Counter[str], idf: dict[str, float]) -> Vector:
+    vector = {t: (1 + math.log(n)) * idf.get(t, 0.0) * _place_weight(t) for t, n in counts.items()}
+    norm = math.sqrt(sum(v * v for v in vector.values()))
+    return {t: v / norm for t, v in vector.items()} if norm else {}
+
+
+def _dot(a: Vector, b: Vector) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(t, 0.0) for t, v in a.items())
+
+
+@dataclass(frozen=True)
+class Scored:
+    index: int  # position in the pool as given
+    score: float  # 0-1
+
+
+def rank(query: str, pool: Sequence[CompanyProfile], *, reference: CompanyProfile | None = None) -> list[Scored]:
+    """The pool ranked against `query` (a reference's profile text, or a searcher's words), best first.
+
+    With `reference`, the two demotions apply and the reference itself is left out. Ties keep pool order.
+    """
+    docs = [_counts(profile_text(p)) for p in pool]
+    asked = Counter(terms(query))
+    df: Counter[str] = Counter()
+    for counts in (*docs, asked):
+        df.update(counts.keys())
+    n = len(docs) + 1
+    idf = {t: math.log((n + 1) / (f + 1)) + 1 for t, f in df.items()}
+    vectors = [_weights(counts, idf) for counts in docs]
+    q = _weights(asked, idf)
+    first = [_dot(q, v) for v in vectors]
+    best = sorted(range(len(first)), key=lambda i: -first[i])[:FEEDBACK_DOCS]
+    centroid: Counter[str] = Counter()
+    for i in best:
+        centroid.update(vectors[i])
+    norm = math.sqrt(sum(v * v for v in centroid.values()))
+    if norm:
+        expanded: Vector = dict(q)
+        for t, v in centroid.items():
+            expanded[t] = expanded.get(t, 0.0) + FEEDBACK_WEIGHT * v / norm
+        total = math.sqrt(sum(v * v for v in expanded.values()))
+        q = {t: v / total for t, v in expanded.items()}
+    scores = [_dot(q, v) for v in vectors]
+    if reference is not None:
+        scores = _demoted(reference, pool, scores)
+    order = sorted(range(len(pool)), key=lambda i: -scores[i])
+    left_out = reference.domain if reference is not None else None
+    return [Scored(i, round(max(0.0, min(1.0, scores[i])), 4)) for i in order if pool[i].domain != left_out]
+
+
+def _names_pattern(reference: CompanyProfile) -> re.Pattern[str] | None:
+    name = words(reference.name)
+    label = reference.domain.split(".")[0]
+    forms = {" ".join(name[:1]), label} - {""}
+    forms = {f for f in forms if len(f) >= 3 and f not in _STOP}
+    if not forms:
+        return None
+    return re.compile(r"\b(?:" + "|".join(re.escape(f) for f in sorted(forms)) + r")\b")
+
+
+def _demoted(reference: CompanyProfile, pool: Sequence[CompanyProfile], scores: list[float]) -> list[float]:
+    names = _names_pattern(reference)
+    product = not _SERVICES.search(profile_text(reference))
+    out = list(scores)
+    for i, profile in enumerate(pool):
+        text = profile.description or profile.full_description or ""
+        if names is not None and names.search(text.lower()):
+            out[i] *= NAMES_REFERENCE
+        if product and _SERVICES.search(text[:300]):
+            out[i] *= SERVICES_FOR_PRODUCT
+    return out

@@ -1,0 +1,90 @@
+"""Lookup, search and lookalikes: a full-text search fills a candidate pool, the pure scorer ranks it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from firmscout.domains import registered_domain
+from firmscout.entities import CompanyProfile
+from firmscout.lookalike import scoring
+from firmscout.lookalike.filters import Filters, passes
+from firmscout.storage.db import read_only
+from firmscout.storage.repositories.companies import (
+    Ranges,
+    get_companies_by_ids,
+    get_company_by_domain,
+    profile_of,
+    search_companies,
+)
+
+# Full-text hits the scorer re-ranks. The deepest page Extruct allows is 2,000; lookalikes of one company
+# are rarely more than a few hundred, and scoring 1,000 texts stays within the instant endpoints' budget.
+POOL = 1000
+
+
+@dataclass(frozen=True)
+class Match:
+    company_id: int
+    profile: CompanyProfile
+    score: float  # 0-1, higher is better; comparable within one response
+
+
+# Ids are 64-bit on PostgreSQL; a longer number is no company's id.
+_MAX_ID = 2**63 - 1
+
+
+async def find_company(
+    sessions: async_sessionmaker[AsyncSession], identifier: str
+) -> tuple[int, CompanyProfile] | None:
+    """A company by domain (any URL or subdomain form) or by its numeric id; None when unknown."""
+    async with read_only(sessions) as session:
+        # isascii: "²" is a digit to str.isdigit but not to int().
+        if identifier.isascii() and identifier.isdigit() and int(identifier) <= _MAX_ID:
+            rows = await get_companies_by_ids(session, [int(identifier)])
+            if rows:
+                return rows[0].id, profile_of(rows[0])
+        domain = registered_domain(identifier)
+        if domain is None:
+            return None
+        company = await get_company_by_domain(session, domain)
+        return (company.id, profile_of(company)) if company is not None else None
+
+
+async def _pool(
+    sessions: async_sessionmaker[AsyncSession], words: Sequence[str], filters: Filters
+) -> tuple[list[int], list[CompanyProfile]]:
+    # The country include and founding range narrow the search itself, so a selective filter still fills
+    # the pool; the rest (and "unknown fails an include") are checked on the profiles.
+    ranges = Ranges(founded_from=filters.founded_min, founded_to=filters.founded_max)
+    async with read_only(sessions) as session:
+        rows = await search_companies(
+            session, terms=list(words), countries=filters.include_countries, ranges=ranges, limit=POOL
+        )
+    kept = [(row.id, profile_of(row)) for row in rows]
+    kept = [(i, p) for i, p in kept if passes(filters, p)]
+    return [i for i, _ in kept], [p for _, p in kept]
+
+
+async def search(
+    sessions: async_sessionmaker[AsyncSession], query: str, terms: Sequence[str], filters: Filters, *,
+    offset: int, limit: int,
+) -> list[Match]:
+    """Companies matching any of `terms` (the query's words and their synonyms), ranked by how closely
+    their profiles say what `query` says."""
+    ids, pool = await _pool(sessions, terms, filters)
+    ranked = scoring.rank(" ".join((query, *terms)), pool)
+    return [Match(ids[s.index], pool[s.index], s.score) for s in ranked[offset : offset + limit]]
+
+
+async def similar_to(
+    sessions: async_sessionmaker[AsyncSession], reference: CompanyProfile, filters: Filters, *,
+    offset: int, limit: int,
+) -> list[Match]:
+    """Companies most like `reference`, best first; the reference itself is never among them."""
+    ids, pool = await _pool(sessions, scoring.query_words(reference), filters)
+    query = scoring.profile_text(reference, products_weight=2)
+    ranked = scoring.rank(query, pool, reference=reference)
+    return [Match(ids[s.index], pool[s.index], s.score) for s in ranked[offset : offset + limit]]
