@@ -40,9 +40,26 @@ def text(*words: str) -> Rule:
     return lambda r: bool(pattern.search(" ".join(filter(None, (r.name, r.description, r.full_description)))))
 
 
+def lead(*words: str) -> Rule:
+    """Words in what a record says first about the company (its name and the first two sentences of its
+    description), where directories state what it does; a later mention is often a customer or a partner."""
+    pattern = re.compile(r"\b(" + "|".join(words) + r")", re.I)
+
+    def rule(r: CompanyProfile) -> bool:
+        opening = ". ".join((r.description or "").split(". ")[:2])
+        return bool(pattern.search(f"{r.name} {opening}"))
+    return rule
+
+
 def country(*names: str) -> Rule:
     wanted = set(names)
     return lambda r: r.country in wanted
+
+
+def city(*names: str) -> Rule:
+    """Headquarters in one of these cities, as the record spells it (give every spelling: "Bengaluru", "Bangalore")."""
+    wanted = {n.lower() for n in names}
+    return lambda r: (r.city or "").lower() in wanted
 
 
 def region(names: set[str]) -> Rule:
@@ -72,6 +89,10 @@ def status(*values: str) -> Rule:
     return lambda r: (r.status or "") in values
 
 
+def not_(rule: Rule) -> Rule:
+    return lambda r: not rule(r)
+
+
 def all_of(*rules: Rule) -> Rule:
     return lambda r: all(rule(r) for rule in rules)
 
@@ -86,3 +107,6 @@ class Query:
     text: str
     rule: Rule
     held_out: bool  # never tuned on; reported separately
+    set: str = "existing"  # "existing" (structured phrasing) | "everyday" (as people type)
+    # A relationship query ("competitors of Stripe"): answered by the lookalike ranker, reported apart.
+    relationship: bool = False

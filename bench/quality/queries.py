@@ -3,6 +3,7 @@ it is reported separately and must never be used to tune the method."""
 
 from __future__ import annotations
 
+from bench.quality import everyday
 from bench.quality.labels import (
     EUROPE,
     LATAM,
@@ -111,4 +112,8 @@ QUERIES: list[Query] = [
     Query(corpus, text_, rule, held_out=i % 2 == 1)
     for corpus, items in (("builtin", _BUILTIN), ("yc", _YC), ("fd", _FD))
     for i, (text_, rule) in enumerate(items)
+] + [
+    Query(corpus, text_, rule, held_out=i % 2 == 1, set="everyday", relationship=relationship)
+    for corpus, everyday_items in (("builtin", everyday.BUILTIN), ("yc", everyday.YC), ("fd", everyday.FD))
+    for i, (text_, rule, relationship) in enumerate(everyday_items)
 ]

@@ -191,3 +191,119 @@ class TestStatus:
     def test_public_needs_a_company_noun(self) -> None:
         assert infer_criteria("publicly traded fintech companies").constraints.statuses == ("public",)
         assert infer_criteria("public sector software companies").constraints.statuses == ()
+
+
+def _grade(query: str, profile: CompanyProfile) -> dict[str, int]:
+    plan = infer_criteria(query)
+    return {k: g.grade for k, g in grade_company(plan.criteria, profile, plan).items()}
+
+
+FANUC = CompanyProfile(
+    domain="fanuc.co.jp", name="Fanuc Corporation", country="Japan", industries=("Machinery", "Industrials"),
+    description="Fanuc Corporation provides factory automation products. It offers industrial robots and CNC systems.",
+)
+MOULDER = CompanyProfile(
+    domain="moulder.jp", name="Moulder KK", country="Japan", industries=("Industrials", "Building Products"),
+    description="Moulder KK manufactures plastic mouldings for industrial customers.",
+)
+CHIP_DESIGNER = CompanyProfile(
+    domain="chips.example", name="Chip Designer Inc.", country="United States",
+    industries=("Semiconductors & Semiconductor Equipment", "Information Technology"),
+    description="Chip Designer Inc. designs analog semiconductors for cars.",
+)
+EQUIPMENT_MAKER = CompanyProfile(
+    domain="tools.example", name="Wafer Tools Inc.", country="United States",
+    industries=("Semiconductors & Semiconductor Equipment", "Information Technology"),
+    description="Wafer Tools Inc. makes semiconductor equipment for wafer processing.",
+)
+
+
+class TestLabelsAsLabels:
+    def test_sector_label_does_not_stand_for_a_phrase(self) -> None:
+        assert _grade("manufacturers of industrial robots in Japan", MOULDER)["industry_focus"] < 4
+
+    def test_phrase_words_together_in_the_opening(self) -> None:
+        assert _grade("manufacturers of industrial robots in Japan", FANUC)["industry_focus"] >= 4
+
+    def test_grouped_label_does_not_show_the_specific_part(self) -> None:
+        assert _grade("semiconductor equipment makers", CHIP_DESIGNER)["industry_focus"] == 3
+
+    def test_grouped_label_with_confirming_text(self) -> None:
+        assert _grade("semiconductor equipment makers", EQUIPMENT_MAKER)["industry_focus"] == 4
+
+    def test_grouped_label_still_shows_the_broad_part(self) -> None:
+        assert _grade("semiconductor companies", CHIP_DESIGNER)["industry_focus"] == 5
+
+
+class TestAlternativesAndBuyers:
+    def test_either_alternative_is_enough(self) -> None:
+        toyota = CompanyProfile(domain="toyota.jp", name="Toyota", country="Japan", industries=("Automobiles",))
+        denso = CompanyProfile(domain="denso.com", name="Denso", country="Japan", industries=("Auto Components",))
+        for company in (toyota, denso):
+            assert _grade("Japanese automobile and auto parts manufacturers", company) == {
+                "industry_focus": 5, "geography": 5}
+
+    def test_buyer_named_in_the_description(self) -> None:
+        pos = CompanyProfile(domain="pos.example", name="TablePOS", tags=("saas",),
+                             description="Point-of-sale software for restaurants.")
+        assert _grade("software for restaurants", pos)["industry_focus"] == 5
+
+    def test_being_the_buyer_is_not_selling_to_it(self) -> None:
+        chain = CompanyProfile(domain="burgers.example", name="Burger Chain", industries=("Restaurants",),
+                               description="Burger Chain operates fast-food outlets.")
+        assert _grade("software for restaurants", chain)["industry_focus"] < 4
+
+    def test_customers_named_in_a_list_are_not_the_business(self) -> None:
+        linen = CompanyProfile(domain="linen.example", name="Linen SA", country="France",
+                               description="Linen SA rents table linen and work wear to hotels and hospitals.")
+        assert _grade("French hotel companies", linen)["industry_focus"] < 4
+
+
+class TestQualifiers:
+    """A qualifier no field records: 5 with evidence, 4 unknown (kept but not confirmed), 1 when contradicted."""
+
+    def test_evidence_confirms(self) -> None:
+        raised = CompanyProfile(domain="h.example", name="Heal", tags=("healthcare",), city="San Francisco",
+                                country="United States", employees=20,
+                                description="Heal runs virtual clinics; it raised a Series A in 2023.")
+        assert _grade("Series A healthcare startups in San Francisco", raised)["funding_stage"] == 5
+
+    def test_unknown_is_4_and_says_so(self) -> None:
+        plan = infer_criteria("YC-backed fintech startups")
+        quiet = CompanyProfile(domain="f.example", name="Pay", tags=("fintech",), employees=5)
+        grade = grade_company(plan.criteria, quiet, plan)["investor"]
+        assert grade.grade == 4
+        assert "Unknown" in grade.explanation
+        assert is_high_fit(grade_company(plan.criteria, quiet, plan))
+
+    def test_listed_company_is_past_series_a(self) -> None:
+        listed = CompanyProfile(domain="l.example", name="Listed", tags=("healthcare",), status="Public")
+        assert _grade("Series A healthcare startups", listed)["funding_stage"] == 1
+
+    def test_user_criterion_naming_a_qualifier(self) -> None:
+        plan = plan_for_criteria("fintech", [Criterion("yc", "YC", "Must be YC-backed")])
+        yc = CompanyProfile(domain="y.example", name="Y", description="Y (YC W21) builds payment APIs.")
+        assert grade_company(plan.criteria, yc, plan)["yc"].grade == 5
+
+
+class TestPlaceLevels:
+    def test_other_city_in_the_state_is_a_miss(self) -> None:
+        oakland = CompanyProfile(domain="o.example", name="O", tags=("healthcare",), city="Oakland",
+                                 state="California", country="United States", employees=10)
+        assert _grade("healthcare startups in San Francisco", oakland)["geography"] == 1
+
+    def test_city_spelling_variants_match(self) -> None:
+        bengaluru = CompanyProfile(domain="b.example", name="B", tags=("edtech",), city="Bengaluru", country="India")
+        assert _grade("edtech companies in Bangalore", bengaluru)["geography"] == 5
+
+    def test_city_recorded_without_its_state(self) -> None:
+        nyc = CompanyProfile(domain="n.example", name="N", tags=("fintech",), city="New York",
+                             country="United States")
+        assert _grade("fintech companies in New York", nyc)["geography"] == 5
+
+
+def test_reference_criterion_waits_for_the_lookalike_ranker() -> None:
+    plan = infer_criteria("competitors of Stripe")
+    grade = grade_company(plan.criteria, BBVA, plan)["similar_to_reference"]
+    assert grade.grade == 2
+    assert "lookalike" in grade.explanation

@@ -52,7 +52,7 @@ class TestTopics:
 
     def test_phrases_stay_whole(self) -> None:
         parsed = parse_query("AI agents for customer support founded since 2022")
-        assert "customer support" in parsed.constraints.topics
+        assert "for customer support" in parsed.constraints.topics  # the use, kept whole
         assert parsed.constraints.founded_after == 2022
         assert parsed.constraints.founded_before is None
 
@@ -122,3 +122,139 @@ class TestNarrowSynonyms:
         assert "neobank" in synonyms("bank")
         assert "lender" not in synonyms("neobank") and "bank" not in synonyms("neobank")
         assert "real estate" not in synonyms("reit") and "reit" in synonyms("real estate")
+
+
+class TestHeadNouns:
+    """Head nouns say what kind of organisation is wanted; they are never required topic words."""
+
+    def test_contractors_is_not_a_topic(self) -> None:
+        parsed = parse_query("defense contractors in the United States")
+        assert parsed.constraints.countries == ("United States",)
+        assert all("contractor" not in t or "defense" in t for t in parsed.constraints.topics)
+        assert "defense" in parsed.search_terms
+
+    def test_manufacturers_of_reads_the_object_as_the_topic(self) -> None:
+        assert parse_query("manufacturers of industrial robots in Japan").constraints.topics == ("industrial robot",)
+
+    def test_makers_is_dropped(self) -> None:
+        assert parse_query("semiconductor equipment makers").constraints.topics == ("semiconductor equipment",)
+
+    def test_product_head_beside_a_topic_is_dropped(self) -> None:
+        assert parse_query("AI tools for lawyers").constraints.topics == ("ai", "for lawyer")
+
+    def test_product_head_alone_is_the_topic(self) -> None:
+        assert parse_query("German software companies").constraints.topics == ("software",)
+
+
+class TestPhrases:
+    def test_known_industry_phrase_stays_whole(self) -> None:
+        assert parse_query("semiconductor equipment makers").constraints.topics == ("semiconductor equipment",)
+
+    def test_unknown_adjacent_words_are_one_phrase(self) -> None:
+        assert parse_query("Australian gold miners").constraints.topics == ("gold miner",)
+
+    def test_unknown_phrase_is_searched_word_by_word_too(self) -> None:
+        terms = parse_query("Australian gold miners").search_terms
+        assert {"gold miner", "gold", "miner"} <= set(terms)
+
+    def test_known_words_side_by_side_stay_separate(self) -> None:
+        assert parse_query("B2B payments companies in Brazil").constraints.topics == ("b2b", "payment")
+
+
+class TestAlternatives:
+    def test_and_between_kinds_reads_as_either(self) -> None:
+        c = parse_query("Japanese automobile and auto parts manufacturers").constraints
+        assert c.topics == ("automobile | auto part",)
+        assert c.countries == ("Japan",)
+
+    def test_commas_join_alternatives_too(self) -> None:
+        assert parse_query("fintech, insurtech or proptech startups").constraints.topics == (
+            "fintech | insurtech | proptech",)
+
+    def test_a_known_and_phrase_is_one_topic(self) -> None:
+        assert parse_query("oil and gas companies in Texas").constraints.topics == ("oil and gas",)
+
+
+class TestBuyer:
+    """"X for Y" is product X bought by Y: Y is kept as a buyer topic ("for y"), never as the product."""
+
+    def test_product_for_buyer(self) -> None:
+        c = parse_query("payroll software for small businesses").constraints
+        assert c.topics == ("payroll software", "for small business")
+        assert c.max_employees is None  # the buyers' size, not the company's
+
+    def test_generic_product_for_buyer(self) -> None:
+        assert parse_query("software for restaurants").constraints.topics == ("software product", "for restaurant")
+
+    def test_buyer_words_come_after_the_products_in_search_terms(self) -> None:
+        terms = parse_query("payroll software for small businesses").search_terms
+        assert terms.index("payroll") < terms.index("small business")
+
+    def test_generic_product_is_not_searched(self) -> None:
+        terms = parse_query("software for restaurants").search_terms
+        assert terms[0] == "restaurant"
+        assert "software product" not in terms
+
+
+class TestPlaceLevels:
+    def test_city_is_not_its_state(self) -> None:
+        c = parse_query("Series A healthcare startups in San Francisco").constraints
+        assert c.cities == ("San Francisco",)
+        assert c.states == ()
+        assert c.countries == ("United States",)
+
+    def test_state_stays_a_state(self) -> None:
+        assert parse_query("oil companies in Texas").constraints.states == ("Texas",)
+
+
+class TestQualifiers:
+    """Facts no field records become qualifiers (own criteria), never topics."""
+
+    def test_funding_stage(self) -> None:
+        parsed = parse_query("Series A healthcare startups in San Francisco")
+        assert parsed.qualifiers == ("Series A",)
+        assert parsed.constraints.topics == ("healthcare",)
+
+    def test_yc_backed(self) -> None:
+        parsed = parse_query("YC-backed fintech startups")
+        assert parsed.qualifiers == ("Y Combinator-backed",)
+        assert parsed.constraints.topics == ("fintech",)
+
+    def test_remote_first(self) -> None:
+        parsed = parse_query("remote-first developer tools companies")
+        assert parsed.qualifiers == ("remote-first",)
+        assert parsed.constraints.topics == ("developer tool",)
+
+    def test_hiring(self) -> None:
+        parsed = parse_query("robotics startups that are hiring")
+        assert parsed.qualifiers == ("hiring",)
+        assert parsed.constraints.topics == ("robotics",)
+
+    def test_hiring_as_a_product_is_a_topic(self) -> None:
+        assert parse_query("hiring software for restaurants").qualifiers == ()
+
+
+class TestReference:
+    def test_competitors_of(self) -> None:
+        parsed = parse_query("competitors of Stripe")
+        assert parsed.reference == "Stripe"
+        assert parsed.constraints.topics == ()
+
+    def test_similar_to_a_domain(self) -> None:
+        assert parse_query("companies similar to notion.so").reference == "notion.so"
+
+    def test_name_before_the_relation(self) -> None:
+        assert parse_query("Stripe lookalikes").reference == "Stripe"
+        assert parse_query("Salesforce alternatives in Europe").reference == "Salesforce"
+
+    def test_other_words_remain_the_topic_and_place(self) -> None:
+        parsed = parse_query("fintech competitors of Stripe in Europe")
+        assert parsed.reference == "Stripe"
+        assert parsed.constraints.topics == ("fintech",)
+        assert parsed.places == ("Europe",)
+
+    def test_reference_is_searched(self) -> None:
+        assert "stripe" in parse_query("competitors of Stripe").search_terms
+
+    def test_pronouns_are_not_references(self) -> None:
+        assert parse_query("companies like us").reference is None

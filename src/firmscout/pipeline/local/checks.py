@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from firmscout.entities import CompanyProfile, Constraints
 from firmscout.geography import country_code, country_name, lexicon, same_place
-from firmscout.pipeline.local.vocabulary import words
+from firmscout.pipeline.local.vocabulary import Qualifier, words
 
 # A headcount within 20% of a bound, or a founding year within 3 years, is a near miss: company
 # databases round headcounts and disagree on founding dates (merger vs. original firm) by that much.
@@ -72,12 +72,35 @@ def _finer_countries(req: Constraints) -> set[str]:
     return codes
 
 
+def _same_city(have: str, want: str) -> bool:
+    """Loosely the same city: equal names, one name extending the other ("Tel Aviv-Yafo", "Frankfurt am
+    Main"), or two spellings the place table files as one city ("Bengaluru", "Bangalore")."""
+    if same_place(have, want):
+        return True
+    h, w = words(have), words(want)
+    if h[: len(w)] == w or w[: len(h)] == h:
+        return True
+    places = lexicon().get(h), lexicon().get(w)
+    return bool(places[0] and places[1] and places[0].cities and places[0].cities == places[1].cities)
+
+
+def _state_of(profile: CompanyProfile, states: tuple[str, ...]) -> str | None:
+    """The requested state a profile's city lies in, when only the city is recorded (directories list
+    "New York" or "San Francisco" without a state)."""
+    assert profile.city
+    place = lexicon().get(words(profile.city))
+    candidates = (*(place.states if place else ()), profile.city)
+    return next((s for s in states for c in candidates if same_place(c, s)), None)
+
+
 def check_geography(req: Constraints, profile: CompanyProfile) -> Check:
     src = cite(profile)
-    if req.cities and profile.city and any(same_place(profile.city, c) for c in req.cities):
+    if req.cities and profile.city and any(_same_city(profile.city, c) for c in req.cities):
         return Check(5, f"Headquarters city is {profile.city} {src} — matches {_names(req.cities)}.")
     if req.states and profile.state and any(same_place(profile.state, s) for s in req.states):
         return Check(5, f"Headquarters state is {profile.state} {src} — matches {_names(req.states)}.")
+    if req.states and not profile.state and profile.city and (state := _state_of(profile, req.states)):
+        return Check(5, f"Headquarters city is {profile.city} {src}, in {state} — matches {_names(req.states)}.")
     wanted = req.countries or tuple(country_name(c) for c in sorted(_finer_countries(req)))
     want_codes = {country_code(n) or n for n in wanted}
     have = _profile_country(profile)
@@ -176,3 +199,39 @@ def check_status(req: Constraints, profile: CompanyProfile) -> Check:
     if have in req.statuses:
         return Check(5, f"Company status is '{profile.status}' {src} — matches {wanted}.")
     return Check(1, f"Company status is '{profile.status}' {src} — not {wanted}.")
+
+
+# An unknown qualifier is graded 4, not 3. High-fit needs 75 % of the criteria at 4 or 5, so a 3 for every
+# company the data is silent about (nearly all: directories rarely record funding rounds, hiring or remote
+# work) would empty the list of "YC-backed fintech startups". 5 is kept for evidence, so confirmed companies
+# rank first by relevance, and the explanation says plainly that nothing confirms it; contrary data (a
+# listed company for "Series A") gives 1.
+UNKNOWN_QUALIFIER = 4
+
+
+def check_qualifier(qualifier: Qualifier, profile: CompanyProfile) -> Check:
+    src = cite(profile)
+    status = (profile.status or "").strip().lower()
+    if status in qualifier.contradicted_by:
+        return Check(1, f"Company status is '{profile.status}' {src} — not {qualifier.name}.")
+    fields = (("Tags", "; ".join(profile.tags)), ("Name", profile.name), ("Description", profile.description),
+              ("Products", profile.products), ("Full description", profile.full_description))
+    for field, text in fields:
+        if text and (match := qualifier.evidence.search(text)):
+            return Check(5, f"{field} says '{_around(text, match.start(), match.end())}' {src} — {qualifier.name}.")
+    for passage in profile.passages:
+        if match := qualifier.evidence.search(passage.text):
+            quote = _around(passage.text, match.start(), match.end())
+            return Check(5, f'Its website says "{quote}" ({passage.url}) — {qualifier.name}.', (passage.url,))
+    return Check(
+        UNKNOWN_QUALIFIER,
+        f"Unknown: nothing in the description, tags or website {src} confirms {qualifier.name}; not held against "
+        "it, but not confirmed.",
+    )
+
+
+def _around(text: str, start: int, end: int, width: int = 60) -> str:
+    left = text.rfind(" ", 0, max(0, start - width)) + 1
+    right = text.find(" ", min(len(text), end + width))
+    snippet = text[left : right if right != -1 else len(text)].strip()
+    return ("…" if left > 0 else "") + snippet + ("…" if right != -1 else "")

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from firmscout.entities import CRITERION_TEXT_MAX, CRITERION_TEXT_MIN, Constraints, Criterion, Plan
+from firmscout.entities import (
+    CRITERION_TEXT_MAX,
+    CRITERION_TEXT_MIN,
+    INFERRED_CRITERIA_MAX,
+    Constraints,
+    Criterion,
+    Plan,
+)
 from firmscout.pipeline.local.query_parser import ParsedQuery, parse_query
+from firmscout.pipeline.local.vocabulary import QUALIFIERS
 
 # Keys of the criteria this module infers; the grader reads their requirement from the plan's
 # constraints instead of re-parsing the wording.
@@ -15,6 +23,8 @@ SIZE_KEY = "company_size"
 FOUNDING_KEY = "founding_year"
 STATUS_KEY = "company_status"
 GENERIC_KEY = "matches_query"
+# "competitors of Stripe": graded by the lookalike ranker; the local grader cannot judge it alone.
+REFERENCE_KEY = "similar_to_reference"
 INFERRED_KEYS = frozenset({INDUSTRY_KEY, GEOGRAPHY_KEY, SIZE_KEY, FOUNDING_KEY, STATUS_KEY})
 
 # Plainer wording for frequent single topics; everything else uses the query's own words.
@@ -79,7 +89,9 @@ def _founding(constraints: Constraints) -> Criterion:
 
 
 def infer_criteria(query: str) -> Plan:
-    """Criteria for a query without an LLM: one per recognised facet (topic, place, size, founding year).
+    """Criteria for a query without an LLM: one per recognised facet (topic, place, size, founding year,
+    status), one per qualifier the data may not answer ("Series A", "hiring"), and for a relationship query
+    ("competitors of Stripe") a `similar_to_reference` criterion, first, instead of a topic made of the name.
 
     A query with no recognised facet gets one generic `matches_query` criterion carrying the query text.
     """
@@ -97,6 +109,19 @@ def infer_criteria(query: str) -> Plan:
     if c.statuses:
         wanted = " or ".join(c.statuses)
         criteria.append(Criterion(STATUS_KEY, "Company status", f"The company's status is {wanted}."))
+    keys = {criterion.key for criterion in criteria}
+    for qualifier in (q for q in QUALIFIERS if q.name in parsed.qualifiers):
+        key, n = qualifier.key, 2
+        while key in keys:
+            key, n = f"{qualifier.key}_{n}", n + 1
+        keys.add(key)
+        criteria.append(Criterion(key, qualifier.name[:1].upper() + qualifier.name[1:], qualifier.sentence))
+    if parsed.reference:
+        text = _fit(f"The company is a competitor or close alternative to {parsed.reference}: a similar core "
+                    "product for similar buyers.")
+        criteria.insert(0, Criterion(REFERENCE_KEY, f"Similar to {parsed.reference}"[:100], text))
+    # The spec's cap; the reference, topic and place come first, qualifiers last.
+    criteria = criteria[:INFERRED_CRITERIA_MAX]
     if not criteria:
         text = _fit(f"The company matches the query: {query.strip()}")
         criteria.append(Criterion(GENERIC_KEY, "Matches query", text))

@@ -5,17 +5,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from firmscout.entities import CompanyProfile, Constraints, Criterion, Grade, Plan
-from firmscout.pipeline.local.checks import Check, check_founding, check_geography, check_size, check_status, cite
+from firmscout.pipeline.local.checks import (
+    Check,
+    check_founding,
+    check_geography,
+    check_qualifier,
+    check_size,
+    check_status,
+    cite,
+)
 from firmscout.pipeline.local.criteria import (
     FOUNDING_KEY,
     GEOGRAPHY_KEY,
     INDUSTRY_KEY,
     INFERRED_KEYS,
+    REFERENCE_KEY,
     SIZE_KEY,
     STATUS_KEY,
 )
 from firmscout.pipeline.local.query_parser import parse_query
 from firmscout.pipeline.local.topic_match import check_topics
+from firmscout.pipeline.local.vocabulary import QUALIFIER_BY_SENTENCE, QUALIFIERS, Qualifier
 
 
 def requirement(criterion: Criterion, plan: Plan) -> Constraints:
@@ -25,6 +35,8 @@ def requirement(criterion: Criterion, plan: Plan) -> Constraints:
     people; re-parsing it could drift). Any other criterion is parsed with the query parser.
     """
     c = plan.constraints
+    if criterion.criterion in QUALIFIER_BY_SENTENCE or (plan.criteria_inferred and criterion.key == REFERENCE_KEY):
+        return Constraints()  # a qualifier's or the reference's own criterion asks nothing structured
     if plan.criteria_inferred and criterion.key in INFERRED_KEYS:
         if criterion.key == INDUSTRY_KEY:
             return Constraints(topics=c.topics)
@@ -53,11 +65,30 @@ def structured_checks(req: Constraints, profile: CompanyProfile) -> list[Check]:
     return checks
 
 
+def qualifiers(criterion: Criterion, plan: Plan) -> tuple[Qualifier, ...]:
+    """The qualifiers ("Series A", "hiring") a criterion asks for: an inferred qualifier criterion's own, or
+    those its wording names; none for the other inferred criteria (their wording is for people)."""
+    if (own := QUALIFIER_BY_SENTENCE.get(criterion.criterion)) is not None:
+        return (own,)
+    if plan.criteria_inferred and criterion.key in INFERRED_KEYS:
+        return ()
+    named = parse_query(criterion.criterion).qualifiers
+    return tuple(q for q in QUALIFIERS if q.name in named)
+
+
 def grade_criterion(criterion: Criterion, profile: CompanyProfile, plan: Plan) -> Grade:
+    if plan.criteria_inferred and criterion.key == REFERENCE_KEY:
+        return Grade(
+            2,
+            "Similarity to a named company is judged by the lookalike ranker, not by this grader "
+            f"{cite(profile)}.",
+            profile.sources,
+        )
     req = requirement(criterion, plan)
     checks = structured_checks(req, profile)
     if req.topics:
         checks.append(check_topics(req.topics, profile))
+    checks.extend(check_qualifier(q, profile) for q in qualifiers(criterion, plan))
     if not checks:
         return Grade(
             2,

@@ -15,9 +15,14 @@ from functools import lru_cache
 from firmscout.entities import EMPLOYEE_BUCKETS, Constraints
 from firmscout.geography import CASE_SENSITIVE, country_name, lexicon
 from firmscout.pipeline.local.vocabulary import (
+    ALTERNATIVE_SEP,
+    BUYER_PREFIX,
     GENERIC_NOUNS,
     MAX_PHRASE,
     PHRASES,
+    PRODUCT_HEADS,
+    QUALIFIERS,
+    SOFTWARE_PRODUCT,
     STOPWORDS,
     SYNONYMS,
     fold,
@@ -99,6 +104,10 @@ class ParsedQuery:
     focus: str | None = None
     # The places as the query named them ("Europe", "Berlin"), for criterion text.
     places: tuple[str, ...] = ()
+    # The company a relationship query is about: "Stripe" in "competitors of Stripe" or "Stripe lookalikes".
+    reference: str | None = None
+    # Asked-for facts no structured field records ("Series A", "hiring"), by `vocabulary.Qualifier.name`.
+    qualifiers: tuple[str, ...] = ()
 
 
 @dataclass
@@ -163,10 +172,10 @@ def _size(text: str, taken: list[tuple[int, int]]) -> tuple[int | None, int | No
         for match in pattern.finditer(text):
             if _overlaps(match.span(), taken):
                 continue
-            taken.append(match.span())
             before, after = text[: match.start()], text[match.end() :]
             if _CUSTOMER_CUE.search(before) or _NOT_SIZE_NEXT.match(after):
-                continue
+                continue  # left to the topic: "small businesses" are who buys
+            taken.append(match.span())
             if adj_low is not None:
                 lows.append(adj_low)
             if adj_high is not None:
@@ -260,7 +269,9 @@ def _places(tokens: list[_Token]) -> tuple[list[str], list[str], list[str], list
         for t in tokens[i : i + size]:
             t.used = True
         codes.extend(c for c in place.countries if c not in codes)
-        states.extend(s for s in place.states if s not in states)
+        # A city is asked at its own level: San Francisco's state is context, not a second place to accept.
+        if not place.cities:
+            states.extend(s for s in place.states if s not in states)
         cities.extend(c for c in place.cities if c not in cities)
         label = place.label or next(iter(place.cities), None) or next(iter(place.states), None)
         label = label or country_name(place.countries[0])
@@ -270,12 +281,78 @@ def _places(tokens: list[_Token]) -> tuple[list[str], list[str], list[str], list
     return codes, states, cities, labels
 
 
-def _topics(tokens: list[_Token]) -> tuple[list[str], list[_Token]]:
+# Words that join alternatives ("automobile and auto parts manufacturers": either kind is wanted).
+_CONJUNCTIONS = frozenset({"and", "or", "plus", "nor"})
+# Words that hand a product to its buyer or use ("payroll software for small businesses").
+_BUYER_CUES = frozenset({"for", "serving", "targeting", "helping"})
+# Product heads that name the topic themselves when nothing else does ("German software companies").
+_TOPICAL_HEADS = frozenset({"software", "saas", "app"})
+
+
+@dataclass
+class _Side:
+    """One side of "X for Y": runs of adjacent topic words, with conjunctions grouping runs as alternatives."""
+
+    groups: list[list[list[str]]]  # groups (AND) of alternatives (OR), each a run of words or phrases
+    heads: list[str]  # product heads seen ("software", "tool")
+    joined: bool = False  # the last break was a conjunction: the next run is an alternative
+
+    def add(self, item: str) -> None:
+        if self.joined and self.groups:
+            self.groups[-1].append([item])
+        elif self.groups and self.groups[-1] and self.groups[-1][-1] and not self._closed:
+            self.groups[-1][-1].append(item)
+        else:
+            self.groups.append([[item]])
+        self.joined = False
+        self._closed = False
+
+    def close(self, conjunction: bool = False) -> None:
+        self._closed = True
+        self.joined = conjunction and bool(self.groups)
+
+    _closed: bool = True
+
+
+def _known(term: str) -> bool:
+    return " " in term or tuple(term.split()) in SYNONYMS
+
+
+def _run_topics(run: list[str], alternative: bool) -> list[str]:
+    """A run of adjacent topic words: known terms stay separate topics ("B2B payments": both), an unknown
+    run is one phrase ("industrial robots": robots that are industrial, not anything in "Industrials")."""
+    if len(run) == 1 or (not alternative and all(_known(term) for term in run)):
+        return run
+    return [" ".join(run)]
+
+
+def _side_topics(side: _Side) -> list[str]:
     topics: list[str] = []
+    for group in side.groups:
+        if len(group) == 1:
+            for term in _run_topics(group[0], alternative=False):
+                _add_topic(topics, term)
+        else:
+            alternatives = list(dict.fromkeys(t for run in group for t in _run_topics(run, alternative=True)))
+            _add_topic(topics, ALTERNATIVE_SEP.join(alternatives))
+    return topics
+
+
+def _topics(tokens: list[_Token], text: str) -> tuple[list[str], list[_Token]]:
+    """The topic: known phrases kept whole, head nouns ("companies", "contractors") dropped, runs joined by
+    "and"/"or" read as alternatives, and what follows "for" read as the buyer of what precedes it."""
+    product, buyer = _Side([], []), _Side([], [])
+    side = product
     kept: list[_Token] = []
     i = 0
+    previous_end: int | None = None
     while i < len(tokens):
-        if tokens[i].used:
+        token = tokens[i]
+        if previous_end is not None and "," in text[previous_end : token.start]:
+            side.close(conjunction=True)
+        previous_end = token.end
+        if token.used:
+            side.close()
             i += 1
             continue
         phrase_len = 0
@@ -286,17 +363,37 @@ def _topics(tokens: list[_Token]) -> tuple[list[str], list[_Token]]:
                 break
         if phrase_len:
             window = tokens[i : i + phrase_len]
-            _add_topic(topics, " ".join(t.norm for t in window))
+            side.add(" ".join(t.norm for t in window))
             kept.extend(window)
+            previous_end = window[-1].end
             i += phrase_len
             continue
-        token = tokens[i]
         norm = token.norm
-        if not (norm in STOPWORDS or norm in GENERIC_NOUNS or norm.isdigit() or len(norm) < 2):
-            _add_topic(topics, norm)
+        if norm in _BUYER_CUES and side is product and (product.groups or product.heads):
+            side.close()
+            side = buyer
+        elif norm in _CONJUNCTIONS:
+            side.close(conjunction=True)
+        elif norm in PRODUCT_HEADS:
+            side.heads.append(norm)
+            side.close()
+            kept.append(token)
+        elif norm in STOPWORDS or norm in GENERIC_NOUNS or norm.isdigit() or len(norm) < 2:
+            side.close()
+        else:
+            side.add(norm)
             kept.append(token)
         i += 1
-    return topics, kept
+    topics = _side_topics(product)
+    wanted = [f"{BUYER_PREFIX}{t}" if ALTERNATIVE_SEP not in t else ALTERNATIVE_SEP.join(
+        BUYER_PREFIX + a for a in t.split(ALTERNATIVE_SEP)) for t in _side_topics(buyer)]
+    if not topics:
+        heads = [h for h in product.heads if h in _TOPICAL_HEADS]
+        if wanted and product.heads:
+            topics = [SOFTWARE_PRODUCT]
+        elif heads and not wanted:
+            topics = [heads[0]]
+    return topics + wanted, kept
 
 
 def _add_topic(topics: list[str], term: str) -> None:
@@ -307,20 +404,86 @@ def _add_topic(topics: list[str], term: str) -> None:
     topics.append(term)
 
 
-def _search_terms(topics: list[str], kept: list[_Token]) -> tuple[str, ...]:
+def topic_terms(topic: str) -> tuple[str, ...]:
+    """The plain terms of a topic: its alternatives, without the buyer marker."""
+    return tuple(a.removeprefix(BUYER_PREFIX) for a in topic.split(ALTERNATIVE_SEP))
+
+
+def _search_terms(topics: list[str], kept: list[_Token], reference: str | None) -> tuple[str, ...]:
+    # Every topic's own words first, then their synonyms: the list is cut at 16, and a second topic's own
+    # word matters more to an OR search than the fifth synonym of the first.
     spelled = {t.norm: fold(t.raw) for t in kept}
+    products = [t for t in topics if not t.startswith(BUYER_PREFIX) and t != SOFTWARE_PRODUCT]
+    buyers = [term for t in topics if t.startswith(BUYER_PREFIX) for term in topic_terms(t)]
+    # Beside a product the buyer's words come after the product's, so they cannot crowd them out of the cut.
+    extra = [t for b in buyers for t in (b, *synonyms(b))] if products else []
+    plain = [term for topic in (products or topics) if topic != SOFTWARE_PRODUCT for term in topic_terms(topic)]
+    # An unknown phrase is searched word by word too ("gold miners" → gold, miner): the grader decides.
+    plain += [w for term in plain if " " in term and term.count(" ") == len(term.split()) - 1
+              and tuple(term.split()) not in SYNONYMS for w in term.split() if w not in STOPWORDS]
+    if not plain and SOFTWARE_PRODUCT in topics:
+        plain = ["software"]
     terms: list[str] = []
-    for topic in topics:
-        for term in (topic, spelled.get(topic, topic), *synonyms(topic)):
-            if term not in terms:
-                terms.append(term)
+    for term in (*plain, *(spelled.get(t, t) for t in plain)):
+        if term not in terms:
+            terms.append(term)
+    for term in plain:
+        terms.extend(s for s in synonyms(term) if s not in terms)
+    terms = terms[:12]
+    terms.extend(t for t in dict.fromkeys(extra) if t not in terms)
+    if reference:
+        # A company named as the reference is searched too: descriptions that name it are often its peers'
+        # ("Stripe for Africa"); the lookalike ranker does the rest.
+        terms.insert(min(len(terms), 8), fold(reference))
     return tuple(terms[:16])
+
+
+# "competitors of Stripe", "alternatives to notion.so", "companies like Airbnb", "Stripe competitors".
+_REF_STOP = (r"(?:in|from|based|with|that|which|who|founded|established|for|and|or|near|outside|across|headquartered|"
+             r"located|but|having|of|to|within|operating|serving|over|under|than|since|before|after)")
+_REF_NAME = rf"(?P<ref>[\w.&'-]*\w(?:\s+(?!{_REF_STOP}\b)[\w.&'-]*\w){{0,3}})"
+_RELATION = r"(?:competitors?|competition|alternatives?|rivals?|peers?|look[- ]?alikes?|clones?|equivalents?)"
+_REFERENCE_PATTERNS = (
+    re.compile(rf"\b{_RELATION}\s+(?:of|to|for)\s+{_REF_NAME}", re.I),
+    re.compile(rf"\b(?:(?:very\s+)?similar\s+to|comparable\s+to|like|such\s+as|in\s+the\s+mold\s+of)\s+{_REF_NAME}",
+               re.I),
+    re.compile(rf"(?P<ref>\b[A-Z0-9][\w.&'-]*(?:\s+[A-Z0-9][\w.&'-]*){{0,2}}|\b[\w-]+\.[a-z]{{2,}})(?:'s)?\s+"
+               rf"{_RELATION}\b"),
+    re.compile(rf"^\s*(?P<ref>[\w.&'-]+)(?:'s)?\s+{_RELATION}\b", re.I),
+)
+_NOT_REFERENCES = frozenset({"us", "we", "me", "mine", "ours", "them", "this", "these", "those", "that", "it", "the",
+                             "a", "an", "other", "others", "its", "our", "their"})
+
+
+def _reference(text: str, taken: list[tuple[int, int]]) -> str | None:
+    for pattern in _REFERENCE_PATTERNS:
+        for match in pattern.finditer(text):
+            name = match.group("ref").strip(" .,'-")
+            if not name or fold(name.split()[0]) in _NOT_REFERENCES or _overlaps(match.span(), taken):
+                continue
+            taken.append(match.span())
+            return name
+    return None
+
+
+def _qualifiers(text: str, taken: list[tuple[int, int]]) -> tuple[str, ...]:
+    found: list[str] = []
+    for qualifier in QUALIFIERS:
+        for match in qualifier.query.finditer(text):
+            if _overlaps(match.span(), taken):
+                continue
+            taken.append(match.span())
+            if qualifier.name not in found:
+                found.append(qualifier.name)
+    return tuple(found)
 
 
 @lru_cache(maxsize=4096)
 def parse_query(text: str) -> ParsedQuery:
     """Read a query (or a criterion's text) into structured constraints; never raises."""
     taken: list[tuple[int, int]] = []
+    reference = _reference(text, taken)
+    qualifiers = _qualifiers(text, taken)
     founded_after, founded_before = _founding(text, taken)
     min_employees, max_employees = _size(text, taken)
     statuses = _statuses(text, taken)
@@ -328,7 +491,7 @@ def parse_query(text: str) -> ParsedQuery:
     for token in tokens:
         token.used = _overlaps((token.start, token.end), taken) or not token.norm
     codes, states, cities, places = _places(tokens)
-    topics, kept = _topics(tokens)
+    topics, kept = _topics(tokens, text)
     focus = None
     if kept:
         focus = " ".join(text[kept[0].start : kept[-1].end].split())
@@ -346,7 +509,9 @@ def parse_query(text: str) -> ParsedQuery:
     return ParsedQuery(
         text=text,
         constraints=constraints,
-        search_terms=_search_terms(topics, kept),
+        search_terms=_search_terms(topics, kept, reference),
         focus=focus,
         places=tuple(places),
+        reference=reference,
+        qualifiers=qualifiers,
     )

@@ -13,7 +13,14 @@ from functools import lru_cache
 
 from firmscout.entities import CompanyProfile
 from firmscout.pipeline.local.checks import Check, cite
-from firmscout.pipeline.local.vocabulary import GENERIC_NOUNS, STOPWORDS, synonym_forms, words
+from firmscout.pipeline.local.vocabulary import (
+    ALTERNATIVE_SEP,
+    BUYER_PREFIX,
+    GENERIC_NOUNS,
+    STOPWORDS,
+    synonym_forms,
+    words,
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,26 @@ def _contains(hay: tuple[str, ...], needle: tuple[str, ...]) -> bool:
     return any(all(_word_eq(hay[i + j], needle[j]) for j in range(n)) for i in range(len(hay) - n + 1))
 
 
+# Words before a mention that make it the company's customers, not its business: "linen for hotels",
+# "payments to restaurants and retailers", "serving banks".
+_CUSTOMER_CUES = frozenset({"for", "to", "serving", "serve", "serves", "customer", "client", "user", "supplier"})
+_CUE_REACH = 3
+
+
+def _own_mention(hay: tuple[str, ...], needle: tuple[str, ...]) -> bool:
+    """True when some mention of `needle` in `hay` is not right after a customer cue (within three words,
+    to reach past a list: "to hotels, restaurants and caterers")."""
+    n = len(needle)
+    for i in range(len(hay) - n + 1):
+        if all(_word_eq(hay[i + j], needle[j]) for j in range(n)):
+            before = hay[max(0, i - _CUE_REACH) : i]
+            # "Semiconductors and semiconductor equipment" is a grouped label quoted in the text, not a claim.
+            grouped = n > 1 and len(before) >= 2 and before[-1] == "and" and _word_eq(before[-2], needle[0])
+            if not grouped and not any(w in _CUSTOMER_CUES for w in before):
+                return True
+    return False
+
+
 def _quote(values: tuple[str, ...]) -> str:
     shown = "; ".join(values[:5]) + ("; …" if len(values) > 5 else "")
     return f"'{shown}'"
@@ -74,9 +101,15 @@ def _split_lead(text: str | None) -> tuple[str | None, str | None]:
 def _term_evidence(term: str, profile: CompanyProfile) -> _Evidence:
     own = words(term)
     variants = (own, *synonym_forms(term))
+    grouped: str | None = None
     for field, values in (("Industries", profile.industries), ("Tags", profile.tags)):
         for variant in variants:
-            if any(_contains(words(v), variant) for v in values):
+            for value in values:
+                if not _contains(words(value), variant):
+                    continue
+                if _groups_with_broader(value, variant):
+                    grouped = grouped or value
+                    continue
                 via = "" if variant == own else f" (as '{' '.join(variant)}')"
                 return _Evidence(5, f"{field} {_quote(values)} match '{term}'{via}.")
     lead, rest = _split_lead(profile.description)
@@ -90,16 +123,29 @@ def _term_evidence(term: str, profile: CompanyProfile) -> _Evidence:
         ("Description", rest, 3),
         ("Full description", profile.full_description, 3),
     )
+    as_customers: _Evidence | None = None
     for strength in (4, 3):
         for variant in variants:
             for field, text, weight in texts:
-                if weight == strength and text and _contains(words(text), variant):
-                    via = "" if variant == own else f" (related to '{term}')"
-                    where = "" if strength == 4 else " (in passing, not in its opening)"
-                    return _Evidence(strength, f"{field} mentions '{' '.join(variant)}'{via}{where}.")
+                if weight != strength or not text or not _contains(hay := words(text), variant):
+                    continue
+                via = "" if variant == own else f" (related to '{term}')"
+                if weight == 4 and field != "Name" and not _own_mention(hay, variant):
+                    as_customers = as_customers or _Evidence(
+                        3, f"{field} names '{' '.join(variant)}'{via} only as whom it serves or supplies.")
+                    continue
+                where = "" if strength == 4 else " (in passing, not in its opening)"
+                return _Evidence(strength, f"{field} mentions '{' '.join(variant)}'{via}{where}.")
         if strength == 4 and (quoted := _on_website(profile, variants)) is not None:
             return quoted
+        if strength == 4 and as_customers is not None:
+            return as_customers
     significant = [w for w in own if w not in STOPWORDS and w not in GENERIC_NOUNS]
+    if len(significant) > 1 and (together := _words_together(significant, profile, texts)) is not None:
+        return together
+    if grouped is not None:
+        return _Evidence(3, f"Industry '{grouped}' groups '{term}' with a broader category, and the description "
+                            "does not say which applies.")
     if len(significant) > 1:
         every = tuple(words(" ".join(filter(None, (*profile.industries, *profile.tags, *(t for _, t, _ in texts))))))
         stems = _stems(every)  # `w in stems` is `any(_word_eq(h, w) for h in every)`, one lookup instead of a scan
@@ -107,6 +153,93 @@ def _term_evidence(term: str, profile: CompanyProfile) -> _Evidence:
         if found:
             return _Evidence(3, f"Only part of '{term}' appears in the profile ({', '.join(found)}).")
     return _Evidence(1, f"No mention of '{term}' or related terms in the industries, tags or description.")
+
+
+_LABEL_PARTS = re.compile(r"\s*(?:&|,|/|;|\band\b)\s*", re.I)
+
+
+def _groups_with_broader(label: str, variant: tuple[str, ...]) -> bool:
+    """True when `variant` matches only a specific part of a label that also lists a broader part:
+    "Semiconductors & Semiconductor Equipment" names chip designers and equipment makers alike, so it does
+    not show that a company makes semiconductor equipment."""
+    parts = [words(p) for p in _LABEL_PARTS.split(label) if p.strip()]
+    if len(parts) < 2:
+        return False
+    matched = False
+    for part in parts:
+        if not _contains(part, variant):
+            continue
+        matched = True
+        broader = [q for q in parts if q != part and len(q) < len(part) and all(w in _stems(part) for w in q)]
+        if not broader:
+            return False  # a part names it on its own: a clear label match
+    return matched
+
+
+def _word_forms(word: str) -> tuple[tuple[str, ...], ...]:
+    return ((word,), *(f for f in synonym_forms(word) if len(f) == 1))
+
+
+def _words_together(
+    significant: list[str], profile: CompanyProfile, texts: tuple[tuple[str, str | None, int], ...]
+) -> _Evidence | None:
+    """Every word of a phrase the text does not spell out, within one label or one text ("Fanuc makes
+    robots for industrial use" for "industrial robots"). Words spread over different labels do not count:
+    the sector label "Industrials" says nothing about robots."""
+    forms = [_word_forms(w) for w in significant]
+
+    def together(text: str) -> bool:
+        stems = _stems(words(text))
+        return all(any(f[0] in stems for f in options) for options in forms)
+
+    for field, values in (("Industries", profile.industries), ("Tags", profile.tags)):
+        # A label spelling the phrase out was judged as a label already (a grouped one does not count).
+        spelled = tuple(significant)
+        if (value := next((v for v in values if together(v) and not _contains(words(v), spelled)), None)) is not None:
+            return _Evidence(5, f"{field} entry '{value}' names {' and '.join(significant)}.")
+    for strength in (4, 3):
+        for field, text, weight in texts:
+            if weight == strength and text and together(text):
+                where = "" if strength == 4 else " (in passing, not in its opening)"
+                return _Evidence(strength, f"{field} names {' and '.join(significant)}{where}.")
+    for passage in profile.passages:
+        if together(passage.text):
+            return _Evidence(4, f"Its website names {' and '.join(significant)} ({passage.url}).", passage.url)
+    return None
+
+
+def _buyer_evidence(term: str, profile: CompanyProfile) -> _Evidence:
+    """Who a product is for, from what the company says about its customers: tags and the opening say it
+    plainly (5), a later mention or its website in passing (4). Its own industry label naming the buyer
+    means it *is* one ("Restaurants" is a restaurant chain, not a supplier to them)."""
+    own = words(term)
+    variants = (own, *synonym_forms(term))
+    lead, rest = _split_lead(profile.description)
+    texts = (("Tags", " ; ".join(profile.tags), 5), ("Name", profile.name, 5), ("Description", lead, 5),
+             ("Products", profile.products, 5), ("Description", rest, 4),
+             ("Full description", profile.full_description, 4))
+    for variant in variants:
+        for field, text, strength in texts:
+            if text and _contains(words(text), variant):
+                return _Evidence(strength, f"{field} names its customers or use: '{' '.join(variant)}' "
+                                           f"(for '{term}').")
+    quoted = _on_website(profile, variants)
+    if quoted is not None:
+        return quoted
+    if any(_contains(words(v), variant) for v in profile.industries for variant in variants):
+        return _Evidence(2, f"Industries {_quote(profile.industries)} name '{term}': the company is one, "
+                            "nothing says it sells to them.")
+    return _Evidence(3, f"Nothing says it serves '{term}' (its customers are not described).")
+
+
+def _topic_evidence(topic: str, profile: CompanyProfile) -> _Evidence:
+    """A topic of the parser's mini-language: "a | b" is met by either, "for y" is a buyer."""
+    found = [
+        _buyer_evidence(t.removeprefix(BUYER_PREFIX), profile) if t.startswith(BUYER_PREFIX)
+        else _term_evidence(t, profile)
+        for t in topic.split(ALTERNATIVE_SEP)
+    ]
+    return max(found, key=lambda e: e.strength)
 
 
 # What a company's website says is its own account of itself, as good as its opening description (4).
@@ -133,7 +266,7 @@ def check_topics(topics: tuple[str, ...], profile: CompanyProfile) -> Check:
     has_data = profile.industries or profile.tags or profile.description or profile.full_description
     if not (has_data or profile.products or profile.passages):
         return Check(2, f"No industry, tag or description data {src} to check '{', '.join(topics)}' against.")
-    found = [_term_evidence(t, profile) for t in topics]
+    found = [_topic_evidence(t, profile) for t in topics]
     strengths = [e.strength for e in found]
     matched = sum(s >= 3 for s in strengths)
     if matched == len(found):

@@ -7,6 +7,9 @@ Both sides of every comparison go through `words()`, so a query's "banks" and a 
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from firmscout.geography import fold as fold
 from firmscout.geography import singular as singular
 from firmscout.geography import words as words
@@ -69,8 +72,41 @@ GENERIC_NOUNS = frozenset(
         "group",
         "entity",
         "one",
+        # Head nouns: they say what kind of organisation is wanted, never what it does ("defense contractors"
+        # are defense companies; requiring the word "contractor" found 2 of them).
+        "contractor",
+        "subcontractor",
+        "operator",
+        "builder",
+        "house",
+        "outfit",
+        "shop",
+        "agency",
+        "specialist",
+        "leader",
+        "giant",
+        "incumbent",
+        "conglomerate",
+        "holding",
+        "venture",
     }
 )
+
+# Product nouns that name a form rather than a field: "payroll software" is a payroll product, "AI tools" an
+# AI product. They are dropped beside a real topic; alone before a buyer ("software for restaurants") they
+# become SOFTWARE_PRODUCT, and alone without one ("German software companies") they stay the topic.
+PRODUCT_HEADS = frozenset(
+    {"software", "app", "application", "tool", "tooling", "platform", "solution", "system", "saas", "product",
+     "service", "program", "suite"}
+)
+SOFTWARE_PRODUCT = "software product"
+
+# The topic mini-language of `Constraints.topics` (plain strings, so plans stored before it still load):
+# "a | b" is one topic met by either alternative ("automobile and auto parts manufacturers"), and
+# "for y" is the buyer or use of a product ("payroll software for small businesses" → "payroll",
+# "for small business"), found in what the company says about its customers, never in its own labels.
+ALTERNATIVE_SEP = " | "
+BUYER_PREFIX = "for "
 
 # Each row is one concept: the first entry is how the parser names it, the rest are what industry
 # labels, tags and descriptions call it. Labels come from pytickersymbols ("Auto & Truck Manufacturers"),
@@ -115,7 +151,7 @@ _SYNONYM_ROWS: tuple[tuple[str, ...], ...] = (
         "delivery",
         "courier",
         "air freight and logistics",
-        "trucking",
+        "<trucking",
     ),
     ("payment", "payments", "payment processing", "fintech", "acquiring"),
     ("fintech", "financial technology", "payment", "<neobank", "banking as a service"),
@@ -151,8 +187,8 @@ _SYNONYM_ROWS: tuple[tuple[str, ...], ...] = (
     ("airline", "aviation", "air travel", "airlines"),
     ("aerospace", "aerospace and defense", "aerospace and defence", "aviation", "space"),
     ("defense", "defence", "aerospace and defense", "military"),
-    ("steel", "metal", "steelmaker"),
-    ("mining", "metals and mining", "mineral", "mine", "mineral resources"),
+    ("steel", "steelmaker"),
+    ("mining", "metals and mining", "mineral", "mine", "miner", "mineral resources"),
     (
         "construction",
         "construction and engineering",
@@ -169,7 +205,7 @@ _SYNONYM_ROWS: tuple[tuple[str, ...], ...] = (
     ("education", "edtech", "e learning", "elearning", "learning"),
     ("crypto", "cryptocurrency", "blockchain", "web3", "crypto web3", "defi"),
     ("gaming", "game", "video game", "esports"),
-    ("robotics", "robot", "industrial automation", "automation"),
+    ("robotics", "robot", "industrial automation", "<automation"),
     ("electric vehicle", "ev", "electric vehicles", "e mobility", "automotive"),
     ("shipping", "marine", "maritime", "freight", "container shipping"),
     ("hotel", "hospitality", "resort", "lodging", "hotels and entertainment services"),
@@ -186,6 +222,54 @@ _SYNONYM_ROWS: tuple[tuple[str, ...], ...] = (
     ("developer tool", "developer tools", "devtools", "developer platform", "api"),
     ("machinery", "industrial machinery", "machine", "heavy machinery", "machinery equipment and components"),
     ("tobacco", "cigarette"),
+    # Multi-word industries: kept whole so that a label naming a part ("Industrials", "Semiconductors")
+    # is not taken for the whole.
+    (
+        "semiconductor equipment",
+        "semiconductor equipment and testing",
+        "semiconductor equipment and material",
+        "wafer fabrication equipment",
+        "chip making equipment",
+        "chipmaking equipment",
+        "lithography",
+        "wafer processing equipment",
+    ),
+    ("industrial robot", "industrial robotics", "robotic arm", "factory automation", "<robot"),
+    (
+        "auto part",
+        "auto component",
+        "automotive part",
+        "automotive component",
+        "auto parts and equipment",
+        "automotive supplier",
+        "car part",
+        "vehicle component",
+    ),
+    ("automobile", "automobiles", "automaker", "carmaker", "car manufacturer", "motor vehicle", "passenger vehicle",
+     "auto and truck manufacturer", "automotive"),
+    ("defense contractor", "defense", "defence", "aerospace and defense", "military"),
+    ("payroll", "payroll software", "payroll processing", "salary payment"),
+    ("small business", "smb", "sme", "small and medium", "small and medium sized business", "small businesses",
+     "small and midsize business", "small medium business", "<merchant"),
+    ("restaurant tech", "restaurant technology", "restaurant"),
+    ("accounting", "bookkeeping", "accountant", "accounting software"),
+    ("telehealth", "telemedicine", "virtual care", "remote care", "online doctor"),
+    ("crm", "customer relationship management", "sales software", "sales crm"),
+    ("solar", "solar energy", "solar panel", "photovoltaic", "solar power", "solar module"),
+    ("steel", "steelmaker", "steel producer", "steel product", "iron and steel"),
+    ("lithium", "lithium mining", "battery metal"),
+    ("fertilizer", "fertiliser", "agricultural chemical", "potash", "nitrogen"),
+    ("brewery", "brewer", "beer", "brewing"),
+    ("wine", "winery", "winemaker", "vineyard"),
+    ("trucking", "truckload", "freight trucking", "truck transportation", "road freight"),
+    ("airline", "air carrier", "passenger airline", "air transport"),
+    ("database", "databases", "data store", "<sql"),
+    ("lawyer", "law firm", "legal", "attorney", "legal team", "legaltech"),
+    ("pet", "pets", "<dog", "<cat", "pet owner", "veterinary"),
+    # Narrow throughout: any of them shows a software product, but "software" alone must not widen to "online".
+    (SOFTWARE_PRODUCT, *(f"<{term}" for term in ("software", "saas", "app", "platform", "tool", "api", "cloud",
+                                                "online", "ai", "automation", "digital", "technology", "marketplace",
+                                                "b2b"))),
 )
 
 
@@ -227,3 +311,61 @@ def synonym_forms(term: str) -> tuple[tuple[str, ...], ...]:
 def synonyms(term: str) -> tuple[str, ...]:
     """Related terms for a topic as spelled in the synonym table (for full-text search)."""
     return _SYNONYM_TEXT.get(words(term), ())
+
+
+@dataclass(frozen=True)
+class Qualifier:
+    """Something a query asks of a company that no structured field records (funding stage, backer, hiring,
+    remote work): graded from what the company's description, tags or website say, "unknown" otherwise."""
+
+    name: str  # as criteria name it: "Series A", "Y Combinator-backed"
+    key: str  # the inferred criterion's key
+    sentence: str  # the inferred criterion's text; the query parser reads it back to this qualifier
+    query: re.Pattern[str]  # how a query says it
+    evidence: re.Pattern[str]  # what confirms it in a description, tags or website text
+    # Company statuses that contradict it: a listed company is past its venture rounds.
+    contradicted_by: frozenset[str] = frozenset()
+
+
+def _qualifier(name: str, key: str, sentence: str, query: str, evidence: str, *contradicted_by: str) -> Qualifier:
+    return Qualifier(name, key, sentence, re.compile(query, re.I), re.compile(evidence, re.I),
+                     frozenset(contradicted_by))
+
+
+_VENTURE = ("public", "inactive")
+QUALIFIERS: tuple[Qualifier, ...] = (
+    *(
+        _qualifier(
+            f"Series {letter.upper()}", "funding_stage", f"The company has raised a Series {letter.upper()} round.",
+            rf"\bseries[- ]{letter}\b(?:[- ](?:funded|stage|backed|round))?", rf"\bseries[- ]{letter}\b", *_VENTURE,
+        )
+        for letter in "abcde"
+    ),
+    _qualifier("seed-stage", "funding_stage", "The company is at the seed stage (pre-seed or seed funding).",
+               r"\b(?:pre[- ]?)?seed[- ](?:stage|funded|round)\b|\bpre[- ]?seed\b|\bseed[- ]stage\b",
+               r"\b(?:pre[- ]?)?seed (?:round|funding|stage|investment)\b|\bpre[- ]?seed\b", *_VENTURE),
+    _qualifier("early-stage", "funding_stage", "The company is early-stage (its first venture rounds).",
+               r"\bearly[- ]stage\b", r"\bearly[- ]stage\b|\bseed (?:round|funding)\b|\bseries[- ]a\b", *_VENTURE),
+    _qualifier("venture-backed", "funding_stage", "The company is venture-backed (has raised venture capital).",
+               r"\b(?:venture|vc)[- ](?:backed|funded)\b",
+               r"\bbacked by\b|\bventure[- ](?:backed|capital)\b|\braised\b|\bseries[- ][a-f]\b|\bseed round\b|"
+               r"\by ?combinator\b"),
+    _qualifier("Y Combinator-backed", "investor", "The company is backed by Y Combinator (a YC company).",
+               r"\b(?:backed by |funded by )?(?:y[- ]?combinator|yc)(?:[- ](?:backed|funded|alumni|batch))?\b",
+               r"\by ?combinator\b|\byc\b|\((?:yc )?[swfx]\d{2}\)"),
+    _qualifier("bootstrapped", "funding_stage", "The company is bootstrapped (self-funded, no venture capital).",
+               r"\bbootstrapped\b|\bself[- ]funded\b", r"\bbootstrapped\b|\bself[- ]funded\b"),
+    _qualifier("hiring", "hiring", "The company is currently hiring.",
+               r"\b(?:that|which|who)\s+(?:are|is)\s+(?:currently\s+|actively\s+)?hiring\b|"
+               r"\b(?:currently|actively|now)\s+hiring\b|\bhiring\s*$",
+               r"\bwe(?:'re| are) hiring\b|\bnow hiring\b|\bjoin (?:our|the) team\b|\bopen (?:roles|positions)\b|"
+               r"\bcareers?\b|\bhiring\b", "inactive", "acquired"),
+    _qualifier("remote-first", "remote_work", "The company works remotely (a remote-first or distributed team).",
+               r"\bremote[- ](?:first|friendly|only)\b|\bfully[- ]remote\b|"
+               r"\b(?:distributed|remote)(?= (?:compan|startup|firm|team|employer|organi))|\bwork(?:ing)? remotely\b",
+               r"\bremote[- ](?:first|friendly|only|team|company|work|workforce)\b|\bfully[- ]remote\b|"
+               r"\bdistributed team\b|\bwork from anywhere\b|\bwork remotely\b"),
+)
+
+QUALIFIER_BY_SENTENCE = {q.sentence: q for q in QUALIFIERS}
+QUALIFIER_KEYS = frozenset(q.key for q in QUALIFIERS)
