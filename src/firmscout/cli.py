@@ -149,16 +149,37 @@ def companies_embed() -> None:
 
 @app.command()
 def explain(
-    query: Annotated[str, typer.Argument(help='A query, e.g. "Nordic banks founded before 1900".')],
+    query: Annotated[
+        str | None, typer.Argument(help='A query, e.g. "Nordic banks founded before 1900".', show_default=False)
+    ] = None,
+    task: Annotated[
+        str | None,
+        typer.Option("--task", help="Explain a task of this machine's `search` runs instead: why it found what it "
+                     "found, criterion by criterion.", show_default=False),
+    ] = None,
     # metavar="": typer 0.29's rich help prints a type after every option, `--json <bool>` as if the flag took
     # a value; an empty metavar leaves that column blank (its `is_flag` is deprecated and changes nothing there).
     json_out: Annotated[bool, typer.Option("--json", metavar="", help="Print the parse as JSON.")] = False,
 ) -> None:
     """Show how a query is understood: inferred criteria, structured constraints, search terms (and, with an
-    LLM configured by FIRMSCOUT_LLM__*, the LLM's refinement a task would use)."""
+    LLM configured by FIRMSCOUT_LLM__*, the LLM's refinement a task would use). With --task, show how many
+    candidates each criterion of that task removed."""
+    if (query is None) == (task is None):
+        err.print("[red]error:[/red] give either a query or --task TASK_ID.", highlight=False)
+        raise typer.Exit(1)
+    if task is not None:
+        from firmscout.commands.explain import explain_task, print_task_explanation
+
+        found = _run(lambda: explain_task(Settings(), task))
+        if json_out:
+            typer.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        else:
+            print_task_explanation(found)
+        return
     from firmscout.commands.explain import explain as parse
     from firmscout.commands.explain import print_explanation
 
+    assert query is not None
     result = _run(lambda: parse(query, Settings()))
     if json_out:
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))

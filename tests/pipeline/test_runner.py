@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import func, select, text
 
-from firmscout.entities import SearchRequest
+from firmscout.entities import CompanyProfile, SearchRequest, SourceHit
 from firmscout.errors import SourceError
 from firmscout.pipeline.runner import GRADE_CHUNK, run_task
 from firmscout.pipeline.stages.evaluate import LocalGrader
@@ -149,3 +150,95 @@ class TestGradingStopsAtTheTarget:
         assert row.status == "done" and row.num_results == 3
         assert grader.asked == GRADE_CHUNK, "one grader call of one chunk, not the whole step of 100"
         assert row.num_results_evaluated == 3  # the rest of the step stays enriched, for a resume
+
+
+class _Scripted:
+    """A source returning the given companies, in the given order, on one page."""
+
+    name = "extruct_db"
+
+    def __init__(self, profiles: list[CompanyProfile]) -> None:
+        self._hits = tuple(SourceHit(p.domain, p.name, self.name, profile=p) for p in profiles)
+
+    async def search(self, request: SearchRequest, cursor: str | None, limit: int) -> SourcePage:
+        return SourcePage(hits=self._hits, next_cursor=None)
+
+
+def _bank(domain: str, **fields: object) -> CompanyProfile:
+    values: dict[str, object] = {"country": "Spain", "industries": ("Banks",), "sources": (f"https://{domain}",)}
+    values.update(fields)
+    return CompanyProfile(domain=domain, name=domain.split(".")[0].title(), **values)  # type: ignore[arg-type]
+
+
+async def _run(runtime: Runtime, query: str, profiles: list[CompanyProfile], n: int = 25) -> str:
+    caller = await accounts.local_caller(runtime.sessions)
+    task = await runtime.service.create(caller, NewTask(query=query, desired_num_results=n))
+    await run_task(dataclasses.replace(pipeline_deps(runtime), sources={"extruct_db": _Scripted(profiles)}), task.id)
+    return task.id
+
+
+class TestRemovals:
+    async def test_each_criterion_counts_the_candidates_it_failed_and_a_rerun_adds_nothing(
+        self, runtime: Runtime
+    ) -> None:
+        profiles = [
+            _bank("bbva.com"),
+            _bank("bpi.pt", country="Portugal"),  # known elsewhere: the pre-filter drops it
+            _bank("telefonica.com", industries=("Telecommunications",), description="Spanish telecom operator"),
+            # Dropped before grading, so only what the pre-filter checks (place, size, founding, status) counts.
+            _bank("novo.pt", country="Portugal", industries=("Telecommunications",)),
+        ]
+        task_id = await _run(runtime, "banks in Spain", profiles)
+        row = await _task(runtime, task_id)
+        assert row.status == "done" and row.num_results == 1
+        expected = {"considered": 4, "by_criterion": {"geography": 2, "industry_focus": 1}, "duplicates": 0}
+        assert row.candidates_removed == expected
+        async with runtime.sessions() as session:
+            stages = dict((await session.execute(
+                select(Candidate.domain, Candidate.removed_by).where(Candidate.task_id == task_id))).all())
+        assert stages == {"bbva.com": None, "bpi.pt": ["geography"], "telefonica.com": ["industry_focus"],
+                          "novo.pt": ["geography"]}
+        await run_task(pipeline_deps(runtime), task_id)
+        assert (await _task(runtime, task_id)).candidates_removed == expected
+
+    async def test_the_api_view_carries_the_tally(self, runtime: Runtime) -> None:
+        task_id = await _run(runtime, "banks in Spain", [_bank("bpi.pt", country="Portugal")])
+        caller = await accounts.local_caller(runtime.sessions)
+        view = await runtime.service.get(caller, task_id)
+        assert view.num_results == 0
+        assert view.candidates_removed == {"considered": 1, "by_criterion": {"geography": 1}, "duplicates": 0}
+
+
+class TestResultOrder:
+    # All graded 5 on both criteria (relevance 100) but the last; the rest differ in evidence, then prominence,
+    # then only in their domain.
+    COMPANIES: ClassVar[list[CompanyProfile]] = [
+        _bank("0-weaker.es", industries=(), description="A bank"),  # industry from the text only: relevance 88
+        _bank("z-cited.es", sources=("https://z-cited.es", "https://en.wikipedia.org/wiki/Z")),  # two pages
+        _bank("y-large.es", employees=100_000),
+        _bank("x-listed.es", status="Public"),
+        _bank("c-plain.es"),
+        _bank("b-plain.es"),
+    ]
+    EXPECTED: ClassVar[list[str]] = [
+        "z-cited.es", "y-large.es", "x-listed.es", "b-plain.es", "c-plain.es", "0-weaker.es",
+    ]
+
+    async def _order(self, runtime: Runtime, profiles: list[CompanyProfile]) -> list[tuple[str, int]]:
+        task_id = await _run(runtime, "banks in Spain", profiles)
+        caller = await accounts.local_caller(runtime.sessions)
+        page = await runtime.service.results(caller, task_id, offset=0, limit=50)
+        return [(r.domain, r.relevance or 0) for r in page.results]
+
+    async def test_ties_in_relevance_go_to_evidence_then_prominence_then_domain(self, runtime: Runtime) -> None:
+        first = await self._order(runtime, self.COMPANIES)
+        assert [domain for domain, _ in first] == self.EXPECTED
+        assert [relevance for _, relevance in first] == [100] * 5 + [88]
+
+    async def test_the_same_input_gives_the_same_order_whatever_the_discovery_order(
+        self, runtime: Runtime
+    ) -> None:
+        first = await self._order(runtime, self.COMPANIES)
+        again = await self._order(runtime, self.COMPANIES)
+        reversed_discovery = await self._order(runtime, self.COMPANIES[::-1])
+        assert first == again == reversed_discovery

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from firmscout.storage.db import unit_of_work
+from firmscout.storage.removals import DUPLICATE, Removals
 from firmscout.storage.repositories import candidates as candidate_repo
 from firmscout.storage.repositories import tasks as task_repo
 from firmscout.storage.tables import Candidate
@@ -117,13 +118,15 @@ class TestSettle:
         rows = [
             {"id": a.id, "stage": "evaluated", "profile": {"name": "A"}, "scores": {"bank": 5}, "relevance": 90,
              "is_high_fit": True},
-            {"id": b.id, "stage": "evaluated", "scores": {"bank": 1}, "relevance": 10, "is_high_fit": False},
+            {"id": b.id, "stage": "evaluated", "scores": {"bank": 1}, "relevance": 10, "is_high_fit": False,
+             "removed_by": ["bank"]},
             {"id": c.id, "stage": "enriched", "profile": {"name": "C"}},
-            {"id": d.id, "stage": "filtered"},
+            {"id": d.id, "stage": "filtered", "removed_by": ["bank", "spain"]},
         ]
         async with unit_of_work(runtime.sessions) as session:
             moves = await candidate_repo.settle(session, from_stage="discovered", rows=rows)
-        assert moves == candidate_repo.Moves(enriched=1, evaluated=2, results=1)
+        assert moves == candidate_repo.Moves(enriched=1, evaluated=2, results=1,
+                                             removals=Removals(3, {"bank": 2, "spain": 1}, 0))
         async with runtime.sessions() as session:
             evaluated = select(Candidate).where(Candidate.task_id == task_id, Candidate.stage == "evaluated")
             stored = {row.domain: row for row in await session.scalars(evaluated)}
@@ -144,7 +147,64 @@ class TestSettle:
         async with unit_of_work(runtime.sessions) as session:  # the whole step again, as after a crash
             moves = await candidate_repo.settle(session, from_stage="discovered", rows=rows)
         # PostgreSQL says exactly what moved; SQLite's executemany cannot, and the caller recounts.
-        assert moves in (candidate_repo.Moves(enriched=0, evaluated=0, results=0), None)
+        # b, filtered only now, reached its verdict in this step.
+        only_b = candidate_repo.Moves(enriched=0, evaluated=0, results=0, removals=Removals(considered=1))
+        assert moves in (only_b, None)
         async with unit_of_work(runtime.sessions) as session:
             progress = await task_repo.refresh_counters(session, task_id)
         assert progress is not None and (progress.num_results_discovered, progress.num_results) == (2, 1)
+
+
+class TestRemovals:
+    async def test_a_step_adds_what_it_removed_and_a_replay_recount_gives_the_same_tally(
+        self, runtime: Runtime
+    ) -> None:
+        task_id = await _task_with_candidates(runtime, ["a.es", "b.es", "c.es", "d.es"])
+        async with runtime.sessions() as session:
+            a, b, c, d = await candidate_repo.next_batch(session, task_id, 10)
+        rows = [
+            {"id": a.id, "stage": "evaluated", "scores": {}, "relevance": 100, "is_high_fit": True},
+            {"id": b.id, "stage": "evaluated", "scores": {}, "relevance": 0, "is_high_fit": False,
+             "removed_by": ["industry_focus", "geography"]},
+            {"id": c.id, "stage": "filtered", "removed_by": ["geography"]},
+            {"id": d.id, "stage": "filtered", "removed_by": [DUPLICATE]},
+        ]
+        async with unit_of_work(runtime.sessions) as session:
+            moves = await candidate_repo.settle(session, from_stage="discovered", rows=rows[:2])
+            assert moves is not None
+            await task_repo.add_removals(session, task_id, moves.removals)
+        async with unit_of_work(runtime.sessions) as session:
+            moves = await candidate_repo.settle(session, from_stage="discovered", rows=rows[2:])
+            assert moves is not None
+            await task_repo.add_removals(session, task_id, moves.removals)
+        expected = {"considered": 4, "by_criterion": {"geography": 2, "industry_focus": 1}, "duplicates": 1}
+        async with runtime.sessions() as session:
+            stored = await task_repo.get_task(session, task_id)
+        assert stored is not None and stored.candidates_removed == expected
+        async with unit_of_work(runtime.sessions) as session:  # the whole step again, as after a crash
+            moves = await candidate_repo.settle(session, from_stage="discovered", rows=rows)
+            if moves is None:  # SQLite cannot tell what moved: the runner recounts
+                await task_repo.recount_removals(session, task_id)
+            else:
+                assert not moves.removals
+                await task_repo.add_removals(session, task_id, moves.removals)
+        async with runtime.sessions() as session:
+            again = await task_repo.get_task(session, task_id)
+        assert again is not None and again.candidates_removed == expected, "never counted twice"
+
+    async def test_a_task_from_before_the_tally_is_recounted_from_its_rows(self, runtime: Runtime) -> None:
+        task_id = await _task_with_candidates(runtime, ["a.es", "b.es"])
+        async with runtime.sessions() as session:
+            a, b = await candidate_repo.next_batch(session, task_id, 10)
+        async with unit_of_work(runtime.sessions) as session:
+            await task_repo.update_task(session, task_id, candidates_removed=None)
+            await candidate_repo.settle(session, from_stage="discovered", rows=[{"id": a.id, "stage": "filtered"}])
+        async with unit_of_work(runtime.sessions) as session:
+            moves = await candidate_repo.settle(session, from_stage="discovered",
+                                                rows=[{"id": b.id, "stage": "filtered", "removed_by": ["x"]}])
+            assert moves is not None
+            await task_repo.add_removals(session, task_id, moves.removals)
+        async with runtime.sessions() as session:
+            stored = await task_repo.get_task(session, task_id)
+        assert stored is not None
+        assert stored.candidates_removed == {"considered": 2, "by_criterion": {"x": 1}, "duplicates": 0}

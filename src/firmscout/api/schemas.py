@@ -121,6 +121,18 @@ class Usage(BaseModel):
     bytes_fetched: int = 0
 
 
+class CandidatesRemoved(BaseModel):
+    """Why candidates did not become results (an added field, not in the Extruct spec)."""
+
+    considered: int = Field(0, description="Candidates that reached a verdict: graded, or dropped by the pre-filter.")
+    by_criterion: dict[str, int] = Field(
+        default_factory=dict,
+        description="Per criterion key, the candidates it failed: a grade below 4, or a clear miss on known data "
+        "(place, size, founding year, status) before grading. A candidate failed by two criteria counts for both.",
+    )
+    duplicates: int = Field(0, description="Candidates whose website turned out to be another candidate's.")
+
+
 class DiscoveryTaskOut(BaseModel):
     id: str
     created_at: datetime
@@ -140,6 +152,12 @@ class DiscoveryTaskOut(BaseModel):
     stop_reason: Literal["target_reached", "exhausted", "failed"] | None = None
     error: str | None = None
     usage: Usage = Field(default_factory=lambda: Usage())
+    candidates_removed: CandidatesRemoved = Field(
+        default_factory=lambda: CandidatesRemoved(),
+        description="An added field, not in the Extruct spec: how many candidates each criterion removed, of "
+        "those considered, e.g. {\"considered\": 6, \"by_criterion\": {\"industry_focus\": 6, \"geography\": 2}, "
+        "\"duplicates\": 0}. It explains an empty or short result list.",
+    )
 
     @classmethod
     def from_row(cls, task: TaskView) -> DiscoveryTaskOut:
@@ -164,6 +182,7 @@ class DiscoveryTaskOut(BaseModel):
             usage=Usage(prompt_tokens=task.prompt_tokens or 0, completion_tokens=task.completion_tokens or 0,
                         total_tokens=(task.prompt_tokens or 0) + (task.completion_tokens or 0),
                         pages_fetched=task.pages_fetched or 0, bytes_fetched=task.web_bytes or 0),
+            candidates_removed=CandidatesRemoved(**(task.candidates_removed or {})),
         )
 
 

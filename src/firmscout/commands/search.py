@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from firmscout.api.schemas import CreateDiscoveryTask, DiscoveryTaskResult
+from firmscout.commands.shortfall import shortfall
 from firmscout.config import Settings
 from firmscout.entities import Criterion
 from firmscout.errors import FirmscoutError, InvalidField
@@ -70,6 +71,10 @@ async def run_search(
             )
             console.print("Criteria: " + "; ".join(f"{c['key']}: {c['criterion']}" for c in task.criteria),
                           highlight=False)
+        short = shortfall(page.task, await runtime.service.plan(caller, task.id))
+        if short is not None:
+            # On stderr in every format: an empty JSON list says nothing about why it is empty.
+            console.print(short, highlight=False)
         return [DiscoveryTaskResult.from_row(r).model_dump(mode="json") for r in page.results]
 
 

@@ -25,6 +25,7 @@ from firmscout.pipeline.stages import discover, enrich, evaluate
 from firmscout.pipeline.stages.plan import Planner, make_plan, refine_plan
 from firmscout.sources.base import Source
 from firmscout.storage.db import is_transient, read_only, unit_of_work
+from firmscout.storage.removals import DUPLICATE
 from firmscout.storage.repositories import candidates as candidate_repo
 from firmscout.storage.repositories import tasks as task_repo
 from firmscout.storage.repositories.tasks import Progress
@@ -210,7 +211,7 @@ async def _advance_batch(
 
     One step, not two: grading always follows on the rows just enriched, so each row is written once."""
     stage = batch[0].stage
-    dropped: list[str] = []
+    dropped: list[tuple[str, tuple[str, ...]]] = []  # (candidate id, the criteria that ruled it out)
     kept: list[tuple[Candidate, CompanyProfile]] = []
     started = time.perf_counter()
     for candidate in batch:
@@ -218,10 +219,11 @@ async def _advance_batch(
             kept.append((candidate, CompanyProfile.from_dict(candidate.profile or {})))
             continue
         profile = enrich.profile_from_hit(candidate.domain, candidate.hit, candidate.profile)
-        if enrich.keep(plan, profile):
-            kept.append((candidate, profile))
+        ruled_out = enrich.ruled_out_by(plan, profile)
+        if ruled_out:
+            dropped.append((candidate.id, ruled_out))
         else:
-            dropped.append(candidate.id)
+            kept.append((candidate, profile))
         await asyncio.sleep(0)  # as in LocalGrader.grade: don't stall another task's open write transaction
     pages = fetched_bytes = 0
     duplicates: list[tuple[Candidate, CompanyProfile]] = []
@@ -245,21 +247,25 @@ async def _advance_batch(
         for (candidate, profile), scores in zip(part, outcome.grades, strict=True):
             if room <= 0:
                 break
-            result = evaluate.qualify(scores)
+            result = evaluate.qualify(scores, profile)
             graded.append((candidate, profile, result))
             room -= result.is_high_fit
     now = datetime.now(UTC)
-    # The profile is written only where the source gave none (it was made here from the hit).
+    # The profile is written only where the source gave none (it was made here from the hit). A candidate
+    # that does not become a result keeps what removed it, which the task's tally sums.
     rows: list[dict[str, object]] = [
         {"id": candidate.id, "stage": "evaluated", **_new_profile(candidate, profile),
          "scores": {key: grade.to_dict() for key, grade in result.scores.items()},
-         "relevance": result.relevance, "is_high_fit": result.is_high_fit, "evaluated_at": now}
+         "relevance": result.relevance, "is_high_fit": result.is_high_fit, "evidence": result.evidence,
+         "prominence": result.prominence, "evaluated_at": now,
+         **({} if result.is_high_fit else {"removed_by": list(result.failed)})}
         for candidate, profile, result in graded
     ]
     if stage == "discovered":
         rows += [{"id": c.id, "stage": "enriched", **_new_profile(c, p)} for c, p in kept[len(graded):]]
-        rows += [{"id": candidate_id, "stage": "filtered"} for candidate_id in dropped]
-        rows += [{"id": c.id, "stage": "filtered", "profile": p.to_dict()} for c, p in duplicates]
+        rows += [{"id": candidate_id, "stage": "filtered", "removed_by": list(keys)} for candidate_id, keys in dropped]
+        rows += [{"id": c.id, "stage": "filtered", "profile": p.to_dict(), "removed_by": [DUPLICATE]}
+                 for c, p in duplicates]
     async with unit_of_work(deps.sessions) as session:
         moves = await candidate_repo.settle(session, from_stage=stage, rows=rows)
         if usage.prompt_tokens or usage.completion_tokens:
@@ -267,7 +273,9 @@ async def _advance_batch(
         if moves is None:  # a replay after a crash found rows already moved: count from the rows
             if pages or fetched_bytes:
                 await task_repo.count_progress(session, task_id, pages=pages, web_bytes=fetched_bytes)
+            await task_repo.recount_removals(session, task_id)
             return _stepped(await task_repo.refresh_counters(session, task_id), task_id)
+        await task_repo.add_removals(session, task_id, moves.removals)
         return _stepped(await task_repo.count_progress(
             session, task_id,
             # An enriched candidate stays counted as enriched once evaluated.

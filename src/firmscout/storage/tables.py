@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -109,6 +110,9 @@ class DiscoveryTask(Base):
     # Pages fetched from the web for this task (cache hits are free) and their bytes.
     pages_fetched: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     web_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Why candidates did not become results (storage/removals.Removals as JSON); null on tasks created before
+    # migration 0012, which recorded none.
+    candidates_removed: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, default=dict)
     # Queue state: the task row is the job (embedded queue). A lease marks which worker holds it.
     lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -139,7 +143,9 @@ class Candidate(Base):
         # One row per company per task: a re-run after a crash upserts instead of duplicating.
         UniqueConstraint("task_id", "domain"),
         Index("ix_candidate_task_stage", "task_id", "stage", "position"),
-        Index("ix_candidate_task_visible_rank", "task_id", "is_high_fit", "relevance", "position", "domain"),
+        # The results' order, column by column (migration 0012): a page is an index range, never a sort.
+        Index("ix_candidate_task_visible_rank", "task_id", "is_high_fit", text("relevance DESC"),
+              text("evidence DESC"), text("prominence DESC"), "domain"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -155,6 +161,11 @@ class Candidate(Base):
     scores: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     relevance: Mapped[int | None] = mapped_column(Integer, nullable=True)
     is_high_fit: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Tie-breakers after relevance (pipeline/local/ranking.py), set when graded; 0 until then.
+    evidence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    prominence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What failed a candidate that did not become a result (storage/removals.py); null otherwise.
+    removed_by: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 

@@ -40,6 +40,8 @@ class TaskView:
     completion_tokens: int
     pages_fetched: int
     web_bytes: int
+    # storage/removals.Removals as JSON; None on tasks older than the tally.
+    candidates_removed: dict[str, Any] | None
 
 
 @dataclass(frozen=True)
@@ -105,11 +107,13 @@ def _task_list(scope: ColumnElement[bool]) -> Select[Any]:
 # One statement per tenancy rule, so a reader can prepare each once.
 TASK_BY_ORG, TASK_BY_USER = _one_task(_BY_ORG), _one_task(_BY_USER)
 TASKS_BY_ORG, TASKS_BY_USER = _task_list(_BY_ORG), _task_list(_BY_USER)
-# Best first; ties go to the candidate the sources ranked higher, then to the domain: a total, stable order.
+# Best first; ties go to the stronger evidence, then the more prominent company (pipeline/local/ranking.py),
+# then the domain: a total order that depends on what was graded only, never on the order of discovery, so
+# the same input gives the same order. The index ix_candidate_task_visible_rank has these columns in this order.
 RESULTS_PAGE = (
     select(*_RESULT_COLUMNS)
     .where(Candidate.task_id == bindparam("task_id"), Candidate.is_high_fit.is_(True))
-    .order_by(Candidate.relevance.desc(), Candidate.position, Candidate.domain)
+    .order_by(Candidate.relevance.desc(), Candidate.evidence.desc(), Candidate.prominence.desc(), Candidate.domain)
     .offset(bindparam("offset", type_=Integer))
     .limit(bindparam("limit", type_=Integer))
 )

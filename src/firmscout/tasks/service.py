@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from firmscout.domains import registered_domain
-from firmscout.entities import Constraints, Criterion
+from firmscout.entities import Constraints, Criterion, Plan
 from firmscout.errors import BadRequest, Forbidden, InvalidField, NotFound, RateLimited
 from firmscout.pipeline.stages.plan import make_plan
 from firmscout.queue.base import JobQueue
@@ -195,6 +195,17 @@ class TaskService:
         if found is None:
             raise NotFound()
         return found
+
+    async def plan(self, caller: Caller, task_id: str) -> Plan:
+        """The plan the task grades and searches with (the LLM's refinement, once the worker made it)."""
+        _check_id(task_id)
+        async with read_only(self._sessions) as session:
+            task = await task_repo.get_scoped_task(
+                session, task_id, organization_id=caller.organization_id, user_id=caller.user_id
+            )
+        if task is None:
+            raise NotFound()
+        return Plan.from_dict(task.plan) if task.plan else make_plan(task.query, task.criteria)
 
     async def counts_by_status(self) -> dict[str, int]:
         """Tasks of every organization by status, for /metrics."""

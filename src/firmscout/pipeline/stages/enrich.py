@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from firmscout.entities import CompanyProfile, Passage, Plan
-from firmscout.pipeline.local.ranking import passes_prefilter
+from firmscout.pipeline.local.ranking import prefilter
 from firmscout.web.site import WebsiteProfile
 
 # Text of one page a grader gets: enough for what a company says about itself, small enough to store per candidate.
@@ -28,8 +28,9 @@ def profile_from_hit(domain: str, hit: dict[str, Any], stored_profile: dict[str,
     )
 
 
-def keep(plan: Plan, profile: CompanyProfile) -> bool:
-    return passes_prefilter(plan, profile)
+def ruled_out_by(plan: Plan, profile: CompanyProfile) -> tuple[str, ...]:
+    """The criteria whose known misses drop the candidate before enrichment; empty when it is kept."""
+    return prefilter(plan, profile)
 
 
 def with_website(profile: CompanyProfile, site: WebsiteProfile) -> CompanyProfile:

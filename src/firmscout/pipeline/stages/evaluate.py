@@ -9,7 +9,7 @@ from typing import Protocol
 
 from firmscout.entities import CompanyProfile, Criterion, Grade, Graded, Plan
 from firmscout.pipeline.local.grader import grade_company, requirement, with_semantic_topic
-from firmscout.pipeline.local.ranking import is_high_fit, relevance
+from firmscout.pipeline.local.ranking import evidence_strength, failed_criteria, is_high_fit, prominence, relevance
 
 
 class Grader(Protocol):
@@ -78,7 +78,15 @@ class Evaluation:
     scores: dict[str, Grade]
     relevance: int
     is_high_fit: bool
+    # Tie-breakers of the result order after relevance (pipeline/local/ranking.py), stored with the candidate.
+    evidence: int
+    prominence: int
+    # Criteria graded below 4; what removed the company when it is not a high fit.
+    failed: tuple[str, ...]
 
 
-def qualify(scores: dict[str, Grade]) -> Evaluation:
-    return Evaluation(scores=scores, relevance=relevance(scores), is_high_fit=is_high_fit(scores))
+def qualify(scores: dict[str, Grade], profile: CompanyProfile) -> Evaluation:
+    return Evaluation(
+        scores=scores, relevance=relevance(scores), is_high_fit=is_high_fit(scores),
+        evidence=evidence_strength(scores), prominence=prominence(profile), failed=failed_criteria(scores),
+    )

@@ -20,9 +20,9 @@ from firmscout.storage.views import TaskReader
 # The execution option that marks a write transaction's connection (SQLite then locks at BEGIN).
 WRITE_OPTION = "firmscout_write"
 # A company row as the bulk upsert writes it (storage/company_rows.py), and a settled candidate's
-# (stage, is_high_fit).
+# (stage, is_high_fit, removed_by).
 BulkRow = tuple[Any, ...]
-Settled = tuple[str, bool]
+Settled = tuple[str, bool, list[str] | None]
 
 
 class Dialect(Protocol):

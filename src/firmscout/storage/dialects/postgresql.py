@@ -63,7 +63,7 @@ _INSERT_CANDIDATES = text(
 # Columns a settled row may set besides its stage, with their types; a missing (None) value keeps the stored one.
 _SETTLED_COLUMNS = {
     "profile": "json", "scores": "json", "relevance": "integer", "is_high_fit": "boolean",
-    "evaluated_at": "timestamptz",
+    "evidence": "integer", "prominence": "integer", "removed_by": "json", "evaluated_at": "timestamptz",
 }
 _SETTLE = text(
     "UPDATE candidate SET stage = settled.stage, "
@@ -72,7 +72,7 @@ _SETTLE = text(
     + ", ".join(f"CAST(:{name} AS {pg_type}[])" for name, pg_type in _SETTLED_COLUMNS.items())
     + f") AS settled(id, stage, {', '.join(_SETTLED_COLUMNS)})"
     + " WHERE candidate.id = settled.id AND candidate.stage = :from_stage"
-    + " RETURNING candidate.stage, candidate.is_high_fit"
+    + " RETURNING candidate.stage, candidate.is_high_fit, candidate.removed_by"
 )
 _STAGE = table("company_stage", *(column(name) for name in company_rows.COLUMNS))
 _CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
@@ -234,7 +234,8 @@ class PostgresDialect:
         for name, pg_type in _SETTLED_COLUMNS.items():
             values = [row.get(name) for row in rows]
             params[name] = [_json_or_null(v) for v in values] if pg_type == "json" else values
-        return [(stage, bool(high)) for stage, high in (await session.execute(_SETTLE, params)).all()]
+        moved = (await session.execute(_SETTLE, params)).all()
+        return [(stage, bool(high), removed_by) for stage, high, removed_by in moved]
 
     async def bulk_upsert_companies(self, session: AsyncSession, rows: Sequence[BulkRow]) -> None:
         # COPY into a staging table, then the row path's upsert as one INSERT … SELECT.

@@ -283,7 +283,7 @@ class SqliteDialect:
             moved += int(result.rowcount)  # type: ignore[attr-defined]
         if moved < len(rows):
             return None
-        return [(row["stage"], bool(row.get("is_high_fit"))) for row in rows]
+        return [(row["stage"], bool(row.get("is_high_fit")), row.get("removed_by")) for row in rows]
 
     async def bulk_upsert_companies(self, session: AsyncSession, rows: Sequence[BulkRow]) -> None:
         # New rows are indexed by one INSERT … SELECT into FTS5 instead of the row trigger, which tokenizes

@@ -3,8 +3,8 @@ advance from, so re-running a step after a crash neither duplicates nor rewinds 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, cast
 
@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from firmscout.storage import dialects
+from firmscout.storage.dialects import Settled
+from firmscout.storage.removals import Removals, tally
 from firmscout.storage.tables import Candidate, SourceCursor, utcnow
 
 
@@ -59,20 +61,22 @@ async def next_batch(session: AsyncSession, task_id: str, limit: int) -> list[Ca
 
 @dataclass(frozen=True)
 class Moves:
-    """What one `settle` moved: candidates now `enriched`, now `evaluated`, and of those the high fits."""
+    """What one `settle` moved: candidates now `enriched`, now `evaluated`, of those the high fits, and the
+    tally of why the ones that reached a verdict without becoming results were removed."""
 
     enriched: int
     evaluated: int
     results: int
+    removals: Removals = field(default_factory=Removals)
 
 
 async def settle(session: AsyncSession, *, from_stage: str, rows: Sequence[dict[str, Any]]) -> Moves | None:
     """Move a batch of candidates out of `from_stage`, each to its own stage, with the columns it carries.
 
     Each row is {"id": ..., "stage": <to>, <column>: <value>, ...}; columns are profile, scores, relevance,
-    is_high_fit and evaluated_at. The stage condition makes a replay after a crash a no-op for rows already
-    moved. Returns what moved, or None when that is unknown (a replay found some rows already moved): the
-    caller then recounts.
+    is_high_fit, evidence, prominence, removed_by and evaluated_at. The stage condition makes a replay after
+    a crash a no-op for rows already moved. Returns what moved, or None when that is unknown (a replay found
+    some rows already moved): the caller then recounts.
     """
     if not rows:
         return Moves(0, 0, 0)
@@ -80,13 +84,13 @@ async def settle(session: AsyncSession, *, from_stage: str, rows: Sequence[dict[
     return None if settled is None else _moves(settled)
 
 
-def _moves(settled: Iterable[tuple[str, bool]]) -> Moves:
+def _moves(settled: Sequence[Settled]) -> Moves:
     enriched = evaluated = results = 0
-    for stage, is_high_fit in settled:
+    for stage, is_high_fit, _ in settled:
         enriched += stage == "enriched"
         evaluated += stage == "evaluated"
         results += stage == "evaluated" and is_high_fit
-    return Moves(enriched, evaluated, results)
+    return Moves(enriched, evaluated, results, tally((stage, removed_by) for stage, _, removed_by in settled))
 
 
 async def present_domains(session: AsyncSession, task_id: str, domains: set[str]) -> set[str]:

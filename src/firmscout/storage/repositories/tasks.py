@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from firmscout.storage.removals import VERDICT_STAGES, Removals, tally
 from firmscout.storage.tables import Candidate, DiscoveryTask
 
 ACTIVE_STATUSES = ("created", "in_progress")
@@ -209,6 +210,42 @@ async def count_progress(
               "results": results, "pages": pages, "web_bytes": web_bytes}
     row = (await session.execute(_COUNT_PROGRESS, params)).first()
     return None if row is None else Progress(*row)
+
+
+async def add_removals(session: AsyncSession, task_id: str, removals: Removals) -> None:
+    """Add what one step's `settle` removed to the task's tally, in the caller's transaction.
+
+    A read-modify-write of one JSON value: the row is locked first on PostgreSQL, so a concurrent step of the
+    same task waits instead of losing its part; SQLite's writers are serialised by BEGIN IMMEDIATE already."""
+    if not removals:
+        return
+    stored = await session.scalar(
+        select(DiscoveryTask.candidates_removed).where(DiscoveryTask.id == task_id).with_for_update()
+    )
+    if stored is None:  # a task from before the tally, resumed: start it from all its rows
+        await recount_removals(session, task_id)
+        return
+    total = Removals.from_dict(stored) + removals
+    await session.execute(_SET_REMOVALS, {"task_id": task_id, "removed": total.to_dict()})
+
+
+async def recount_removals(session: AsyncSession, task_id: str) -> None:
+    """`add_removals` for a replayed step, which cannot tell what it moved: the tally again from the rows."""
+    rows = await session.execute(
+        select(Candidate.stage, Candidate.removed_by).where(
+            Candidate.task_id == task_id, Candidate.stage.in_(VERDICT_STAGES)
+        )
+    )
+    total = tally((stage, removed_by) for stage, removed_by in rows.all())
+    await session.execute(_SET_REMOVALS, {"task_id": task_id, "removed": total.to_dict()})
+
+
+_SET_REMOVALS = (
+    update(DiscoveryTask)
+    .where(DiscoveryTask.id == bindparam("task_id"))
+    .values(candidates_removed=bindparam("removed", type_=DiscoveryTask.__table__.c.candidates_removed.type))
+    .execution_options(synchronize_session=False)
+)
 
 
 async def claim_next(session: AsyncSession, *, owner: str, now: datetime, until: datetime) -> str | None:
