@@ -203,6 +203,8 @@ class Plan:
     # "local" (the rule-based parser alone) or "llm:<model>" once an LLM refined the plan; a plan is
     # refined at most once, so a re-run never asks the model again.
     planned_by: str = "local"
+    # The company a relationship query names ("competitors of Stripe"), once found in the company database.
+    reference: CompanyProfile | None = None
 
     @property
     def all_search_terms(self) -> tuple[str, ...]:
@@ -216,6 +218,7 @@ class Plan:
             "criteria_inferred": self.criteria_inferred,
             "expansion_terms": list(self.expansion_terms),
             "planned_by": self.planned_by,
+            "reference": self.reference.to_dict() if self.reference is not None else None,
         }
 
     @classmethod
@@ -227,6 +230,7 @@ class Plan:
             criteria_inferred=bool(data.get("criteria_inferred", True)),
             expansion_terms=tuple(data.get("expansion_terms", ())),
             planned_by=str(data.get("planned_by", "local")),
+            reference=CompanyProfile.from_dict(data["reference"]) if data.get("reference") else None,
         )
 
 
@@ -250,3 +254,5 @@ class SearchRequest:
     query: str
     terms: tuple[str, ...]
     constraints: Constraints = field(default_factory=Constraints)
+    # Set for a relationship query: sources that can rank lookalikes of it do so instead of matching terms.
+    reference: CompanyProfile | None = None

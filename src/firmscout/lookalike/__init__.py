@@ -2,6 +2,6 @@
 and Deep Search's relationship queries ("competitors of X")."""
 
 from firmscout.lookalike.filters import Filters, passes
-from firmscout.lookalike.service import Match, find_company, search, similar_to
+from firmscout.lookalike.service import Match, find_company, find_reference, search, similar_to
 
-__all__ = ["Filters", "Match", "find_company", "passes", "search", "similar_to"]
+__all__ = ["Filters", "Match", "find_company", "find_reference", "passes", "search", "similar_to"]

@@ -15,6 +15,7 @@ from firmscout.storage.db import read_only
 from firmscout.storage.repositories.companies import (
     Ranges,
     get_companies_by_ids,
+    get_companies_named,
     get_company_by_domain,
     profile_of,
     search_companies,
@@ -51,6 +52,18 @@ async def find_company(
             return None
         company = await get_company_by_domain(session, domain)
         return (company.id, profile_of(company)) if company is not None else None
+
+
+async def find_reference(
+    sessions: async_sessionmaker[AsyncSession], named: str
+) -> tuple[int, CompanyProfile] | None:
+    """The company a query names ("Stripe", "notion.so", "Lockheed Martin"): by domain when it reads as one,
+    else by name (the exact name first, then the shortest that starts with it)."""
+    if "." in named and (found := await find_company(sessions, named)) is not None:
+        return found
+    async with read_only(sessions) as session:
+        rows = await get_companies_named(session, named, limit=1)
+    return (rows[0].id, profile_of(rows[0])) if rows else None
 
 
 async def _pool(

@@ -355,7 +355,9 @@ async def _discover_round(
     budget_left = deps.settings.max_candidates_per_task - progress.num_results_discovered
     if not open_sources or budget_left <= 0:
         return None  # the caller finishes the task as exhausted, which sets is_exhausted
-    request = SearchRequest(query=task.query, terms=plan.all_search_terms, constraints=plan.constraints)
+    request = SearchRequest(
+        query=task.query, terms=plan.all_search_terms, constraints=plan.constraints, reference=plan.reference
+    )
     for name in open_sources:
         source = deps.sources.get(name)
         if source is None:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from firmscout.embeddings.fusion import reciprocal_rank_fusion
 from firmscout.entities import CompanyProfile, SearchRequest, SourceHit, employee_bucket
 from firmscout.errors import SourceError
+from firmscout.lookalike import Filters, similar_to
 from firmscout.sources.base import SourcePage
 from firmscout.storage.db import is_transient, read_only
 from firmscout.storage.repositories.companies import Ranges, get_companies_by_ids, profile_of, search_companies
@@ -24,11 +25,14 @@ SOURCE_NAME = "extruct_db"
 
 
 def company_profile(company: Company) -> CompanyProfile:
-    profile = profile_of(company)
+    return _sourced(profile_of(company))
+
+
+def _sourced(profile: CompanyProfile) -> CompanyProfile:
     return replace(
         profile,
         employee_count=profile.employee_count or employee_bucket(profile.employees),
-        sources=tuple(url for url in (company.wikipedia_url, company.website) if url),
+        sources=tuple(url for url in (profile.wikipedia_url, profile.website) if url),
     )
 
 
@@ -76,6 +80,8 @@ class LocalDatabaseSource:
         offset = _offset(cursor)
         if limit <= 0:
             return SourcePage(hits=(), next_cursor=cursor)
+        if request.reference is not None:
+            return await self._lookalikes(request, request.reference, offset, limit)
         try:
             page = await self._hybrid_page(request, offset, limit) if self._semantic is not None else None
             if page is not None:
@@ -141,14 +147,32 @@ class LocalDatabaseSource:
         hits = tuple(self._hit(company) for company in rows)
         return SourcePage(hits=hits, next_cursor=None if exhausted else str(end))
 
+    async def _lookalikes(
+        self, request: SearchRequest, reference: CompanyProfile, offset: int, limit: int
+    ) -> SourcePage:
+        """A page of the lookalike ranking of `reference` (the one the similar endpoint serves), in the
+        query's countries."""
+        filters = Filters(include_countries=request.constraints.countries)
+        try:
+            matches = await similar_to(self._sessions, reference, filters, offset=offset, limit=limit)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise SourceError(
+                f"Data source {SOURCE_NAME!r}: lookalike search failed ({reason}).", transient=is_transient(exc)
+            ) from exc
+        hits = tuple(self._profile_hit(m.company_id, _sourced(m.profile)) for m in matches)
+        return SourcePage(hits=hits, next_cursor=str(offset + len(hits)) if len(hits) == limit else None)
+
     def _hit(self, company: Company) -> SourceHit:
-        profile = company_profile(company)
+        return self._profile_hit(company.id, company_profile(company))
+
+    def _profile_hit(self, company_id: int, profile: CompanyProfile) -> SourceHit:
         return SourceHit(
-            domain=company.domain,
-            name=company.name,
+            domain=profile.domain,
+            name=profile.name,
             source=self.name,
-            url=company.website,
-            snippet=company.description,
+            url=profile.website,
+            snippet=profile.description,
             profile=profile,
-            company_id=company.id,
+            company_id=company_id,
         )

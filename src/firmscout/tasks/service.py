@@ -10,9 +10,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from firmscout import lookalike
 from firmscout.domains import registered_domain
 from firmscout.entities import Constraints, Criterion, Plan
 from firmscout.errors import BadRequest, Forbidden, InvalidField, NotFound, RateLimited
+from firmscout.pipeline.local import parse_query
+from firmscout.pipeline.local.relationship import with_reference
 from firmscout.pipeline.stages.plan import make_plan
 from firmscout.queue.base import JobQueue
 from firmscout.storage.db import read_only, unit_of_work
@@ -135,6 +138,11 @@ class TaskService:
         # The plan is pure and fast, so the create response already shows the criteria that will be graded
         # (inferred or the caller's), as the spec asks; the worker reuses the stored plan.
         plan = make_plan(new.query, [c.to_dict() for c in new.criteria or ()])
+        if (named := parse_query(new.query).reference) is not None:
+            # "competitors of Stripe": found here, so the create response already says whom it compares with.
+            found = await lookalike.find_reference(self._sessions, named)
+            if found is not None:
+                plan = with_reference(plan, found[1])
         if not plan.search_terms and plan.constraints == Constraints():
             raise InvalidField(
                 ("body", "query"),

@@ -302,8 +302,8 @@ class TestPlaceLevels:
         assert _grade("fintech companies in New York", nyc)["geography"] == 5
 
 
-def test_reference_criterion_waits_for_the_lookalike_ranker() -> None:
+def test_reference_criterion_without_a_found_reference_is_unknown() -> None:
     plan = infer_criteria("competitors of Stripe")
     grade = grade_company(plan.criteria, BBVA, plan)["similar_to_reference"]
     assert grade.grade == 2
-    assert "lookalike" in grade.explanation
+    assert "not in the company database" in grade.explanation

@@ -24,6 +24,7 @@ from firmscout.pipeline.local.criteria import (
     STATUS_KEY,
 )
 from firmscout.pipeline.local.query_parser import parse_query
+from firmscout.pipeline.local.relationship import check_reference
 from firmscout.pipeline.local.topic_match import check_topics
 from firmscout.pipeline.local.vocabulary import QUALIFIER_BY_SENTENCE, QUALIFIERS, Qualifier
 
@@ -78,12 +79,8 @@ def qualifiers(criterion: Criterion, plan: Plan) -> tuple[Qualifier, ...]:
 
 def grade_criterion(criterion: Criterion, profile: CompanyProfile, plan: Plan) -> Grade:
     if plan.criteria_inferred and criterion.key == REFERENCE_KEY:
-        return Grade(
-            2,
-            "Similarity to a named company is judged by the lookalike ranker, not by this grader "
-            f"{cite(profile)}.",
-            profile.sources,
-        )
+        check = check_reference(plan, profile)
+        return Grade(check.grade, check.explanation, check.sources or profile.sources)
     req = requirement(criterion, plan)
     checks = structured_checks(req, profile)
     if req.topics:

@@ -154,4 +154,5 @@ def refine_plan(local: Plan, draft: PlanDraft) -> Plan:
         criteria_inferred=local.criteria_inferred,
         expansion_terms=expansion_terms(draft.search_terms, local.search_terms),
         planned_by=f"llm:{draft.model}",
+        reference=local.reference,
     )

@@ -24,6 +24,7 @@ __all__ = [
     "count_companies",
     "get_companies_by_domains",
     "get_companies_by_ids",
+    "get_companies_named",
     "get_company_by_domain",
     "profile_of",
     "search_companies",
@@ -175,6 +176,19 @@ async def count_companies(session: AsyncSession) -> int:
 
 async def get_company_by_domain(session: AsyncSession, domain: str) -> Company | None:
     return await session.scalar(select(Company).where(Company.domain == domain))
+
+
+async def get_companies_named(session: AsyncSession, name: str, limit: int = 20) -> list[Company]:
+    """Companies whose name is `name` or starts with it as a word ("Lockheed Martin" → "Lockheed Martin
+    Corporation"), case-insensitively; a scan, run once per relationship query."""
+    lowered = name.strip().lower()
+    if not lowered:
+        return []
+    prefix = lowered.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " %"
+    stmt = _profiles().where(
+        or_(func.lower(Company.name) == lowered, func.lower(Company.name).like(prefix, escape="\\"))
+    )
+    return list(await session.scalars(stmt.order_by(func.length(Company.name), Company.id).limit(limit)))
 
 
 async def get_companies_by_domains(session: AsyncSession, domains: Iterable[str]) -> dict[str, Company]:
