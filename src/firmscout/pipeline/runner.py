@@ -19,8 +19,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from firmscout.config import PipelineSettings
+from firmscout.domains import registered_domain
 from firmscout.entities import CompanyProfile, Plan, SearchRequest, TokenUsage
 from firmscout.errors import FirmscoutError, LLMError
+from firmscout.pipeline.local import parse_query
+from firmscout.pipeline.local.relationship import with_reference
 from firmscout.pipeline.stages import discover, enrich, evaluate
 from firmscout.pipeline.stages.plan import Planner, make_plan, refine_plan
 from firmscout.sources.base import Source
@@ -100,7 +103,7 @@ async def _start(deps: PipelineDeps, task_id: str) -> tuple[DiscoveryTask, Plan,
     With an LLM planner the task is read first and its plan refined before that statement, outside any
     transaction, so a transient planning failure leaves the task as it was for the next attempt."""
     refined: tuple[Plan, TokenUsage] | None = None
-    if deps.planner is not None:
+    if deps.planner is not None or deps.website is not None:
         async with read_only(deps.sessions) as session:
             before = await task_repo.get_task(session, task_id)
         if before is not None and before.status in task_repo.ACTIVE_STATUSES:
@@ -108,8 +111,12 @@ async def _start(deps: PipelineDeps, task_id: str) -> tuple[DiscoveryTask, Plan,
             plan = Plan.from_dict(before.plan) if before.plan else make_plan(before.query, before.criteria)
             # Refined once, before anything is discovered: the stored "llm:…" plan is the checkpoint, so a
             # re-run never asks again, and candidates are never graded against two different sets of criteria.
-            if plan.planned_by == "local" and before.num_results_discovered == 0:
-                refined = await _refine(deps.planner, before.query, plan)
+            if before.num_results_discovered == 0:
+                referenced = await _reference_from_website(deps, before.query, plan)
+                if deps.planner is not None and plan.planned_by == "local":
+                    refined = await _refine(deps.planner, before.query, referenced or plan)
+                elif referenced is not None:
+                    refined = referenced, TokenUsage()
     async with unit_of_work(deps.sessions) as session:
         task = await task_repo.start_task(session, task_id)
         if task is None:
@@ -129,6 +136,21 @@ async def _start(deps: PipelineDeps, task_id: str) -> tuple[DiscoveryTask, Plan,
         if usage.prompt_tokens or usage.completion_tokens:
             await task_repo.add_usage(session, task.id, usage.prompt_tokens, usage.completion_tokens)
     return task, plan, task_repo.progress_of(task)
+
+
+async def _reference_from_website(deps: PipelineDeps, query: str, plan: Plan) -> Plan | None:
+    """A relationship query's reference that the company database lacks, profiled from its website when the
+    query names it by domain ("companies similar to notion.so") and web reading is on; None otherwise."""
+    named = parse_query(query).reference
+    domain = registered_domain(named) if named and "." in named else None
+    if plan.reference is not None or deps.website is None or domain is None:
+        return None
+    site = await deps.website(domain)
+    if site.error is not None:
+        log.info("reference %s could not be read: %s", domain, site.error)
+        return None
+    profile = enrich.with_website(CompanyProfile(domain=domain, name=domain, website=domain), site)
+    return with_reference(plan, profile)
 
 
 def _check_attempts(deps: PipelineDeps, task: DiscoveryTask) -> None:

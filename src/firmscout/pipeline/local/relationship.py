@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from firmscout.entities import CRITERION_TEXT_MAX, CompanyProfile, Criterion, Plan
+from firmscout.geography import lexicon
+from firmscout.lookalike import scoring
 from firmscout.pipeline.local.checks import Check, cite
 from firmscout.pipeline.local.criteria import REFERENCE_KEY
 from firmscout.pipeline.local.topic_match import check_topics
@@ -35,7 +37,14 @@ def reference_topics(reference: CompanyProfile) -> tuple[str, ...]:
         first = " ".join(fold(reference.products.split(";")[0].split(",")[0]).split())
         if first and first not in topics:
             topics.append(first)
-    return tuple(topics[:_MAX_TOPICS])
+    if not topics and reference.description:
+        # A profile with neither labels nor products (one read from its website): the word pairs of its
+        # opening sentence that are neither its name nor a place ("collaborative workspace").
+        own = set(scoring.words(reference.name)) | set(scoring.words(reference.domain.split(".")[0]))
+        opening = reference.description.split(". ")[0]
+        pairs = [t for t in scoring.terms(opening) if " " in t and not own & set(t.split())]
+        topics.extend(p for p in pairs if lexicon().get(tuple(p.split())) is None)
+    return tuple(dict.fromkeys(topics).keys())[:_MAX_TOPICS]
 
 
 def _what(reference: CompanyProfile) -> str:
