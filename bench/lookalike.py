@@ -1,6 +1,6 @@
 """Lookalike precision on ../shared/data/lookalikes: 24 seed companies, 9,485 judged candidates.
 
-    python -m bench.lookalike [--no-write] [--verbose] [--dense]
+    python -m bench.lookalike [--no-write] [--verbose] [--dense] [--scale 100000]
 
 Seeds and candidates are imported into one SQLite corpus; each seed's lookalikes are asked of the API's
 `GET /v1/companies/{domain}/similar` (100, in one page), in process through the ASGI app. A candidate
@@ -9,6 +9,10 @@ plain TF-IDF ranking (cosine of the seed's description with every company's text
 demotions), the reference point the issue names. `--dense` adds all-MiniLM-L6-v2 nearest neighbours
 (the [semantic] extra) and their fusion with the default ranking, to decide whether dense embeddings
 earn their place in the default install. Seeds alternate between a tuning and a held-out half.
+
+`--scale N` then grows the same database to N companies with bench.scale's synthetic expansion of the YC
+and FinanceDatabase records and times both instant endpoints there (each seed's similar, and a search for
+each seed's core product), with the precision the seeds keep among the added distractors.
 """
 
 from __future__ import annotations
@@ -163,12 +167,42 @@ def _fused(a: list[str], b: list[str], k: int = 60) -> list[str]:
     return sorted(score, key=lambda d: -score[d])[:K]
 
 
-async def run(verbose: bool, dense: bool) -> tuple[dict[str, dict[str, Score]], list[float], int]:
+@dataclass(frozen=True)
+class Scaled:
+    companies: int
+    similar: list[float]
+    search: list[float]
+    p100: float
+
+
+async def _at_scale(runtime: Runtime, client: httpx.AsyncClient, seeds: list[Seed], size: int, have: int,
+                    tmp: Path) -> Scaled:
+    from bench.scale import COLUMNS, _seed_records, synthetic_csv
+    from firmscout.catalog.service import import_file
+
+    path = synthetic_csv(_seed_records(), size - have, tmp)
+    await import_file(runtime.sessions, path, {c: [c] for c in COLUMNS}, batch_size=5000)
+    similar, search, precision = [], [], []
+    for seed in seeds:
+        ranked, elapsed = await _similar(client, seed)
+        similar.append(elapsed)
+        precision.append(score(ranked, seed.relevant).p100)
+        started = time.perf_counter()
+        anchor = (seed.profile.products or "").split(";")[0]
+        reply = await client.get("/v1/companies/search", params={"q": anchor, "limit": K})
+        search.append(time.perf_counter() - started)
+        reply.raise_for_status()
+    return Scaled(size, similar, search, statistics.mean(precision))
+
+
+async def run(verbose: bool, dense: bool, scale: int | None
+              ) -> tuple[dict[str, dict[str, Score]], list[float], int, Scaled | None]:
     seeds, companies = load()
     baseline = tfidf_baseline(companies)
     dense_rank = _dense(companies) if dense else None
     by_method: dict[str, dict[str, Score]] = defaultdict(dict)
     latencies: list[float] = []
+    scaled = None
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), database_url=f"sqlite:///{tmp}/db.sqlite",
                             seed_builtin_companies=False, semantic=SemanticSettings(enabled="off"))
@@ -194,20 +228,27 @@ async def run(verbose: bool, dense: bool) -> tuple[dict[str, dict[str, Score]], 
                         s, b = by_method["firmscout"][seed.slug], by_method["tf-idf"][seed.slug]
                         print(f"  {seed.slug:15} P@100 {s.p100:.2f} (tf-idf {b.p100:.2f})  |relevant| "
                               f"{len(seed.relevant)}  {elapsed * 1000:.0f} ms", flush=True)
-    return by_method, latencies, len(companies)
+                if scale is not None and scale > len(companies):
+                    scaled = await _at_scale(runtime, client, seeds, scale, len(companies), Path(tmp))
+    return by_method, latencies, len(companies), scaled
+
+
+def _p95(seconds: list[float]) -> float:
+    ms = sorted(x * 1000 for x in seconds)
+    return ms[min(len(ms) - 1, math.ceil(0.95 * len(ms)) - 1)]
 
 
 async def _token(runtime: Runtime) -> str:
     return await accounts.create_token(runtime.sessions, email="bench@example.com", org_name="Bench")
 
 
-def report(by_method: dict[str, dict[str, Score]], seeds: list[Seed], latencies: list[float], n: int) -> str:
+def report(by_method: dict[str, dict[str, Score]], seeds: list[Seed], latencies: list[float], n: int,
+           scaled: Scaled | None) -> str:
     held = {s.slug for s in seeds if s.held_out}
-    ms = sorted(x * 1000 for x in latencies)
-    p95 = ms[min(len(ms) - 1, math.ceil(0.95 * len(ms)) - 1)]
+    median = statistics.median(latencies) * 1000
     lines = [f"Python {platform.python_version()}, {len(seeds)} seeds, {n:,} companies in one SQLite corpus, "
-             f"{K} lookalikes asked per seed; similar endpoint median {statistics.median(ms):.0f} ms, p95 "
-             f"{p95:.0f} ms:", "",
+             f"{K} lookalikes asked per seed; similar endpoint median {median:.0f} ms, p95 "
+             f"{_p95(latencies):.0f} ms:", "",
              "| method | seeds | P@10 | P@25 | P@100 | nDCG@100 |", "|---|---|---:|---:|---:|---:|"]
     for method, scores in by_method.items():
         for half, chosen in (("tuning", lambda s: s not in held), ("held-out", lambda s: s in held),
@@ -219,6 +260,12 @@ def report(by_method: dict[str, dict[str, Score]], seeds: list[Seed], latencies:
     ours = by_method["firmscout"]
     worst = sorted(ours, key=lambda slug: ours[slug].p100)[:3]
     lines += ["", "Weakest P@100: " + ", ".join(f"{slug} {ours[slug].p100:.2f}" for slug in worst) + "."]
+    if scaled is not None:
+        lines += ["", f"At {scaled.companies:,} companies (synthetic distractors added), {len(seeds)} calls each:", "",
+                  "| endpoint | median | p95 |", "|---|---:|---:|"]
+        for name, seconds in (("similar (100)", scaled.similar), ("search (100)", scaled.search)):
+            lines.append(f"| {name} | {statistics.median(seconds) * 1000:.0f} ms | {_p95(seconds):.0f} ms |")
+        lines += ["", f"P@100 of the similar endpoint there: {scaled.p100:.2f}."]
     return "\n".join(lines)
 
 
@@ -227,11 +274,12 @@ async def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument("--dense", action="store_true", help="Add MiniLM nearest neighbours (the [semantic] extra).")
+    parser.add_argument("--scale", type=int, help="Then time both endpoints with the database grown to N companies.")
     args = parser.parse_args()
     if not DATA.exists():
         raise SystemExit(f"{DATA} not found: the lookalike benchmark needs ../shared/data/lookalikes")
-    by_method, latencies, n = await run(args.verbose, args.dense)
-    text = report(by_method, load()[0], latencies, n)
+    by_method, latencies, n, scaled = await run(args.verbose, args.dense, args.scale)
+    text = report(by_method, load()[0], latencies, n, scaled)
     print(text)
     if not args.no_write:
         write_section("lookalike", text)

@@ -27,7 +27,7 @@ from firmscout.geography import fold, lexicon, singular
 # What a company does is said in its first paragraph; marketing text further down mostly repeats it.
 TEXT_CHARS = 1200
 # Pseudo-relevance feedback: how many of the first ranking's best make the centroid, and its weight.
-FEEDBACK_DOCS = 50
+FEEDBACK_DOCS = 30
 FEEDBACK_WEIGHT = 0.7
 # Multipliers for the two demotions (measured on bench.lookalike's tuning seeds).
 NAMES_REFERENCE = 0.5
@@ -49,12 +49,10 @@ _STOP = frozenset(
 _SERVICES = re.compile(
     r"\b(?:consult\w*|agency|agencies|reseller\w*|dealers?\b|dealership\w*|distributor\w*|training|courses?|"
     r"recruit\w*|staffing|outsourc\w*|system integrator\w*|implementation partner\w*|certified partner\w*|"
-    r"experts? in|enabler\w*|investors?\b|venture capital)",
+    r"experts? in|enabler\w*|investors?\b|venture capital|services? provider\w*|managed (?:\w+ )?services?\b|"
+    r"(?:it|professional) services\b|services (?:company|firm|agency))",
     re.IGNORECASE,
 )
-
-Vector = dict[str, float]
-
 
 def profile_text(profile: CompanyProfile, *, products_weight: int = 1) -> str:
     """The words a company is compared by: what it does, what it sells, how directories label it."""
@@ -80,12 +78,6 @@ def words(text: str) -> list[str]:
     if not lowered.isascii():
         lowered = fold(lowered)
     return [_singular(w) for w in _WORD.findall(lowered)]
-
-
-@lru_cache(maxsize=16384)
-def _counts(text: str) -> Counter[str]:
-    # The same companies come back in many pools (a server answers many similar requests).
-    return Counter(terms(text))
 
 
 def terms(text: str) -> list[str]:
@@ -116,16 +108,11 @@ def _place_weight(term: str) -> float:
     return PLACE_WEIGHT if lexicon().get(tuple(term.split())) is not None else 1.0
 
 
-def _weights(counts: Counter[str], idf: dict[str, float]) -> Vector:
-    vector = {t: (1 + math.log(n)) * idf.get(t, 0.0) * _place_weight(t) for t, n in counts.items()}
-    norm = math.sqrt(sum(v * v for v in vector.values()))
-    return {t: v / norm for t, v in vector.items()} if norm else {}
-
-
-def _dot(a: Vector, b: Vector) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(t, 0.0) for t, v in a.items())
+@lru_cache(maxsize=16384)
+def _tf(text: str) -> dict[str, float]:
+    """Sublinear term frequencies with places discounted; cached, as a server meets the same companies in
+    many pools."""
+    return {t: (1 + math.log(n)) * _place_weight(t) for t, n in Counter(terms(text)).items()}
 
 
 @dataclass(frozen=True)
@@ -139,33 +126,45 @@ def rank(query: str, pool: Sequence[CompanyProfile], *, reference: CompanyProfil
 
     With `reference`, the two demotions apply and the reference itself is left out. Ties keep pool order.
     """
-    docs = [_counts(profile_text(p)) for p in pool]
-    asked = Counter(terms(query))
-    df: Counter[str] = Counter()
-    for counts in (*docs, asked):
-        df.update(counts.keys())
+    docs = [_tf(profile_text(p)) for p in pool]
+    asked = _tf(query)
+    df: Counter[str] = Counter(asked.keys())
+    for doc in docs:
+        df.update(doc.keys())
     n = len(docs) + 1
     idf = {t: math.log((n + 1) / (f + 1)) + 1 for t, f in df.items()}
-    vectors = [_weights(counts, idf) for counts in docs]
-    q = _weights(asked, idf)
-    first = [_dot(q, v) for v in vectors]
-    best = sorted(range(len(first)), key=lambda i: -first[i])[:FEEDBACK_DOCS]
+    norms = [math.sqrt(sum((w * idf[t]) ** 2 for t, w in doc.items())) or 1.0 for doc in docs]
+    q = _unit({t: w * idf[t] for t, w in asked.items()})
+    # Document weights are tf × idf / norm; folding idf into the query keeps each dot product one pass.
+    q_idf = {t: v * idf[t] for t, v in q.items()}
+    first = [sum(v * doc.get(t, 0.0) for t, v in q_idf.items()) / norm for doc, norm in zip(docs, norms, strict=True)]
+    best = sorted(range(len(docs)), key=lambda i: -first[i])[:FEEDBACK_DOCS]
     centroid: Counter[str] = Counter()
     for i in best:
-        centroid.update(vectors[i])
-    norm = math.sqrt(sum(v * v for v in centroid.values()))
-    if norm:
-        expanded: Vector = dict(q)
-        for t, v in centroid.items():
-            expanded[t] = expanded.get(t, 0.0) + FEEDBACK_WEIGHT * v / norm
-        total = math.sqrt(sum(v * v for v in expanded.values()))
-        q = {t: v / total for t, v in expanded.items()}
-    scores = [_dot(q, v) for v in vectors]
+        centroid.update({t: w * idf[t] / norms[i] for t, w in docs[i].items()})
+    if centroid:
+        feedback = _unit(dict(centroid))
+        expanded = dict(q)
+        for t, v in feedback.items():
+            expanded[t] = expanded.get(t, 0.0) + FEEDBACK_WEIGHT * v
+        q = _unit(expanded)
+        q_idf = {t: v * idf[t] for t, v in q.items()}
+    scores = [sum(w * q_idf.get(t, 0.0) for t, w in doc.items()) / norm for doc, norm in zip(docs, norms, strict=True)]
     if reference is not None:
         scores = _demoted(reference, pool, scores)
     order = sorted(range(len(pool)), key=lambda i: -scores[i])
     left_out = reference.domain if reference is not None else None
     return [Scored(i, round(max(0.0, min(1.0, scores[i])), 4)) for i in order if pool[i].domain != left_out]
+
+
+def _unit(vector: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(v * v for v in vector.values()))
+    return {t: v / norm for t, v in vector.items()} if norm else vector
+
+
+@lru_cache(maxsize=16384)
+def _sells_services(opening: str) -> bool:
+    return _SERVICES.search(opening) is not None
 
 
 def _names_pattern(reference: CompanyProfile) -> re.Pattern[str] | None:
@@ -184,8 +183,8 @@ def _demoted(reference: CompanyProfile, pool: Sequence[CompanyProfile], scores: 
     out = list(scores)
     for i, profile in enumerate(pool):
         text = profile.description or profile.full_description or ""
-        if names is not None and names.search(text.lower()):
+        if names is not None and names.search(text[:TEXT_CHARS].lower()):
             out[i] *= NAMES_REFERENCE
-        if product and _SERVICES.search(text[:300]):
+        if product and _sells_services(text[:300]):
             out[i] *= SERVICES_FOR_PRODUCT
     return out
