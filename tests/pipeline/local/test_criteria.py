@@ -41,8 +41,8 @@ def test_inferred_wording_parses_back_to_the_same_constraints() -> None:
 
 def test_qualifier_gets_its_own_criterion() -> None:
     plan = infer_criteria("Series A healthcare startups in San Francisco")
-    assert [c.key for c in plan.criteria] == ["industry_focus", "geography", "company_size", "funding_stage"]
-    assert plan.criteria[3].criterion == "The company has raised a Series A round."
+    assert [c.key for c in plan.criteria] == ["industry_focus", "geography", "funding_stage", "startup"]
+    assert plan.criteria[2].criterion == "The company has raised a Series A round."
 
 
 def test_two_qualifiers_of_one_kind_get_unique_keys() -> None:

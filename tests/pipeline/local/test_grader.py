@@ -286,6 +286,51 @@ class TestQualifiers:
         assert grade_company(plan.criteria, yc, plan)["yc"].grade == 5
 
 
+class TestStartupSize:
+    """"Startups" implies a size softly: unknown is kept, a known headcount far above counts against it."""
+
+    def test_unknown_headcount_is_kept(self) -> None:
+        quiet = CompanyProfile(domain="t.example", name="T", tags=("telehealth",), city="New York",
+                               state="New York", country="United States")
+        grades = _grade("telehealth startups in New York", quiet)
+        assert grades["startup"] == 4
+        plan = infer_criteria("telehealth startups in New York")
+        assert is_high_fit(grade_company(plan.criteria, quiet, plan))
+
+    def test_startup_sized(self) -> None:
+        small = CompanyProfile(domain="s.example", name="S", tags=("telehealth",), employees=40)
+        assert _grade("telehealth startups", small)["startup"] == 5
+
+    def test_somewhat_larger_is_not_held_against_it(self) -> None:
+        grown = CompanyProfile(domain="g.example", name="G", tags=("telehealth",), employees=450)
+        assert _grade("telehealth startups", grown)["startup"] == 4
+
+    def test_far_above_is_not_a_startup(self) -> None:
+        big = CompanyProfile(domain="b.example", name="B", tags=("telehealth",), employees=20_000)
+        assert _grade("telehealth startups", big)["startup"] == 1
+
+    def test_listed_company_is_not_a_startup(self) -> None:
+        listed = CompanyProfile(domain="l.example", name="L", tags=("telehealth",), status="Public")
+        assert _grade("telehealth startups", listed)["startup"] == 1
+
+
+class TestWiderField:
+    def test_passing_mention_inside_its_own_wider_field(self) -> None:
+        hauler = CompanyProfile(
+            domain="h.example", name="Hauler Inc.", country="United States",
+            industries=("Air Freight & Logistics", "Transportation", "Industrials"),
+            description="Hauler Inc. provides surface transportation services. It operates in three segments: "
+                        "Intermodal, Dedicated and Brokerage. The Dedicated segment offers truckload services.")
+        assert _grade("trucking companies in the United States", hauler)["industry_focus"] == 4
+
+    def test_passing_mention_outside_it_stays_weak(self) -> None:
+        airline = CompanyProfile(
+            domain="a.example", name="Air Inc.", country="United States", industries=("Insurance", "Financials"),
+            description="Air Inc. sells insurance. It serves retailers and airlines. Its clients include trucking "
+                        "fleets.")
+        assert _grade("trucking companies in the United States", airline)["industry_focus"] <= 3
+
+
 class TestPlaceLevels:
     def test_other_city_in_the_state_is_a_miss(self) -> None:
         oakland = CompanyProfile(domain="o.example", name="O", tags=("healthcare",), city="Oakland",

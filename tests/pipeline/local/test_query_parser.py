@@ -206,18 +206,44 @@ class TestPlaceLevels:
     def test_state_stays_a_state(self) -> None:
         assert parse_query("oil companies in Texas").constraints.states == ("Texas",)
 
+    def test_a_major_city_is_a_place_not_a_topic(self) -> None:
+        c = parse_query("fintech startups in Lagos that are hiring").constraints
+        assert (c.cities, c.countries, c.topics) == (("Lagos",), ("Nigeria",), ("fintech",))
+
+    def test_city_spellings_meet(self) -> None:
+        assert parse_query("edtech in Bangalore").constraints.cities == ("Bengaluru",)
+        assert parse_query("banks in Frankfurt am Main").constraints.cities == ("Frankfurt",)
+
+    def test_city_named_like_a_word_needs_a_capital(self) -> None:
+        assert parse_query("banks in Victoria").constraints.cities == ("Victoria",)
+        assert parse_query("victoria sponge bakeries").constraints.cities == ()
+
+
+class TestStartups:
+    """"Startups" implies a size softly: a qualifier, not a bound that filters unknown headcounts out."""
+
+    def test_startups_is_a_qualifier_not_a_size(self) -> None:
+        parsed = parse_query("telehealth startups in New York")
+        assert parsed.qualifiers == ("startup",)
+        assert (parsed.constraints.min_employees, parsed.constraints.max_employees) == (None, None)
+
+    def test_a_stated_size_replaces_it(self) -> None:
+        parsed = parse_query("security startups with fewer than 10 people")
+        assert parsed.qualifiers == ()
+        assert parsed.constraints.max_employees == 9
+
 
 class TestQualifiers:
     """Facts no field records become qualifiers (own criteria), never topics."""
 
     def test_funding_stage(self) -> None:
         parsed = parse_query("Series A healthcare startups in San Francisco")
-        assert parsed.qualifiers == ("Series A",)
+        assert parsed.qualifiers == ("Series A", "startup")
         assert parsed.constraints.topics == ("healthcare",)
 
     def test_yc_backed(self) -> None:
         parsed = parse_query("YC-backed fintech startups")
-        assert parsed.qualifiers == ("Y Combinator-backed",)
+        assert parsed.qualifiers == ("startup", "Y Combinator-backed")
         assert parsed.constraints.topics == ("fintech",)
 
     def test_remote_first(self) -> None:
@@ -227,7 +253,7 @@ class TestQualifiers:
 
     def test_hiring(self) -> None:
         parsed = parse_query("robotics startups that are hiring")
-        assert parsed.qualifiers == ("hiring",)
+        assert parsed.qualifiers == ("startup", "hiring")
         assert parsed.constraints.topics == ("robotics",)
 
     def test_hiring_as_a_product_is_a_topic(self) -> None:

@@ -214,6 +214,8 @@ def check_qualifier(qualifier: Qualifier, profile: CompanyProfile) -> Check:
     status = (profile.status or "").strip().lower()
     if status in qualifier.contradicted_by:
         return Check(1, f"Company status is '{profile.status}' {src} — not {qualifier.name}.")
+    if qualifier.max_employees is not None and (size := _size_check(qualifier, qualifier.max_employees, profile)):
+        return size
     fields = (("Tags", "; ".join(profile.tags)), ("Name", profile.name), ("Description", profile.description),
               ("Products", profile.products), ("Full description", profile.full_description))
     for field, text in fields:
@@ -228,6 +230,26 @@ def check_qualifier(qualifier: Qualifier, profile: CompanyProfile) -> Check:
         f"Unknown: nothing in the description, tags or website {src} confirms {qualifier.name}; not held against "
         "it, but not confirmed.",
     )
+
+
+# A headcount up to this many times a qualifier's typical maximum is not held against it (a 400-person
+# startup is still a startup); beyond it, the company is clearly not one.
+FAR_ABOVE = 5
+
+
+def _size_check(qualifier: Qualifier, typical: int, profile: CompanyProfile) -> Check | None:
+    src = cite(profile)
+    if profile.employees is not None and profile.employees > 0:
+        n, shown = profile.employees, f"Employees: {profile.employees:,}"
+    elif profile.employee_count and (bounds := _bucket(profile.employee_count)) is not None:
+        n, shown = bounds[0], f"Employee range {profile.employee_count}"
+    else:
+        return None
+    if n <= typical:
+        return Check(5, f"{shown} {src} — the size of a {qualifier.name} (up to {typical:,}).")
+    if n <= FAR_ABOVE * typical:
+        return Check(4, f"{shown} {src} — larger than most {qualifier.name}s (up to {typical:,}), not far above.")
+    return Check(1, f"{shown} {src} — far above a {qualifier.name}'s size (up to {typical:,}).")
 
 
 def _around(text: str, start: int, end: int, width: int = 60) -> str:

@@ -1,19 +1,27 @@
 """Rule-based reading of a discovery query: geography, topic, company size and founding year.
 
-The parser marks the text it understood as size and founding-year phrases first (they contain
-numbers and words such as "over" that would otherwise look like topics), then places, and keeps what
-is left, minus stopwords, as the topic.
+The parser marks the text it understood as a relationship's reference, qualifiers, size, founding-year
+and status phrases first (`query_reference.py`, `query_facets.py`: they contain numbers and words such as
+"over" that would otherwise look like topics), then places, and reads what is left, minus stopwords and
+head nouns, as the topic.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from firmscout.entities import EMPLOYEE_BUCKETS, Constraints
-from firmscout.geography import CASE_SENSITIVE, country_name, lexicon
+from firmscout.entities import Constraints
+from firmscout.geography import CAPITALISED_ONLY, CASE_SENSITIVE, country_name, lexicon
+from firmscout.pipeline.local.query_facets import (
+    overlaps,
+    read_founding,
+    read_qualifiers,
+    read_size,
+    read_statuses,
+)
+from firmscout.pipeline.local.query_reference import read_reference
 from firmscout.pipeline.local.vocabulary import (
     ALTERNATIVE_SEP,
     BUYER_PREFIX,
@@ -21,8 +29,8 @@ from firmscout.pipeline.local.vocabulary import (
     MAX_PHRASE,
     PHRASES,
     PRODUCT_HEADS,
-    QUALIFIERS,
     SOFTWARE_PRODUCT,
+    STARTUP,
     STOPWORDS,
     SYNONYMS,
     fold,
@@ -30,67 +38,6 @@ from firmscout.pipeline.local.vocabulary import (
     synonyms,
 )
 
-_NUM = r"(\d{1,3}(?:[,.]\d{3})+|\d+(?:\.\d+)?\s*[km]?)"
-_PEOPLE = (
-    r"(?:full[- ]time\s+)?(?:employees?|staff(?:ers)?|people|persons|workers|headcount|"
-    r"team\s+members|ftes?|(?:person|people|member)\s+teams?)\b"
-)
-_YEAR = r"(1[0-9]{3}|20[0-9]{2})"
-_FOUND = r"\b(?:founded|established|est\.?|incorporated|started|formed|created|launched|set\s+up)"
-_BUCKET = "|".join(
-    re.escape(label) if high is not None else rf"{low:,}\+|{low}\+" for label, low, high in EMPLOYEE_BUCKETS
-)
-
-# (pattern, kind): kind names how the numbers bound the employee count.
-_SIZE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(p, re.IGNORECASE), kind)
-    for p, kind in (
-        (rf"\bbetween\s+{_NUM}\s+(?:and|to|-)\s+{_NUM}\s+{_PEOPLE}", "between"),
-        (rf"\b{_NUM}\s*(?:-|–|to)\s*{_NUM}\s+{_PEOPLE}", "between"),
-        (rf"(?:\b(?:more|greater)\s+than|\bover|\babove|\bin\s+excess\s+of|>)\s*{_NUM}\s*\+?\s*{_PEOPLE}", "gt"),
-        (rf"(?:\bat\s+least|\bminimum(?:\s+of)?|\bmin\.?|>=)\s*{_NUM}\s*{_PEOPLE}", "ge"),
-        (rf"\b{_NUM}\s*(?:\+|or\s+more|and\s+(?:more|above|up))\s*{_PEOPLE}", "ge"),
-        (rf"(?:\b(?:fewer|less)\s+than|\bunder|\bbelow|<)\s*{_NUM}\s*{_PEOPLE}", "lt"),
-        (rf"(?:\bat\s+most|\bup\s+to|\bno\s+more\s+than|\bmaximum(?:\s+of)?|\bmax\.?|<=)\s*{_NUM}\s*{_PEOPLE}", "le"),
-        (rf"\b{_NUM}\s*(?:or\s+(?:fewer|less))\s*{_PEOPLE}", "le"),
-        (rf"(?<![\w-])(?:{_BUCKET})(?![\w-])(?:\s+{_PEOPLE})?", "bucket"),
-        (rf"\b(?:about|around|roughly|approximately|~)?\s*{_NUM}\s+{_PEOPLE}", "about"),
-    )
-)
-
-# Size adjectives; bounds follow the spec's buckets: small = up to 50, mid-sized = 51-1000, large > 1000.
-_ADJECTIVES: tuple[tuple[re.Pattern[str], int | None, int | None], ...] = tuple(
-    (re.compile(p, re.IGNORECASE), low, high)
-    for p, low, high in (
-        (r"\b(?:tiny|micro)\b", None, 10),
-        (r"\bsmall(?:er)?(?:[- ]sized?)?\b", None, 50),
-        (r"\b(?:mid|medium)[- ]?(?:sized?|size)\b|\bmidsized?\b", 51, 1000),
-        (r"\b(?:large|larger|big|huge)(?:[- ]sized?)?\b", 1001, None),
-        (r"\bstart[- ]?ups?\b", None, 200),
-    )
-)
-# "software for small businesses" describes the customers, not the company; "large language models"
-# is a topic.
-_CUSTOMER_CUE = re.compile(r"\b(?:for|serving|to|targeting|helping|help|supporting)\s+(?:\w+\s+)?$", re.I)
-_NOT_SIZE_NEXT = re.compile(r"^[\s-]*(?:language|scale|data|cap|caps|print|format|models?|molecules?)\b", re.I)
-
-_YEAR_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(_FOUND + p, re.IGNORECASE), kind)
-    for p, kind in (
-        (r"\s+(?:in\s+)?(?:the\s+)?((?:1[0-9]|20)[0-9]0)'?s\b", "decade"),
-        (rf"\s+(?:in\s+)?between\s+{_YEAR}\s+(?:and|-|to)\s+{_YEAR}", "between"),
-        (rf"\s+(?:in\s+|from\s+)?{_YEAR}\s*(?:-|–|to)\s*{_YEAR}", "between"),
-        (rf"\s+(?:in\s+)?{_YEAR}\s+or\s+(?:earlier|before)", "le"),
-        (rf"\s+(?:in\s+)?{_YEAR}\s+or\s+(?:later|after|since)", "ge"),
-        (rf"\s+in\s+or\s+(?:before|earlier\s+than)\s+{_YEAR}", "le"),
-        (rf"\s+in\s+or\s+(?:after|since)\s+{_YEAR}", "ge"),
-        (rf"\s+(?:before|prior\s+to|earlier\s+than|pre)\s+{_YEAR}", "lt"),
-        (rf"\s+(?:until|by|no\s+later\s+than)\s+{_YEAR}", "le"),
-        (rf"\s+(?:after|later\s+than|post)\s+{_YEAR}", "gt"),
-        (rf"\s+(?:since|from|in\s+or\s+after|starting\s+in|no\s+earlier\s+than)\s+{_YEAR}", "ge"),
-        (rf"\s+(?:in\s+)?{_YEAR}\b", "eq"),
-    )
-)
 _TOKEN = re.compile(r"[^\W_]+")
 
 
@@ -119,127 +66,6 @@ class _Token:
     used: bool = False
 
 
-def _number(text: str) -> int:
-    text = text.strip().lower().replace(" ", "")
-    scale = 1
-    if text.endswith("k"):
-        scale, text = 1000, text[:-1]
-    elif text.endswith("m"):
-        scale, text = 1_000_000, text[:-1]
-    if re.fullmatch(r"\d{1,3}(?:[,.]\d{3})+", text):
-        return int(re.sub(r"[,.]", "", text)) * scale
-    return int(float(text) * scale)
-
-
-def _overlaps(span: tuple[int, int], taken: Iterable[tuple[int, int]]) -> bool:
-    return any(span[0] < end and start < span[1] for start, end in taken)
-
-
-def _bucket_bounds(n: int) -> tuple[int | None, int | None]:
-    for _, low, high in EMPLOYEE_BUCKETS:
-        if n >= low and (high is None or n <= high):
-            return low, high
-    return None, None
-
-
-def _size(text: str, taken: list[tuple[int, int]]) -> tuple[int | None, int | None]:
-    lows: list[int] = []
-    highs: list[int] = []
-    for pattern, kind in _SIZE_PATTERNS:
-        for match in pattern.finditer(text):
-            if _overlaps(match.span(), taken):
-                continue
-            taken.append(match.span())
-            nums = [_number(g) for g in match.groups() if g]
-            low: int | None
-            high: int | None
-            if kind == "between" and len(nums) == 2:
-                low, high = min(nums), max(nums)
-            elif kind == "bucket":
-                label = re.match(r"[\d,]+\+?(?:-\d+)?", match.group(0))
-                low, high = _label_bounds(label.group(0) if label else "")
-            elif kind in ("gt", "ge"):
-                low, high = nums[0] + (1 if kind == "gt" else 0), None
-            elif kind in ("lt", "le"):
-                low, high = None, max(nums[0] - (1 if kind == "lt" else 0), 1)
-            else:
-                low, high = _bucket_bounds(nums[0])
-            if low is not None:
-                lows.append(low)
-            if high is not None:
-                highs.append(high)
-    for pattern, adj_low, adj_high in _ADJECTIVES:
-        for match in pattern.finditer(text):
-            if _overlaps(match.span(), taken):
-                continue
-            before, after = text[: match.start()], text[match.end() :]
-            if _CUSTOMER_CUE.search(before) or _NOT_SIZE_NEXT.match(after):
-                continue  # left to the topic: "small businesses" are who buys
-            taken.append(match.span())
-            if adj_low is not None:
-                lows.append(adj_low)
-            if adj_high is not None:
-                highs.append(adj_high)
-    return (max(lows) if lows else None), (min(highs) if highs else None)
-
-
-def _label_bounds(label: str) -> tuple[int | None, int | None]:
-    label = label.replace(",", "")
-    if label.endswith("+"):
-        return int(label[:-1]), None
-    low, _, high = label.partition("-")
-    return int(low), int(high)
-
-
-def _founding(text: str, taken: list[tuple[int, int]]) -> tuple[int | None, int | None]:
-    after: int | None = None
-    before: int | None = None
-    for pattern, kind in _YEAR_PATTERNS:
-        for match in pattern.finditer(text):
-            if _overlaps(match.span(), taken):
-                continue
-            taken.append(match.span())
-            years = [int(g) for g in match.groups() if g]
-            if kind == "decade":
-                low, high = years[0], years[0] + 9
-            elif kind == "between":
-                low, high = min(years), max(years)
-            elif kind == "eq":
-                low, high = years[0], years[0]
-            elif kind in ("lt", "le"):
-                low, high = None, years[0] - (1 if kind == "lt" else 0)
-            else:
-                low, high = years[0] + (1 if kind == "gt" else 0), None
-            if low is not None:
-                after = low if after is None else max(after, low)
-            if high is not None:
-                before = high if before is None else min(before, high)
-    return after, before
-
-
-# Company status words. "public"/"listed" count only next to a company noun or as "publicly traded",
-# so "public sector software" stays a topic.
-_STATUS_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\b(?:were |been |got )?acquired\b", re.I), "acquired"),
-    (re.compile(r"\bpublicly[- ](?:traded|listed)\b|\b(?:public|listed)(?= (?:compan|firm|corporat|startup))", re.I),
-     "public"),
-    (re.compile(r"\b(?:inactive|defunct|shut[- ]down|dead)\b", re.I), "inactive"),
-    (re.compile(r"\b(?:still active|active)(?= (?:compan|firm|startup))", re.I), "active"),
-)
-
-
-def _statuses(text: str, taken: list[tuple[int, int]]) -> tuple[str, ...]:
-    found: list[str] = []
-    for pattern, status in _STATUS_PATTERNS:
-        for match in pattern.finditer(text):
-            if _overlaps(match.span(), taken):
-                continue
-            taken.append(match.span())
-            if status not in found:
-                found.append(status)
-    return tuple(found)
-
-
 def _places(tokens: list[_Token]) -> tuple[list[str], list[str], list[str], list[str]]:
     table = lexicon()
     longest = min(max(len(k) for k in table), 8)
@@ -259,6 +85,8 @@ def _places(tokens: list[_Token]) -> tuple[list[str], list[str], list[str], list
             if place is None:
                 continue
             if " ".join(key) in CASE_SENSITIVE and not all(t.raw.isupper() for t in window):
+                continue
+            if " ".join(key) in CAPITALISED_ONLY and not window[0].raw[:1].isupper():
                 continue
             hit = (size, place)
             break
@@ -438,58 +266,21 @@ def _search_terms(topics: list[str], kept: list[_Token], reference: str | None) 
     return tuple(terms[:16])
 
 
-# "competitors of Stripe", "alternatives to notion.so", "companies like Airbnb", "Stripe competitors".
-_REF_STOP = (r"(?:in|from|based|with|that|which|who|founded|established|for|and|or|near|outside|across|headquartered|"
-             r"located|but|having|of|to|within|operating|serving|over|under|than|since|before|after)")
-_REF_NAME = rf"(?P<ref>[\w.&'-]*\w(?:\s+(?!{_REF_STOP}\b)[\w.&'-]*\w){{0,3}})"
-_RELATION = r"(?:competitors?|competition|alternatives?|rivals?|peers?|look[- ]?alikes?|clones?|equivalents?)"
-_REFERENCE_PATTERNS = (
-    re.compile(rf"\b{_RELATION}\s+(?:of|to|for)\s+{_REF_NAME}", re.I),
-    re.compile(rf"\b(?:(?:very\s+)?similar\s+to|comparable\s+to|like|such\s+as|in\s+the\s+mold\s+of)\s+{_REF_NAME}",
-               re.I),
-    re.compile(rf"(?P<ref>\b[A-Z0-9][\w.&'-]*(?:\s+[A-Z0-9][\w.&'-]*){{0,2}}|\b[\w-]+\.[a-z]{{2,}})(?:'s)?\s+"
-               rf"{_RELATION}\b"),
-    re.compile(rf"^\s*(?P<ref>[\w.&'-]+)(?:'s)?\s+{_RELATION}\b", re.I),
-)
-_NOT_REFERENCES = frozenset({"us", "we", "me", "mine", "ours", "them", "this", "these", "those", "that", "it", "the",
-                             "a", "an", "other", "others", "its", "our", "their"})
-
-
-def _reference(text: str, taken: list[tuple[int, int]]) -> str | None:
-    for pattern in _REFERENCE_PATTERNS:
-        for match in pattern.finditer(text):
-            name = match.group("ref").strip(" .,'-")
-            if not name or fold(name.split()[0]) in _NOT_REFERENCES or _overlaps(match.span(), taken):
-                continue
-            taken.append(match.span())
-            return name
-    return None
-
-
-def _qualifiers(text: str, taken: list[tuple[int, int]]) -> tuple[str, ...]:
-    found: list[str] = []
-    for qualifier in QUALIFIERS:
-        for match in qualifier.query.finditer(text):
-            if _overlaps(match.span(), taken):
-                continue
-            taken.append(match.span())
-            if qualifier.name not in found:
-                found.append(qualifier.name)
-    return tuple(found)
-
-
 @lru_cache(maxsize=4096)
 def parse_query(text: str) -> ParsedQuery:
     """Read a query (or a criterion's text) into structured constraints; never raises."""
     taken: list[tuple[int, int]] = []
-    reference = _reference(text, taken)
-    qualifiers = _qualifiers(text, taken)
-    founded_after, founded_before = _founding(text, taken)
-    min_employees, max_employees = _size(text, taken)
-    statuses = _statuses(text, taken)
+    reference = read_reference(text, taken)
+    qualifiers = read_qualifiers(text, taken)
+    founded_after, founded_before = read_founding(text, taken)
+    min_employees, max_employees = read_size(text, taken)
+    if min_employees is not None or max_employees is not None:
+        # A size stated outright ("startups with fewer than 10 people") says more than the head noun.
+        qualifiers = tuple(q for q in qualifiers if q != STARTUP)
+    statuses = read_statuses(text, taken)
     tokens = [_Token(m.start(), m.end(), m.group(0), singular(fold(m.group(0)).strip())) for m in _TOKEN.finditer(text)]
     for token in tokens:
-        token.used = _overlaps((token.start, token.end), taken) or not token.norm
+        token.used = overlaps((token.start, token.end), taken) or not token.norm
     codes, states, cities, places = _places(tokens)
     topics, kept = _topics(tokens, text)
     focus = None

@@ -18,6 +18,7 @@ from firmscout.pipeline.local.vocabulary import (
     BUYER_PREFIX,
     GENERIC_NOUNS,
     STOPWORDS,
+    WIDER,
     synonym_forms,
     words,
 )
@@ -134,6 +135,11 @@ def _term_evidence(term: str, profile: CompanyProfile) -> _Evidence:
                     as_customers = as_customers or _Evidence(
                         3, f"{field} names '{' '.join(variant)}'{via} only as whom it serves or supplies.")
                     continue
+                if strength == 3 and (label := _wider_label(term, profile)) is not None:
+                    # A passing mention inside the company's own wider field is what it does, not a customer's
+                    # trade: "Truckload" deep in a logistics company's summary.
+                    return _Evidence(4, f"{field} mentions '{' '.join(variant)}'{via}, and its label '{label}' "
+                                        "is the wider field.")
                 where = "" if strength == 4 else " (in passing, not in its opening)"
                 return _Evidence(strength, f"{field} mentions '{' '.join(variant)}'{via}{where}.")
         if strength == 4 and (quoted := _on_website(profile, variants)) is not None:
@@ -153,6 +159,13 @@ def _term_evidence(term: str, profile: CompanyProfile) -> _Evidence:
         if found:
             return _Evidence(3, f"Only part of '{term}' appears in the profile ({', '.join(found)}).")
     return _Evidence(1, f"No mention of '{term}' or related terms in the industries, tags or description.")
+
+
+def _wider_label(term: str, profile: CompanyProfile) -> str | None:
+    """An industry or tag naming the wider field of `term` ("Air Freight & Logistics" for trucking)."""
+    wider = WIDER.get(words(term), ())
+    labels = (*profile.industries, *profile.tags)
+    return next((label for label in labels for form in wider if _contains(words(label), form)), None)
 
 
 _LABEL_PARTS = re.compile(r"\s*(?:&|,|/|;|\band\b)\s*", re.I)

@@ -205,7 +205,8 @@ _SYNONYM_ROWS: tuple[tuple[str, ...], ...] = (
     ("education", "edtech", "e learning", "elearning", "learning"),
     ("crypto", "cryptocurrency", "blockchain", "web3", "crypto web3", "defi"),
     ("gaming", "game", "video game", "esports"),
-    ("robotics", "robot", "industrial automation", "<automation"),
+    # Not "automation": most of it is software (workflows, RPA), and robots are what is asked.
+    ("robotics", "robot", "industrial automation"),
     ("electric vehicle", "ev", "electric vehicles", "e mobility", "automotive"),
     ("shipping", "marine", "maritime", "freight", "container shipping"),
     ("hotel", "hospitality", "resort", "lodging", "hotels and entertainment services"),
@@ -268,8 +269,8 @@ _SYNONYM_ROWS: tuple[tuple[str, ...], ...] = (
     ("pet", "pets", "<dog", "<cat", "pet owner", "veterinary"),
     # Narrow throughout: any of them shows a software product, but "software" alone must not widen to "online".
     (SOFTWARE_PRODUCT, *(f"<{term}" for term in ("software", "saas", "app", "platform", "tool", "api", "cloud",
-                                                "online", "ai", "automation", "digital", "technology", "marketplace",
-                                                "b2b"))),
+                                                "online", "ai", "automation", "digital", "technology", "tech",
+                                                "marketplace", "b2b"))),
 )
 
 
@@ -298,6 +299,21 @@ def _build_index() -> tuple[dict[tuple[str, ...], tuple[tuple[str, ...], ...]], 
 # Normalised word forms, for matching; and the same synonyms as spelled, for full-text search terms.
 SYNONYMS, _SYNONYM_TEXT = _build_index()
 
+
+def _build_wider() -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    # A "<term" is a kind of its row's concept: trucking is logistics, a neobank is a bank.
+    wider: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    for row in _SYNONYM_ROWS:
+        broad = [words(term) for term in row if not term.startswith("<")]
+        for term in (t for t in row if t.startswith("<")):
+            bucket = wider.setdefault(words(term[1:]), [])
+            bucket.extend(f for f in broad if f not in bucket)
+    return {key: tuple(value) for key, value in wider.items()}
+
+
+# Narrow term → the wider fields it belongs to, as normalised word tuples.
+WIDER = _build_wider()
+
 # Multi-word terms the parser keeps whole ("customer support" is one topic, not two).
 PHRASES = frozenset(key for key in SYNONYMS if len(key) > 1)
 MAX_PHRASE = max(len(p) for p in PHRASES)
@@ -325,11 +341,21 @@ class Qualifier:
     evidence: re.Pattern[str]  # what confirms it in a description, tags or website text
     # Company statuses that contradict it: a listed company is past its venture rounds.
     contradicted_by: frozenset[str] = frozenset()
+    # A typical upper headcount ("startups": 200); a known headcount far above it contradicts the qualifier.
+    max_employees: int | None = None
 
 
-def _qualifier(name: str, key: str, sentence: str, query: str, evidence: str, *contradicted_by: str) -> Qualifier:
+def _qualifier(name: str, key: str, sentence: str, query: str, evidence: str, *contradicted_by: str,
+               max_employees: int | None = None) -> Qualifier:
     return Qualifier(name, key, sentence, re.compile(query, re.I), re.compile(evidence, re.I),
-                     frozenset(contradicted_by))
+                     frozenset(contradicted_by), max_employees)
+
+
+# The head noun "startups" implies a size, but softly: directories often leave the headcount out, and a
+# 250-person company is still a startup to most people who ask. So it is a qualifier (unknown is not held
+# against a company), not a size bound (unknown grades 2, and the bound filters the search).
+STARTUP = "startup"
+STARTUP_EMPLOYEES = 200
 
 
 _VENTURE = ("public", "inactive")
@@ -344,6 +370,10 @@ QUALIFIERS: tuple[Qualifier, ...] = (
     _qualifier("seed-stage", "funding_stage", "The company is at the seed stage (pre-seed or seed funding).",
                r"\b(?:pre[- ]?)?seed[- ](?:stage|funded|round)\b|\bpre[- ]?seed\b|\bseed[- ]stage\b",
                r"\b(?:pre[- ]?)?seed (?:round|funding|stage|investment)\b|\bpre[- ]?seed\b", *_VENTURE),
+    _qualifier(STARTUP, "startup", "The company is a startup: a young, venture-scale company, not an established one.",
+               r"\bstart[- ]?ups?\b",
+               r"\bstart[- ]?ups?\b|\by ?combinator\b|\bventure[- ]backed\b|\bseed (?:round|funding)\b|"
+               r"\bseries[- ][a-c]\b", "public", max_employees=STARTUP_EMPLOYEES),
     _qualifier("early-stage", "funding_stage", "The company is early-stage (its first venture rounds).",
                r"\bearly[- ]stage\b", r"\bearly[- ]stage\b|\bseed (?:round|funding)\b|\bseries[- ]a\b", *_VENTURE),
     _qualifier("venture-backed", "funding_stage", "The company is venture-backed (has raised venture capital).",

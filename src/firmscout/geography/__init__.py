@@ -1,4 +1,5 @@
-"""Place names for import cleaning and query parsing: countries, aliases, demonyms, regions, states, cities.
+"""Place names for import cleaning and query parsing: countries, aliases, demonyms, regions, states, cities
+(the city table is `cities.py`).
 
 Countries are identified by ISO alpha-2 code internally and shown by the English short name the company
 database uses ("South Korea", not pycountry's "Korea, Republic of"). Cleaning stores that name and the
@@ -13,6 +14,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import pycountry
+
+from firmscout.geography.cities import CAPITALISED_ONLY as CAPITALISED_ONLY
+from firmscout.geography.cities import CITIES
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 
@@ -139,7 +143,8 @@ COUNTRY_ALIASES = {
     "laos": "LA",
     "syria": "SY",
 }
-CASE_SENSITIVE = frozenset({"us", "uk"})
+# "LA" is Los Angeles only in capitals ("la" is an article in many company names).
+CASE_SENSITIVE = frozenset({"us", "uk", "la"})
 
 # Adjectives for a country ("Spanish banks"), for reading queries; import cleaning keeps them as written.
 _DEMONYMS = {
@@ -244,49 +249,6 @@ REGIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     spelling: (label, codes) for label, codes, spellings in _REGIONS for spelling in spellings
 }
 
-# (display name, country, state or None); spellings normalised by `words()`.
-_CITIES: dict[str, tuple[str, str, str | None]] = {
-    "new york city": ("New York City", "US", "New York"),
-    "nyc": ("New York City", "US", "New York"),
-    "san francisco": ("San Francisco", "US", "California"),
-    "sf": ("San Francisco", "US", "California"),
-    "los angeles": ("Los Angeles", "US", "California"),
-    "boston": ("Boston", "US", "Massachusetts"),
-    "seattle": ("Seattle", "US", "Washington"),
-    "chicago": ("Chicago", "US", "Illinois"),
-    "austin": ("Austin", "US", "Texas"),
-    "houston": ("Houston", "US", "Texas"),
-    "london": ("London", "GB", None),
-    "paris": ("Paris", "FR", None),
-    "berlin": ("Berlin", "DE", None),
-    "munich": ("Munich", "DE", None),
-    "hamburg": ("Hamburg", "DE", None),
-    "madrid": ("Madrid", "ES", None),
-    "barcelona": ("Barcelona", "ES", None),
-    "bilbao": ("Bilbao", "ES", None),
-    "amsterdam": ("Amsterdam", "NL", None),
-    "stockholm": ("Stockholm", "SE", None),
-    "zurich": ("Zurich", "CH", None),
-    "dublin": ("Dublin", "IE", None),
-    "milan": ("Milan", "IT", None),
-    "tokyo": ("Tokyo", "JP", None),
-    "osaka": ("Osaka", "JP", None),
-    "seoul": ("Seoul", "KR", None),
-    "shanghai": ("Shanghai", "CN", None),
-    "beijing": ("Beijing", "CN", None),
-    "shenzhen": ("Shenzhen", "CN", None),
-    "guangzhou": ("Guangzhou", "CN", None),
-    "bangalore": ("Bangalore", "IN", None),
-    "bengaluru": ("Bangalore", "IN", None),
-    "mumbai": ("Mumbai", "IN", None),
-    "sao paulo": ("São Paulo", "BR", None),
-    "mexico city": ("Mexico City", "MX", None),
-    "toronto": ("Toronto", "CA", None),
-    "sydney": ("Sydney", "AU", None),
-    "dubai": ("Dubai", "AE", None),
-    "tel aviv": ("Tel Aviv", "IL", None),
-}
-
 # Ambiguous with ordinary words or person names in queries; left out of the country lexicon.
 _SKIP_NAMES = frozenset({"chad", "jersey", "guernsey", "georgia", "reunion"})
 
@@ -342,8 +304,9 @@ def lexicon() -> dict[tuple[str, ...], Place]:
         table[words(name)] = Place(countries=("US",), states=(name,))
     table[words("georgia")] = Place(countries=("GE",))  # the country; "Atlanta" style queries name cities
     table[words("washington dc")] = Place(countries=("US",), states=("District of Columbia",))
-    for spelling, (city, code, state) in _CITIES.items():
-        table[words(spelling)] = Place(countries=(code,), states=(state,) if state else (), cities=(city,))
+    for spelling, (city, code, state) in CITIES.items():
+        # A country or state of the same name wins ("Kuwait", "New York"); the table leaves those out.
+        table.setdefault(words(spelling), Place(countries=(code,), states=(state,) if state else (), cities=(city,)))
     for spelling, (label, codes) in REGIONS.items():
         table[words(spelling)] = Place(countries=tuple(codes), label=label)
     return table
