@@ -44,7 +44,17 @@ _STOP = frozenset(
     when where which while who whom whose why will with within without would you your yours etc inc ltd
     llc gmbh co corp company companies business businesses offer offers offering provide provides
     providing provider solution solutions service based help helps helping including include includes
-    world worldwide global leading leader new best around well way use used using across""")
+    world worldwide global leading leader new best around well way use used using across found founded
+    headquartered headquarter operate operates operating engaged engages formerly known subsidiary segment
+    segments incorporated various primarily together comprise comprises related involved name""")
+)
+# Words most company descriptions use: no help in finding a pool (each matches a large share of any
+# directory, and full-text ranking costs per match), though they still count in scoring.
+_COMMON = frozenset(
+    str.split("""product service develop development include industry technology technologies management
+    manage system consumer market sell solution customer platform software application process design work
+    brand project produce production supply support team data digital online cloud app enterprise
+    international united state states group holding holdings limited corporation partner network""")
 )
 _SERVICES = re.compile(
     r"\b(?:consult\w*|agency|agencies|reseller\w*|dealers?\b|dealership\w*|distributor\w*|training|courses?|"
@@ -97,7 +107,15 @@ def terms(text: str) -> list[str]:
 
 def query_words(profile: CompanyProfile, limit: int = 32) -> list[str]:
     """The reference's distinct content words, for the full-text search that fills the pool."""
-    seen = dict.fromkeys(t for t in terms(profile_text(profile, products_weight=1)) if " " not in t)
+    seen = dict.fromkeys(
+        t for t in terms(profile_text(profile, products_weight=1)) if " " not in t and t not in _COMMON
+    )
+    return list(seen)[:limit]
+
+
+def query_phrases(profile: CompanyProfile, limit: int = 24) -> list[str]:
+    """The reference's pairs of adjacent content words, what its products are called ("point sale")."""
+    seen = dict.fromkeys(t for t in terms(profile_text(profile, products_weight=1)) if " " in t)
     return list(seen)[:limit]
 
 

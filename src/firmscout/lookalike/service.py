@@ -24,6 +24,12 @@ from firmscout.storage.repositories.companies import (
 # Full-text hits the scorer re-ranks: lookalikes of one company are rarely more than a few hundred, and
 # 1,000 measured no better on bench.lookalike (P@100 +0.01) at twice the scoring time.
 POOL = 500
+MIN_POOL = 500
+
+
+def _enough(offset: int, limit: int) -> int:
+    # Twice the page asked, so the page's last places are still chosen from a field.
+    return min(POOL, max(MIN_POOL, 2 * (offset + limit)))
 
 
 @dataclass(frozen=True)
@@ -67,17 +73,26 @@ async def find_reference(
 
 
 async def _pool(
-    sessions: async_sessionmaker[AsyncSession], words: Sequence[str], filters: Filters
+    sessions: async_sessionmaker[AsyncSession], tiers: Sequence[Sequence[str]], filters: Filters, enough: int
 ) -> tuple[list[int], list[CompanyProfile]]:
-    # The country include and founding range narrow the search itself, so a selective filter still fills
-    # the pool; the rest (and "unknown fails an include") are checked on the profiles.
+    """Up to POOL companies matching the first tier of terms, topped up from the next tiers while fewer
+    than `enough` were found.
+
+    The country include and founding range narrow the search itself, so a selective filter still fills
+    the pool; the rest (and "unknown fails an include") are checked on the profiles."""
     ranges = Ranges(founded_from=filters.founded_min, founded_to=filters.founded_max)
+    seen: dict[int, CompanyProfile] = {}
     async with read_only(sessions) as session:
-        rows = await search_companies(
-            session, terms=list(words), countries=filters.include_countries, ranges=ranges, limit=POOL
-        )
-    kept = [(row.id, profile_of(row)) for row in rows]
-    kept = [(i, p) for i, p in kept if passes(filters, p)]
+        for terms in tiers:
+            if len(seen) >= enough or not terms:
+                continue
+            rows = await search_companies(
+                session, terms=list(terms), countries=filters.include_countries, ranges=ranges, limit=POOL
+            )
+            for row in rows:
+                if len(seen) < POOL and row.id not in seen:
+                    seen[row.id] = profile_of(row)
+    kept = [(i, p) for i, p in seen.items() if passes(filters, p)]
     return [i for i, _ in kept], [p for _, p in kept]
 
 
@@ -87,7 +102,10 @@ async def search(
 ) -> list[Match]:
     """Companies matching any of `terms` (the query's words and their synonyms), ranked by how closely
     their profiles say what `query` says."""
-    ids, pool = await _pool(sessions, terms, filters)
+    # Phrases first ("point of sale"): single common words match most of the database, and full-text
+    # ranking costs per match.
+    phrases = [t for t in terms if " " in t.strip()]
+    ids, pool = await _pool(sessions, [phrases, terms], filters, _enough(offset, limit))
     ranked = scoring.rank(" ".join((query, *terms)), pool)
     return [Match(ids[s.index], pool[s.index], s.score) for s in ranked[offset : offset + limit]]
 
@@ -97,7 +115,10 @@ async def similar_to(
     offset: int, limit: int,
 ) -> list[Match]:
     """Companies most like `reference`, best first; the reference itself is never among them."""
-    ids, pool = await _pool(sessions, scoring.query_words(reference), filters)
+    # Pairs of adjacent words ("spend management") match a few hundred companies where single words match
+    # half the database, and full-text ranking costs per match; single words only top the pool up.
+    tiers = [scoring.query_phrases(reference), scoring.query_words(reference)]
+    ids, pool = await _pool(sessions, tiers, filters, _enough(offset, limit))
     query = scoring.profile_text(reference, products_weight=2)
     ranked = scoring.rank(query, pool, reference=reference)
     return [Match(ids[s.index], pool[s.index], s.score) for s in ranked[offset : offset + limit]]
