@@ -3,23 +3,19 @@ they rest on, a site that cannot be read is recorded and never fails the task, a
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from firmscout.config import Settings
 from firmscout.entities import CompanyProfile, Criterion
 from firmscout.storage.tables import Candidate
 from firmscout.tasks import accounts
-from firmscout.tasks.runtime import Runtime, open_runtime
+from firmscout.tasks.runtime import Runtime
 from firmscout.tasks.service import NewTask
-from firmscout.worker import run_worker
-from tests.factories import create_companies
 from tests.servers.web import LoopbackWeb, company_site
-from tests.web.test_fetch import seam
+from tests.web.reading import run_to_end, working
 
 WELDING = Criterion("welding", "Welding robots", "The company builds welding robots.")
 COMPANIES = [
@@ -30,36 +26,17 @@ COMPANIES = [
 ]
 
 
-def _settings(database_url: str, tmp_path: Path, web: LoopbackWeb, enrich: str) -> Settings:
-    return Settings(
-        data_dir=tmp_path, database_url=database_url, seed_builtin_companies=False,
-        worker={"poll_interval_s": 0.05},  # type: ignore[arg-type]
-        web={"proxy_url": web.proxy_url, "enrich": enrich, "per_host_delay_s": 0.0},  # type: ignore[arg-type]
-    )
-
-
 @pytest.fixture
 async def enriching(database_url: str, tmp_path: Path, fake_web: LoopbackWeb) -> AsyncIterator[Runtime]:
     fake_web.add_site(company_site("weld.example", "Weld Robotics GmbH", industry="welding robots"))
-    async with open_runtime(_settings(database_url, tmp_path, fake_web, "on"), resolver=seam) as runtime:
-        await create_companies(runtime, COMPANIES)
-        stop = asyncio.Event()
-        worker = asyncio.create_task(run_worker(runtime, stop))
+    async with working(database_url, tmp_path, fake_web, COMPANIES) as runtime:
         yield runtime
-        stop.set()
-        await asyncio.wait_for(worker, 30)
 
 
 async def _search(runtime: Runtime) -> str:
-    caller = await accounts.local_caller(runtime.sessions)
-    task = await runtime.service.create(
-        caller, NewTask(query="robotics companies in Germany", desired_num_results=5, criteria=[WELDING])
+    return await run_to_end(
+        runtime, NewTask(query="robotics companies in Germany", desired_num_results=5, criteria=[WELDING])
     )
-    for _ in range(400):
-        if (await runtime.service.get(caller, task.id)).status in ("done", "failed"):
-            return task.id
-        await asyncio.sleep(0.05)
-    raise AssertionError("task did not finish")
 
 
 class TestWebsiteEvidence:
@@ -95,16 +72,9 @@ class TestWebsiteEvidence:
 async def test_without_enrichment_nothing_is_fetched(
     database_url: str, tmp_path: Path, fake_web: LoopbackWeb
 ) -> None:
-    async with open_runtime(_settings(database_url, tmp_path, fake_web, "off"), resolver=seam) as runtime:
+    async with working(database_url, tmp_path, fake_web, COMPANIES, enrich="off") as runtime:
         assert runtime.pages is None
-        await create_companies(runtime, COMPANIES)
-        stop = asyncio.Event()
-        worker = asyncio.create_task(run_worker(runtime, stop))
-        try:
-            task_id = await _search(runtime)
-        finally:
-            stop.set()
-            await asyncio.wait_for(worker, 30)
+        task_id = await _search(runtime)
         caller = await accounts.local_caller(runtime.sessions)
         assert (await runtime.service.get(caller, task_id)).num_results == 0
     assert fake_web.requests == []
@@ -116,23 +86,12 @@ async def test_a_rebranded_site_and_its_new_domain_are_one_candidate(
     # old.example redirects to new.example (a rebrand): both are in the database, one company is returned.
     brands = [CompanyProfile(domain="old.example", name="Old Brand Robotics", country="United States"),
               CompanyProfile(domain="new.example", name="New Brand Robotics", country="United States")]
-    async with open_runtime(_settings(database_url, tmp_path, fake_web, "on"), resolver=seam) as runtime:
-        await create_companies(runtime, brands)
-        stop = asyncio.Event()
-        worker = asyncio.create_task(run_worker(runtime, stop))
-        try:
-            caller = await accounts.local_caller(runtime.sessions)
-            task = await runtime.service.create(caller, NewTask(query="robotics companies", desired_num_results=5))
-            for _ in range(400):
-                if (await runtime.service.get(caller, task.id)).status in ("done", "failed"):
-                    break
-                await asyncio.sleep(0.05)
-        finally:
-            stop.set()
-            await asyncio.wait_for(worker, 30)
-        page = await runtime.service.results(caller, task.id, offset=0, limit=10)
+    async with working(database_url, tmp_path, fake_web, brands) as runtime:
+        task_id = await run_to_end(runtime, NewTask(query="robotics companies", desired_num_results=5))
+        caller = await accounts.local_caller(runtime.sessions)
+        page = await runtime.service.results(caller, task_id, offset=0, limit=10)
         async with runtime.sessions() as session:
-            old = await session.scalar(select(Candidate).where(Candidate.task_id == task.id,
+            old = await session.scalar(select(Candidate).where(Candidate.task_id == task_id,
                                                                Candidate.domain == "old.example"))
     assert [r.domain for r in page.results] == ["new.example"]
     assert old is not None and old.stage == "filtered" and old.profile is not None

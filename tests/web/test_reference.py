@@ -3,21 +3,17 @@ reference is profiled from its website through the guarded fetcher, then its loo
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from firmscout.config import Settings
 from firmscout.entities import CompanyProfile
 from firmscout.tasks import accounts
-from firmscout.tasks.runtime import Runtime, open_runtime
+from firmscout.tasks.runtime import Runtime
 from firmscout.tasks.service import NewTask
-from firmscout.worker import run_worker
-from tests.factories import create_companies
 from tests.servers.web import LoopbackWeb, company_site
-from tests.web.test_fetch import seam
+from tests.web.reading import run_to_end, working
 
 COMPANIES = [
     CompanyProfile(domain="codaworks.io", name="Codaworks", country="Germany",
@@ -30,29 +26,15 @@ COMPANIES = [
 @pytest.fixture
 async def runtime_with_web(database_url: str, tmp_path: Path, fake_web: LoopbackWeb) -> AsyncIterator[Runtime]:
     fake_web.add_site(company_site("notespace.io", "Notespace", industry="collaborative workspace software"))
-    settings = Settings(
-        data_dir=tmp_path, database_url=database_url, seed_builtin_companies=False,
-        worker={"poll_interval_s": 0.05},  # type: ignore[arg-type]
-        web={"proxy_url": fake_web.proxy_url, "enrich": "on", "per_host_delay_s": 0.0},  # type: ignore[arg-type]
-    )
-    async with open_runtime(settings, resolver=seam) as runtime:
-        await create_companies(runtime, COMPANIES)
-        stop = asyncio.Event()
-        worker = asyncio.create_task(run_worker(runtime, stop))
+    async with working(database_url, tmp_path, fake_web, COMPANIES) as runtime:
         yield runtime
-        stop.set()
-        await asyncio.wait_for(worker, 30)
 
 
 async def test_an_unknown_reference_domain_is_read_from_its_website(runtime_with_web: Runtime) -> None:
+    task_id = await run_to_end(runtime_with_web, NewTask(query="companies similar to notespace.io",
+                                                         desired_num_results=5))
     caller = await accounts.local_caller(runtime_with_web.sessions)
-    service = runtime_with_web.service
-    task = await service.create(caller, NewTask(query="companies similar to notespace.io", desired_num_results=5))
-    for _ in range(400):
-        if (await service.get(caller, task.id)).status in ("done", "failed"):
-            break
-        await asyncio.sleep(0.05)
-    page = await service.results(caller, task.id, offset=0, limit=10)
+    page = await runtime_with_web.service.results(caller, task_id, offset=0, limit=10)
     assert page.task.status == "done", page.task.error
     assert [r.domain for r in page.results] == ["codaworks.io"]
     reference = next(c for c in page.task.criteria if c["key"] == "similar_to_reference")

@@ -8,7 +8,7 @@ reader skips those.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from firmscout.entities import EMPLOYEE_BUCKETS
 from firmscout.pipeline.local.vocabulary import QUALIFIERS
@@ -87,6 +87,14 @@ def _number(text: str) -> int:
     return int(float(text) * scale)
 
 
+def _claim(pattern: re.Pattern[str], text: str, taken: list[tuple[int, int]]) -> Iterator[re.Match[str]]:
+    """The matches of `pattern` no earlier reader used, each marked used as it is yielded."""
+    for match in pattern.finditer(text):
+        if not overlaps(match.span(), taken):
+            taken.append(match.span())
+            yield match
+
+
 def overlaps(span: tuple[int, int], taken: Iterable[tuple[int, int]]) -> bool:
     return any(span[0] < end and start < span[1] for start, end in taken)
 
@@ -102,10 +110,7 @@ def read_size(text: str, taken: list[tuple[int, int]]) -> tuple[int | None, int 
     lows: list[int] = []
     highs: list[int] = []
     for pattern, kind in _SIZE_PATTERNS:
-        for match in pattern.finditer(text):
-            if overlaps(match.span(), taken):
-                continue
-            taken.append(match.span())
+        for match in _claim(pattern, text, taken):
             nums = [_number(g) for g in match.groups() if g]
             low: int | None
             high: int | None
@@ -151,10 +156,7 @@ def read_founding(text: str, taken: list[tuple[int, int]]) -> tuple[int | None, 
     after: int | None = None
     before: int | None = None
     for pattern, kind in _YEAR_PATTERNS:
-        for match in pattern.finditer(text):
-            if overlaps(match.span(), taken):
-                continue
-            taken.append(match.span())
+        for match in _claim(pattern, text, taken):
             years = [int(g) for g in match.groups() if g]
             if kind == "decade":
                 low, high = years[0], years[0] + 9
@@ -187,10 +189,7 @@ _STATUS_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 def read_statuses(text: str, taken: list[tuple[int, int]]) -> tuple[str, ...]:
     found: list[str] = []
     for pattern, status in _STATUS_PATTERNS:
-        for match in pattern.finditer(text):
-            if overlaps(match.span(), taken):
-                continue
-            taken.append(match.span())
+        for _ in _claim(pattern, text, taken):
             if status not in found:
                 found.append(status)
     return tuple(found)
@@ -199,10 +198,7 @@ def read_statuses(text: str, taken: list[tuple[int, int]]) -> tuple[str, ...]:
 def read_qualifiers(text: str, taken: list[tuple[int, int]]) -> tuple[str, ...]:
     found: list[str] = []
     for qualifier in QUALIFIERS:
-        for match in qualifier.query.finditer(text):
-            if overlaps(match.span(), taken):
-                continue
-            taken.append(match.span())
+        for _ in _claim(qualifier.query, text, taken):
             if qualifier.name not in found:
                 found.append(qualifier.name)
     return tuple(found)
