@@ -107,16 +107,16 @@ def terms(text: str) -> list[str]:
 
 def query_words(profile: CompanyProfile, limit: int = 32) -> list[str]:
     """The reference's distinct content words, for the full-text search that fills the pool."""
-    seen = dict.fromkeys(
-        t for t in terms(profile_text(profile, products_weight=1)) if " " not in t and t not in _COMMON
-    )
-    return list(seen)[:limit]
+    return [t for t in _distinct_terms(profile) if " " not in t and t not in _COMMON][:limit]
 
 
 def query_phrases(profile: CompanyProfile, limit: int = 24) -> list[str]:
-    """The reference's pairs of adjacent content words, what its products are called ("point sale")."""
-    seen = dict.fromkeys(t for t in terms(profile_text(profile, products_weight=1)) if " " in t)
-    return list(seen)[:limit]
+    """The reference's pairs of adjacent content words, what its products are called ("drain cleaning")."""
+    return [t for t in _distinct_terms(profile) if " " in t][:limit]
+
+
+def _distinct_terms(profile: CompanyProfile) -> list[str]:
+    return list(dict.fromkeys(terms(profile_text(profile))))
 
 
 @lru_cache(maxsize=65536)

@@ -22,14 +22,9 @@ from firmscout.storage.repositories.companies import (
 )
 
 # Full-text hits the scorer re-ranks: lookalikes of one company are rarely more than a few hundred, and
-# 1,000 measured no better on bench.lookalike (P@100 +0.01) at twice the scoring time.
+# 1,000 measured no better on bench.lookalike (P@100 +0.01) at twice the scoring time. Every page is cut
+# from the same pool, so pages never overlap; a search therefore ends after POOL results.
 POOL = 500
-MIN_POOL = 500
-
-
-def _enough(offset: int, limit: int) -> int:
-    # Twice the page asked, so the page's last places are still chosen from a field.
-    return min(POOL, max(MIN_POOL, 2 * (offset + limit)))
 
 
 @dataclass(frozen=True)
@@ -73,10 +68,9 @@ async def find_reference(
 
 
 async def _pool(
-    sessions: async_sessionmaker[AsyncSession], tiers: Sequence[Sequence[str]], filters: Filters, enough: int
+    sessions: async_sessionmaker[AsyncSession], tiers: Sequence[Sequence[str]], filters: Filters
 ) -> tuple[list[int], list[CompanyProfile]]:
-    """Up to POOL companies matching the first tier of terms, topped up from the next tiers while fewer
-    than `enough` were found.
+    """Up to POOL companies matching the first tier of terms, topped up from the next tiers.
 
     The country include and founding range narrow the search itself, so a selective filter still fills
     the pool; the rest (and "unknown fails an include") are checked on the profiles."""
@@ -84,7 +78,7 @@ async def _pool(
     seen: dict[int, CompanyProfile] = {}
     async with read_only(sessions) as session:
         for terms in tiers:
-            if len(seen) >= enough or not terms:
+            if len(seen) >= POOL or not terms:
                 continue
             rows = await search_companies(
                 session, terms=list(terms), countries=filters.include_countries, ranges=ranges, limit=POOL
@@ -105,7 +99,7 @@ async def search(
     # Phrases first ("point of sale"): single common words match most of the database, and full-text
     # ranking costs per match.
     phrases = [t for t in terms if " " in t.strip()]
-    ids, pool = await _pool(sessions, [phrases, terms], filters, _enough(offset, limit))
+    ids, pool = await _pool(sessions, [phrases, terms], filters)
     ranked = scoring.rank(" ".join((query, *terms)), pool)
     return [Match(ids[s.index], pool[s.index], s.score) for s in ranked[offset : offset + limit]]
 
@@ -118,7 +112,7 @@ async def similar_to(
     # Pairs of adjacent words ("spend management") match a few hundred companies where single words match
     # half the database, and full-text ranking costs per match; single words only top the pool up.
     tiers = [scoring.query_phrases(reference), scoring.query_words(reference)]
-    ids, pool = await _pool(sessions, tiers, filters, _enough(offset, limit))
+    ids, pool = await _pool(sessions, tiers, filters)
     query = scoring.profile_text(reference, products_weight=2)
     ranked = scoring.rank(query, pool, reference=reference)
     return [Match(ids[s.index], pool[s.index], s.score) for s in ranked[offset : offset + limit]]

@@ -36,6 +36,12 @@ def _sourced(profile: CompanyProfile) -> CompanyProfile:
     )
 
 
+def _failed(what: str, exc: SQLAlchemyError) -> SourceError:
+    # The driver's own message, first line only: the full text carries SQL and parameters.
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return SourceError(f"Data source {SOURCE_NAME!r}: {what} failed ({reason}).", transient=is_transient(exc))
+
+
 def _offset(cursor: str | None) -> int:
     if cursor is None:
         return 0
@@ -97,12 +103,7 @@ class LocalDatabaseSource:
                     ranked=self._ranked,
                 )
         except SQLAlchemyError as exc:
-            # The driver's own message, first line only: the full text carries SQL and parameters.
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise SourceError(
-                f"Data source {SOURCE_NAME!r}: company database search failed ({reason}).",
-                transient=is_transient(exc),
-            ) from exc
+            raise _failed("company database search", exc) from exc
         hits = tuple(self._hit(company) for company in rows)
         next_cursor = str(offset + len(rows)) if len(rows) == limit else None
         return SourcePage(hits=hits, next_cursor=next_cursor)
@@ -156,10 +157,7 @@ class LocalDatabaseSource:
         try:
             matches = await similar_to(self._sessions, reference, filters, offset=offset, limit=limit)
         except SQLAlchemyError as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise SourceError(
-                f"Data source {SOURCE_NAME!r}: lookalike search failed ({reason}).", transient=is_transient(exc)
-            ) from exc
+            raise _failed("lookalike search", exc) from exc
         hits = tuple(self._profile_hit(m.company_id, _sourced(m.profile)) for m in matches)
         return SourcePage(hits=hits, next_cursor=str(offset + len(hits)) if len(hits) == limit else None)
 
