@@ -36,6 +36,7 @@ import httpx
 
 from bench.common import write_section
 from firmscout.api.app import create_app
+from firmscout.commands.api_server import freeze_heap
 from firmscout.config import SemanticSettings, Settings
 from firmscout.entities import CompanyProfile
 from firmscout.geography import country_code, country_name
@@ -182,6 +183,7 @@ async def _at_scale(runtime: Runtime, client: httpx.AsyncClient, seeds: list[See
 
     path = synthetic_csv(_seed_records(), size - have, tmp)
     await import_file(runtime.sessions, path, {c: [c] for c in COLUMNS}, batch_size=5000)
+    freeze_heap()
     similar, search, precision = [], [], []
     for seed in seeds:
         ranked, elapsed = await _similar(client, seed)
@@ -215,6 +217,7 @@ async def run(verbose: bool, dense: bool, scale: int | None
                                          headers={"Authorization": f"Bearer {token}"}) as client:
                 for _ in range(2):  # warm-up: first calls pay for imports and caches
                     await _similar(client, seeds[0])
+                freeze_heap()  # as `firmscout serve` does once started
                 for seed in seeds:
                     ranked, elapsed = await _similar(client, seed)
                     latencies.append(elapsed)

@@ -69,3 +69,10 @@ def test_search_words_and_phrases_come_from_what_the_reference_says() -> None:
     assert "restaurant" in scoring.query_words(TOAST)
     assert "point sale" not in scoring.query_phrases(TOAST), "a phrase is adjacent words, 'of' breaks it"
     assert "online ordering" in scoring.query_phrases(TOAST)
+
+
+def test_word_pairs_come_from_the_references_first_words() -> None:
+    pairs = scoring.query_pairs(TOAST, words=3)
+    first = scoring.query_words(TOAST)[:3]
+    assert pairs == [(first[0], first[1]), (first[0], first[2]), (first[1], first[2])]
+    assert scoring.query_pairs(CompanyProfile(domain="x.com", name="X", description="Robots.")) == []

@@ -12,11 +12,13 @@ from firmscout.entities import CompanyProfile
 from firmscout.storage.db import read_only, unit_of_work
 from firmscout.storage.repositories.companies import (
     Ranges,
+    Term,
     count_companies,
     get_companies_by_domains,
     get_company_by_domain,
     profile_of,
     search_companies,
+    search_company_ids,
     upsert_companies,
 )
 from tests.factories import company
@@ -46,7 +48,7 @@ async def seed(sessions: Sessions, rows: list[CompanyProfile]) -> int:
         return await upsert_companies(session, rows)
 
 
-async def search(sessions: Sessions, terms: list[str], **kwargs: Any) -> list[str]:
+async def search(sessions: Sessions, terms: list[Term], **kwargs: Any) -> list[str]:
     kwargs.setdefault("limit", 50)
     kwargs.setdefault("offset", 0)
     async with sessions() as session:
@@ -126,6 +128,22 @@ class TestSearch:
         assert await search(sessions, ["crop protection"]) == ["basf.com"]
         assert await search(sessions, ["protection crop"]) == []
 
+    async def test_a_tuple_term_needs_all_its_phrases(self, sessions: Sessions) -> None:
+        await seed(sessions, COMPANIES)
+        assert set(await search(sessions, [("spanish", "bank")])) == {"bbva.com", "bankinter.com"}
+        assert set(await search(sessions, [("spanish", "bank"), ("german", "chemical")])) == {
+            "bbva.com", "bankinter.com", "basf.com",
+        }
+        assert await search(sessions, [("spanish", "crop protection")]) == []
+        assert await search(sessions, [("german", "crop protection")]) == ["basf.com"]
+
+    async def test_ids_first_search_keeps_the_same_order(self, sessions: Sessions) -> None:
+        await seed(sessions, COMPANIES)
+        async with sessions() as session:
+            ids = await search_company_ids(session, terms=["bank", ("german", "chemical")], limit=50)
+            rows = await search_companies(session, terms=["bank", ("german", "chemical")], limit=50)
+        assert ids == [row.id for row in rows] and len(ids) == 4
+
     async def test_tags_products_and_places_are_searchable(self, sessions: Sessions) -> None:
         await seed(sessions, COMPANIES)
         assert await search(sessions, ["broadband"]) == ["telefonica.com"]
@@ -181,6 +199,7 @@ class TestSearch:
         result = await search(sessions, [junk])
         assert isinstance(result, list)
         assert isinstance(await search(sessions, [junk, "bank"]), list)
+        assert isinstance(await search(sessions, [(junk, "bank"), (junk,)]), list)
 
     async def test_terms_without_words_match_nothing(self, sessions: Sessions) -> None:
         await seed(sessions, COMPANIES)

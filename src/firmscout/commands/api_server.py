@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import gc
 import signal
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 import uvicorn
@@ -69,7 +69,14 @@ def worker_app() -> FastAPI:
     lifespan (the parent migrated and seeded the database before starting it)."""
     configure_logging()
     settings = Settings()
-    return create_app_opening(settings, lambda: open_runtime(settings, migrate_first=False))
+
+    @contextlib.asynccontextmanager
+    async def opened() -> AsyncIterator[Runtime]:
+        async with open_runtime(settings, migrate_first=False) as runtime:
+            freeze_heap()
+            yield runtime
+
+    return create_app_opening(settings, opened)
 
 
 def freeze_heap() -> None:

@@ -14,6 +14,7 @@ carries no numerical stack.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -108,6 +109,12 @@ def terms(text: str) -> list[str]:
 def query_words(profile: CompanyProfile, limit: int = 32) -> list[str]:
     """The reference's distinct content words, for the full-text search that fills the pool."""
     return [t for t in _distinct_terms(profile) if " " not in t and t not in _COMMON][:limit]
+
+
+def query_pairs(profile: CompanyProfile, words: int = 6) -> list[tuple[str, str]]:
+    """Pairs of the reference's first content words, each pair to be found anywhere in one company's text:
+    a few thousand companies share two of them where tens of thousands share one."""
+    return list(itertools.combinations(query_words(profile, limit=words), 2))
 
 
 def query_phrases(profile: CompanyProfile, limit: int = 24) -> list[str]:

@@ -14,11 +14,12 @@ from firmscout.lookalike.filters import Filters, passes
 from firmscout.storage.db import read_only
 from firmscout.storage.repositories.companies import (
     Ranges,
+    Term,
     get_companies_by_ids,
     get_companies_named,
     get_company_by_domain,
     profile_of,
-    search_companies,
+    search_company_ids,
 )
 
 # Full-text hits the scorer re-ranks: lookalikes of one company are rarely more than a few hundred, and
@@ -68,25 +69,26 @@ async def find_reference(
 
 
 async def _pool(
-    sessions: async_sessionmaker[AsyncSession], tiers: Sequence[Sequence[str]], filters: Filters
+    sessions: async_sessionmaker[AsyncSession], tiers: Sequence[Sequence[Term]], filters: Filters
 ) -> tuple[list[int], list[CompanyProfile]]:
     """Up to POOL companies matching the first tier of terms, topped up from the next tiers.
 
     The country include and founding range narrow the search itself, so a selective filter still fills
     the pool; the rest (and "unknown fails an include") are checked on the profiles."""
     ranges = Ranges(founded_from=filters.founded_min, founded_to=filters.founded_max)
-    seen: dict[int, CompanyProfile] = {}
+    ids: dict[int, None] = {}
     async with read_only(sessions) as session:
         for terms in tiers:
-            if len(seen) >= POOL or not terms:
+            if len(ids) >= POOL or not terms:
                 continue
-            rows = await search_companies(
+            found = await search_company_ids(
                 session, terms=list(terms), countries=filters.include_countries, ranges=ranges, limit=POOL
             )
-            for row in rows:
-                if len(seen) < POOL and row.id not in seen:
-                    seen[row.id] = profile_of(row)
-    kept = [(i, p) for i, p in seen.items() if passes(filters, p)]
+            # A later tier mostly finds the earlier tiers' companies again: ids first, profiles once.
+            ids.update(dict.fromkeys(i for i in found if i not in ids))
+            ids = dict.fromkeys(list(ids)[:POOL])
+        rows = await get_companies_by_ids(session, list(ids))
+    kept = [(row.id, p) for row in rows if passes(filters, p := profile_of(row))]
     return [i for i, _ in kept], [p for _, p in kept]
 
 
@@ -109,9 +111,12 @@ async def similar_to(
     offset: int, limit: int,
 ) -> list[Match]:
     """Companies most like `reference`, best first; the reference itself is never among them."""
-    # Pairs of adjacent words ("spend management") match a few hundred companies where single words match
-    # half the database, and full-text ranking costs per match; single words only top the pool up.
-    tiers = [scoring.query_phrases(reference), scoring.query_words(reference)]
+    # Adjacent words ("spend management") match a few hundred companies, two of its first words anywhere in
+    # one text a few thousand, single words half the database (full-text ranking costs per match): each tier
+    # only tops the pool up.
+    tiers: list[list[Term]] = [
+        [*scoring.query_phrases(reference)], [*scoring.query_pairs(reference)], [*scoring.query_words(reference)],
+    ]
     ids, pool = await _pool(sessions, tiers, filters)
     query = scoring.profile_text(reference, products_weight=2)
     ranked = scoring.rank(query, pool, reference=reference)

@@ -23,6 +23,8 @@ WRITE_OPTION = "firmscout_write"
 # (stage, is_high_fit, removed_by).
 BulkRow = tuple[Any, ...]
 Settled = tuple[str, bool, list[str] | None]
+# A full-text condition: runs of words (phrases) a company's text must hold all of.
+Clause = Sequence[Sequence[str]]
 
 
 class Dialect(Protocol):
@@ -72,8 +74,8 @@ class Dialect(Protocol):
 
     async def bulk_upsert_companies(self, session: AsyncSession, rows: Sequence[BulkRow]) -> None: ...
 
-    def text_search(self, columns: Select[Any], company: Table, phrases: Sequence[Sequence[str]]) -> Select[Any]:
-        """`columns` of the companies whose text holds any of `phrases` (each a run of words), best first."""
+    def text_search(self, columns: Select[Any], company: Table, clauses: Sequence[Clause]) -> Select[Any]:
+        """`columns` of the companies whose text satisfies any of `clauses`, best first."""
         ...
 
     async def plan_for_values(self, session: AsyncSession) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from firmscout.storage import company_rows
-from firmscout.storage.dialects import BulkRow, Settled
+from firmscout.storage.dialects import BulkRow, Clause, Settled
 from firmscout.storage.tables import new_id, utcnow
 from firmscout.storage.views import (
     RESULTS_PAGE,
@@ -254,13 +254,16 @@ class PostgresDialect:
         await session.execute(company_rows.on_conflict_update(stmt))
         await session.execute(text(f"DROP TABLE {_STAGE.name}"))
 
-    def text_search(self, columns: Select[Any], company: Table, phrases: Sequence[Sequence[str]]) -> Select[Any]:
-        # Words of a phrase in sequence (<->), prefix on the last one, phrases ORed.
-        parts = []
-        for words in phrases:
-            last = words[-1] + (":*" if len(words[-1]) >= _MIN_PREFIX_LEN else "")
-            parts.append("(" + " <-> ".join([*words[:-1], last]) + ")")
-        query = func.to_tsquery("english", " | ".join(parts))
+    def text_search(self, columns: Select[Any], company: Table, clauses: Sequence[Clause]) -> Select[Any]:
+        # Words of a phrase in sequence (<->), prefix on the last one; a clause's phrases ANDed, clauses ORed.
+        ored = []
+        for clause in clauses:
+            parts = []
+            for words in clause:
+                last = words[-1] + (":*" if len(words[-1]) >= _MIN_PREFIX_LEN else "")
+                parts.append("(" + " <-> ".join([*words[:-1], last]) + ")")
+            ored.append("(" + " & ".join(parts) + ")")
+        query = func.to_tsquery("english", " | ".join(ored))
         return columns.where(_SEARCH_VECTOR.op("@@")(query)).order_by(
             func.ts_rank(_SEARCH_VECTOR, query).desc(), company.c.id
         )

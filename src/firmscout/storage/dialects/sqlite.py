@@ -36,7 +36,7 @@ from sqlalchemy.pool import StaticPool
 
 from firmscout.errors import FirmscoutError
 from firmscout.storage import company_rows
-from firmscout.storage.dialects import WRITE_OPTION, BulkRow, Settled
+from firmscout.storage.dialects import WRITE_OPTION, BulkRow, Clause, Settled
 from firmscout.storage.tables import Candidate, new_id, utcnow
 from firmscout.storage.views import (
     RESULTS_PAGE,
@@ -174,15 +174,18 @@ def _settle_statement(from_stage: str, to_stage: str, columns: tuple[str, ...]) 
     )
 
 
-def _fts5_query(phrases: Sequence[Sequence[str]]) -> str:
-    """Each phrase quoted (prefix on its last word), joined by OR."""
-    quoted = []
-    for words in phrases:
-        phrase = '"' + " ".join(words) + '"'
-        if len(words[-1]) >= _MIN_PREFIX_LEN:
-            phrase += " *"
-        quoted.append(phrase)
-    return " OR ".join(quoted)
+def _fts5_query(clauses: Sequence[Clause]) -> str:
+    """Each phrase quoted (prefix on its last word), a clause's phrases joined by AND, clauses by OR."""
+    ored = []
+    for clause in clauses:
+        quoted = []
+        for words in clause:
+            phrase = '"' + " ".join(words) + '"'
+            if len(words[-1]) >= _MIN_PREFIX_LEN:
+                phrase += " *"
+            quoted.append(phrase)
+        ored.append("(" + " AND ".join(quoted) + ")" if len(quoted) > 1 else quoted[0])
+    return " OR ".join(ored)
 
 
 class SqliteDialect:
@@ -309,10 +312,10 @@ class SqliteDialect:
         )
         await session.execute(text(trigger))  # the stored definition, so it never drifts from the migration
 
-    def text_search(self, columns: Select[Any], company: Table, phrases: Sequence[Sequence[str]]) -> Select[Any]:
+    def text_search(self, columns: Select[Any], company: Table, clauses: Sequence[Clause]) -> Select[Any]:
         return (
             columns.join(_FTS, _FTS.c.rowid == company.c.id)
-            .where(_FTS.c.company_fts.op("MATCH")(_fts5_query(phrases)))
+            .where(_FTS.c.company_fts.op("MATCH")(_fts5_query(clauses)))
             .order_by(func.bm25(literal_column("company_fts")), company.c.id)  # bm25() is lower-is-better
         )
 

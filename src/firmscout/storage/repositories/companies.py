@@ -28,6 +28,7 @@ __all__ = [
     "get_company_by_domain",
     "profile_of",
     "search_companies",
+    "search_company_ids",
     "upsert_companies",
 ]
 
@@ -37,6 +38,8 @@ UPSERT_CHUNK = 2000
 _IN_CHUNK = 900
 # Letters and digits only: nothing that either query syntax could read as an operator.
 _WORD = re.compile(r"[^\W_]+")
+# A search term: a phrase, or a tuple of phrases a company's text must hold all of ("spend", "card").
+Term = str | tuple[str, ...]
 
 
 def _latest(rows: Sequence[CompanyProfile]) -> list[CompanyProfile]:
@@ -121,7 +124,7 @@ def _profiles() -> Select[Any]:
 async def search_companies(
     session: AsyncSession,
     *,
-    terms: Sequence[str],
+    terms: Sequence[Term],
     countries: Sequence[str] = (),
     ranges: Ranges | None = None,
     limit: int,
@@ -148,26 +151,39 @@ async def search_companies(
     key = (tuple(terms), tuple(countries), ranges)
     ids = ranked.get(key, offset + limit)
     if ids is None:
-        best = _ranked_search(session, select(Company.id), terms, countries, ranges)
-        if best is None:
-            return []
-        await dialects.of(session).plan_for_values(session)
         asked = max(ranked.window, offset + limit)
-        ids = list(await session.scalars(best.limit(asked)))
+        ids = await search_company_ids(session, terms=terms, countries=countries, ranges=ranges, limit=asked)
         ranked.put(key, ids, asked=asked)
     page = ids[offset : offset + limit]
     found = {company.id: company for company in await session.scalars(_profiles().where(Company.id.in_(page)))}
     return [found[i] for i in page if i in found]
 
 
+async def search_company_ids(
+    session: AsyncSession, *, terms: Sequence[Term], countries: Sequence[str] = (), ranges: Ranges | None = None,
+    limit: int,
+) -> list[int]:
+    """The ids of the first `limit` companies `search_companies` would return: ranking reads the index
+    alone, so a caller merging several searches loads each profile once."""
+    best = _ranked_search(session, select(Company.id), terms, countries, ranges)
+    if best is None:
+        return []
+    await dialects.of(session).plan_for_values(session)
+    return list(await session.scalars(best.limit(limit)))
+
+
 def _ranked_search(
-    session: AsyncSession, columns: Select[Any], terms: Sequence[str], countries: Sequence[str], ranges: Ranges | None
+    session: AsyncSession, columns: Select[Any], terms: Sequence[Term], countries: Sequence[str], ranges: Ranges | None
 ) -> Select[Any] | None:
     """`columns` of the companies matching `terms`, best first; None when the terms hold no word."""
-    phrases = [words for term in terms if (words := _WORD.findall(term))]
-    if not phrases:
+    clauses = []
+    for term in terms:
+        phrases = [words for phrase in ((term,) if isinstance(term, str) else term) if (words := _WORD.findall(phrase))]
+        if phrases:
+            clauses.append(phrases)
+    if not clauses:
         return None
-    return _filtered(dialects.of(session).text_search(columns, company_rows.TABLE, phrases), countries, ranges)
+    return _filtered(dialects.of(session).text_search(columns, company_rows.TABLE, clauses), countries, ranges)
 
 
 async def count_companies(session: AsyncSession) -> int:
