@@ -234,6 +234,17 @@ class TestLabelsAsLabels:
     def test_grouped_label_still_shows_the_broad_part(self) -> None:
         assert _grade("semiconductor companies", CHIP_DESIGNER)["industry_focus"] == 5
 
+    def test_a_kind_is_not_its_siblings(self) -> None:
+        power = CompanyProfile(domain="power.example", name="Power plc", country="United Kingdom",
+                               industries=("Independent Power Producers", "Utilities"),
+                               description="Power plc owns renewable energy, natural gas and water assets.")
+        water = CompanyProfile(domain="water.example", name="Water plc", country="United Kingdom",
+                               industries=("Water Utilities", "Utilities"),
+                               description="Water plc provides water and wastewater services.")
+        assert _grade("water utilities in the United Kingdom", power)["industry_focus"] < 4
+        assert _grade("water utilities in the United Kingdom", water)["industry_focus"] == 5
+        assert _grade("utilities in the United Kingdom", water)["industry_focus"] == 5
+
 
 class TestAlternativesAndBuyers:
     def test_either_alternative_is_enough(self) -> None:

@@ -123,6 +123,13 @@ class TestNarrowSynonyms:
         assert "lender" not in synonyms("neobank") and "bank" not in synonyms("neobank")
         assert "real estate" not in synonyms("reit") and "reit" in synonyms("real estate")
 
+    def test_a_modified_concept_is_a_kind_of_it_not_a_synonym(self) -> None:
+        from firmscout.pipeline.local.vocabulary import synonyms
+
+        assert "water utility" in synonyms("utility")
+        assert not {"utility", "electric utility", "power"} & set(synonyms("water utility"))
+        assert "machine learning" not in synonyms("generative ai") and "generative ai" in synonyms("ai")
+
 
 class TestHeadNouns:
     """Head nouns say what kind of organisation is wanted; they are never required topic words."""

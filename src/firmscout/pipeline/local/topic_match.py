@@ -189,21 +189,17 @@ def _groups_with_broader(label: str, variant: tuple[str, ...]) -> bool:
     return matched
 
 
-def _word_forms(word: str) -> tuple[tuple[str, ...], ...]:
-    return ((word,), *(f for f in synonym_forms(word) if len(f) == 1))
-
-
 def _words_together(
     significant: list[str], profile: CompanyProfile, texts: tuple[tuple[str, str | None, int], ...]
 ) -> _Evidence | None:
     """Every word of a phrase the text does not spell out, within one label or one text ("Fanuc makes
     robots for industrial use" for "industrial robots"). Words spread over different labels do not count:
     the sector label "Industrials" says nothing about robots."""
-    forms = [_word_forms(w) for w in significant]
-
     def together(text: str) -> bool:
+        # The words themselves: a synonym of each word apart is a sibling field as often as not ("utility"
+        # has "power" beside it, and "water ... power" is no water utility).
         stems = _stems(words(text))
-        return all(any(f[0] in stems for f in options) for options in forms)
+        return all(w in stems for w in significant)
 
     for field, values in (("Industries", profile.industries), ("Tags", profile.tags)):
         # A label spelling the phrase out was judged as a label already (a grouped one does not count).

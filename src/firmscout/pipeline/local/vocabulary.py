@@ -274,13 +274,23 @@ _SYNONYM_ROWS: tuple[tuple[str, ...], ...] = (
 )
 
 
+def _narrow(row: tuple[str, ...]) -> set[int]:
+    """The entries of a row narrower than its concept: marked "<", or the concept's own words after a
+    modifier ("water utility" is a kind of utility, as "generative ai" is of ai)."""
+    head = words(row[0])
+    return {
+        i for i, term in enumerate(row)
+        if term.startswith("<") or (len(form := words(term)) > len(head) and form[-len(head):] == head)
+    }
+
+
 def _build_index() -> tuple[dict[tuple[str, ...], tuple[tuple[str, ...], ...]], dict[tuple[str, ...], tuple[str, ...]]]:
     forms_index: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
     text_index: dict[tuple[str, ...], list[str]] = {}
     for row in _SYNONYM_ROWS:
-        # "<term" is narrower than its row: asking for the row's terms finds it, but asking for it does not
-        # widen to the whole row ("bank" finds neobanks; "neobank" must not find every lender).
-        narrow = {i for i, term in enumerate(row) if term.startswith("<")}
+        # A narrower term is found by asking for its row's terms, but asking for it does not widen to the
+        # whole row ("bank" finds neobanks; "neobank" must not find every lender, nor "water utility" power).
+        narrow = _narrow(row)
         terms = [term.lstrip("<") for term in row]
         forms = [words(term) for term in terms]
         for i, form in enumerate(forms):
@@ -304,7 +314,8 @@ def _build_wider() -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]]:
     # A "<term" is a kind of its row's concept: trucking is logistics, a neobank is a bank.
     wider: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
     for row in _SYNONYM_ROWS:
-        broad = [words(term) for term in row if not term.startswith("<")]
+        narrow = _narrow(row)
+        broad = [words(term) for i, term in enumerate(row) if i not in narrow]
         for term in (t for t in row if t.startswith("<")):
             bucket = wider.setdefault(words(term[1:]), [])
             bucket.extend(f for f in broad if f not in bucket)
