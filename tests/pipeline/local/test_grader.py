@@ -269,6 +269,11 @@ class TestAlternativesAndBuyers:
                                description="Linen SA rents table linen and work wear to hotels and hospitals.")
         assert _grade("French hotel companies", linen)["industry_focus"] < 4
 
+    def test_a_products_function_after_for_is_its_use(self) -> None:
+        payroll = CompanyProfile(domain="pay.example", name="PayBook", tags=("saas",),
+                                 description="Mobile first solution for payroll and expense management for SMEs.")
+        assert _grade("payroll software for small businesses", payroll)["industry_focus"] >= 4
+
 
 class TestQualifiers:
     """A qualifier no field records: 5 with evidence, 4 unknown (kept but not confirmed), 1 when contradicted."""

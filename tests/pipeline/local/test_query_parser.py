@@ -129,6 +129,8 @@ class TestNarrowSynonyms:
         assert "water utility" in synonyms("utility")
         assert not {"utility", "electric utility", "power"} & set(synonyms("water utility"))
         assert "machine learning" not in synonyms("generative ai") and "generative ai" in synonyms("ai")
+        assert "beverage" not in synonyms("spirits") and "logistics" not in synonyms("shipping")
+        assert "spirits" in synonyms("beverage") and "shipping" in synonyms("logistics")
 
 
 class TestHeadNouns:

@@ -17,6 +17,7 @@ from firmscout.pipeline.local.vocabulary import (
     ALTERNATIVE_SEP,
     BUYER_PREFIX,
     GENERIC_NOUNS,
+    PRODUCT_HEADS,
     STOPWORDS,
     WIDER,
     synonym_forms,
@@ -125,13 +126,15 @@ def _term_evidence(term: str, profile: CompanyProfile) -> _Evidence:
         ("Full description", profile.full_description, 3),
     )
     as_customers: _Evidence | None = None
+    # A product's function after "for" is its use, not its customer: "a solution for payroll" is payroll software.
+    product = any(w in PRODUCT_HEADS for w in own)
     for strength in (4, 3):
         for variant in variants:
             for field, text, weight in texts:
                 if weight != strength or not text or not _contains(hay := words(text), variant):
                     continue
                 via = "" if variant == own else f" (related to '{term}')"
-                if weight == 4 and field != "Name" and not _own_mention(hay, variant):
+                if weight == 4 and field != "Name" and not product and not _own_mention(hay, variant):
                     as_customers = as_customers or _Evidence(
                         3, f"{field} names '{' '.join(variant)}'{via} only as whom it serves or supplies.")
                     continue
