@@ -90,6 +90,11 @@ _SENTENCE_END = re.compile(
 )
 
 
+# A sentence about a company's other businesses: "It also provides money lending", "The company operates in
+# two segments, Mobile Products, and Infrastructure and Defense Products".
+_SIDE_LINES = re.compile(r"\b(?:also|segments?|divisions?|subsidiar(?:y|ies))\b", re.I)
+
+
 @lru_cache(maxsize=4096)
 def _split_lead(text: str | None) -> tuple[str | None, str | None]:
     """The opening of a description (its first two sentences: "X operates as a mining company. It
@@ -97,7 +102,9 @@ def _split_lead(text: str | None) -> tuple[str | None, str | None]:
     if not text:
         return None, None
     parts = _SENTENCE_END.split(text, maxsplit=2)
-    return ". ".join(parts[:2]), parts[2] if len(parts) > 2 else None
+    # The second sentence says what the first left general, unless it turns to the side lines.
+    opening = 2 if len(parts) > 1 and not _SIDE_LINES.search(parts[1]) else 1
+    return ". ".join(parts[:opening]), ". ".join(parts[opening:]) or None
 
 
 def _term_evidence(term: str, profile: CompanyProfile) -> _Evidence:
