@@ -28,8 +28,9 @@ BANKS = [
 ]
 
 
-def request(*terms: str, countries: tuple[str, ...] = ()) -> SearchRequest:
-    return SearchRequest(query=" ".join(terms), terms=terms, constraints=Constraints(countries=countries))
+def request(*terms: str, countries: tuple[str, ...] = (), cities: tuple[str, ...] = ()) -> SearchRequest:
+    return SearchRequest(query=" ".join(terms), terms=terms,
+                         constraints=Constraints(countries=countries, cities=cities))
 
 
 @pytest.fixture
@@ -90,6 +91,20 @@ class TestSearch:
     async def test_no_terms_lists_the_country(self, source: LocalDatabaseSource) -> None:
         page = await source.search(request(countries=("Germany",)), None, 10)
         assert [h.domain for h in page.hits] == ["db.com"]
+
+    async def test_a_city_is_searched_first_then_the_whole_ranking(self, source: LocalDatabaseSource) -> None:
+        first = await source.search(request("bank", countries=("Spain",), cities=("Bilbao",)), None, 10)
+        assert [h.domain for h in first.hits] == ["bbva.com"]
+        assert first.next_cursor == "all:0", "a city spelled otherwise in the data is still reached"
+        wide = await source.search(request("bank", countries=("Spain",), cities=("Bilbao",)), first.next_cursor, 2)
+        assert len(wide.hits) == 2 and wide.next_cursor == "all:2"
+        rest = await source.search(request("bank", countries=("Spain",), cities=("Bilbao",)), wide.next_cursor, 2)
+        assert {h.domain for h in (*wide.hits, *rest.hits)} == {"bbva.com", "bankinter.com", "caixabank.com"}
+        assert rest.next_cursor is None
+
+    async def test_a_city_without_terms_lists_its_companies(self, source: LocalDatabaseSource) -> None:
+        page = await source.search(request(countries=("Spain",), cities=("Bilbao",)), None, 10)
+        assert [h.domain for h in page.hits] == ["bbva.com"]
 
     async def test_bad_cursor_is_a_source_error(self, source: LocalDatabaseSource) -> None:
         with pytest.raises(SourceError):

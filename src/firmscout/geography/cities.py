@@ -179,3 +179,19 @@ CITIES: dict[str, tuple[str, str, str | None]] = _entries()
 # city only when it writes the name capitalised ("banks in Victoria", not "victoria sponge bakeries").
 CAPITALISED_ONLY = frozenset({"victoria", "waterloo", "phoenix", "essen", "cork", "rio",
                               "lima", "sofia", "hanover", "bergen", "kano", "cali"})
+
+
+def _spellings() -> dict[str, tuple[str, ...]]:
+    by_shown: dict[str, list[str]] = {}
+    for spelling, (shown, _, _) in CITIES.items():
+        by_shown.setdefault(shown.lower(), []).append(spelling)
+    return {shown: tuple(dict.fromkeys(found)) for shown, found in by_shown.items()}
+
+
+_SPELLINGS = _spellings()
+
+
+def spellings(city: str) -> tuple[str, ...]:
+    """Every spelling the table knows of a city, its display name first ("Bengaluru", "Bangalore"); the
+    name alone when the city is not in the table."""
+    return _SPELLINGS.get(city.lower(), (city,))

@@ -11,10 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from firmscout.embeddings.fusion import reciprocal_rank_fusion
 from firmscout.entities import CompanyProfile, SearchRequest, SourceHit, employee_bucket
 from firmscout.errors import SourceError
+from firmscout.geography.cities import spellings
 from firmscout.lookalike import Filters, similar_to
 from firmscout.sources.base import SourcePage
 from firmscout.storage.db import is_transient, read_only
-from firmscout.storage.repositories.companies import Ranges, get_companies_by_ids, profile_of, search_companies
+from firmscout.storage.repositories.companies import (
+    Ranges,
+    Term,
+    get_companies_by_ids,
+    profile_of,
+    search_companies,
+)
 from firmscout.storage.repositories.search_cache import RankedIds
 from firmscout.storage.tables import Company
 
@@ -42,16 +49,31 @@ def _failed(what: str, exc: SQLAlchemyError) -> SourceError:
     return SourceError(f"Data source {SOURCE_NAME!r}: {what} failed ({reason}).", transient=is_transient(exc))
 
 
+# The cursor of the second pass over a query with cities: the whole ranking, after the cities' own.
+_WIDE = "all:"
+
+
 def _offset(cursor: str | None) -> int:
     if cursor is None:
         return 0
     try:
-        offset = int(cursor)
+        offset = int(cursor.removeprefix(_WIDE))
     except ValueError:
         raise SourceError(f"Invalid cursor {cursor!r} for source {SOURCE_NAME!r}: expected an offset.") from None
     if offset < 0:
         raise SourceError(f"Invalid cursor {cursor!r} for source {SOURCE_NAME!r}: offsets start at 0.")
     return offset
+
+
+def _terms(request: SearchRequest, cursor: str | None) -> list[Term]:
+    """The request's terms; with cities asked, first each term beside each city in one company's text (a city
+    is a small share of its country, and a ranking over the whole country reaches few of them within a
+    budget), then, from the `_WIDE` cursor on, the whole ranking (a city spelled otherwise in the data)."""
+    cities = request.constraints.cities
+    if not cities or (cursor or "").startswith(_WIDE):
+        return list(request.terms)
+    named = [spelled for city in cities for spelled in spellings(city)]
+    return [(term, city) for term in request.terms for city in named] if request.terms else list(named)
 
 
 def _ranges(request: SearchRequest) -> Ranges:
@@ -95,7 +117,7 @@ class LocalDatabaseSource:
             async with read_only(self._sessions) as session:
                 rows = await search_companies(
                     session,
-                    terms=request.terms,
+                    terms=_terms(request, cursor),
                     countries=request.constraints.countries,
                     ranges=_ranges(request),
                     limit=limit,
@@ -105,7 +127,11 @@ class LocalDatabaseSource:
         except SQLAlchemyError as exc:
             raise _failed("company database search", exc) from exc
         hits = tuple(self._hit(company) for company in rows)
-        next_cursor = str(offset + len(rows)) if len(rows) == limit else None
+        wide = (cursor or "").startswith(_WIDE)
+        if len(rows) == limit:
+            next_cursor: str | None = f"{_WIDE if wide else ''}{offset + len(rows)}"
+        else:
+            next_cursor = f"{_WIDE}0" if request.constraints.cities and not wide else None
         return SourcePage(hits=hits, next_cursor=next_cursor)
 
     async def _hybrid_page(self, request: SearchRequest, offset: int, limit: int) -> SourcePage | None:
