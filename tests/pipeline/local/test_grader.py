@@ -269,6 +269,14 @@ class TestAlternativesAndBuyers:
                                description="Linen SA rents table linen and work wear to hotels and hospitals.")
         assert _grade("French hotel companies", linen)["industry_focus"] < 4
 
+    def test_a_product_named_first_in_the_longer_text_is_its_business(self) -> None:
+        books = CompanyProfile(domain="books.example", name="Ledgerly", tags=("fintech", "saas"),
+                               description="The back office for India's shopkeepers.",
+                               full_description="Ledgerly is an accounting app for small businesses. It also "
+                                                "offers loans to insurance agents.")
+        assert _grade("accounting software for small businesses", books)["industry_focus"] >= 4
+        assert _grade("insurance companies", books)["industry_focus"] == 3
+
     def test_a_products_function_after_for_is_its_use(self) -> None:
         payroll = CompanyProfile(domain="pay.example", name="PayBook", tags=("saas",),
                                  description="Mobile first solution for payroll and expense management for SMEs.")

@@ -122,6 +122,10 @@ def _term_evidence(term: str, profile: CompanyProfile) -> _Evidence:
                 via = "" if variant == own else f" (as '{' '.join(variant)}')"
                 return _Evidence(5, f"{field} {_quote(values)} match '{term}'{via}.")
     lead, rest = _split_lead(profile.description)
+    # A product (its function: "payroll software") is what a company's longer text opens with ("X is a
+    # payroll app for ..."), where a sector is a label or tag; there the opening counts as a description's.
+    product = any(w in PRODUCT_HEADS for w in own)
+    about, more = _split_lead(profile.full_description) if product else (None, profile.full_description)
     # What a company says first about itself (name, the opening sentences, its products) is good evidence
     # (4); a mention further into a long text is often about customers or partners ("software for banks"),
     # so it only reaches 3, which alone does not make a company high-fit.
@@ -129,18 +133,18 @@ def _term_evidence(term: str, profile: CompanyProfile) -> _Evidence:
         ("Name", profile.name, 4),
         ("Description", lead, 4),
         ("Products", profile.products, 4),
+        ("Full description", about, 4),
         ("Description", rest, 3),
-        ("Full description", profile.full_description, 3),
+        ("Full description", more, 3),
     )
     as_customers: _Evidence | None = None
-    # A product's function after "for" is its use, not its customer: "a solution for payroll" is payroll software.
-    product = any(w in PRODUCT_HEADS for w in own)
     for strength in (4, 3):
         for variant in variants:
             for field, text, weight in texts:
                 if weight != strength or not text or not _contains(hay := words(text), variant):
                     continue
                 via = "" if variant == own else f" (related to '{term}')"
+                # A product's function after "for" is its use, not its customer: "a solution for payroll".
                 if weight == 4 and field != "Name" and not product and not _own_mention(hay, variant):
                     as_customers = as_customers or _Evidence(
                         3, f"{field} names '{' '.join(variant)}'{via} only as whom it serves or supplies.")
