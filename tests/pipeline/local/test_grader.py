@@ -269,6 +269,15 @@ class TestAlternativesAndBuyers:
                                description="Linen SA rents table linen and work wear to hotels and hospitals.")
         assert _grade("French hotel companies", linen)["industry_focus"] < 4
 
+    def test_a_list_after_for_names_customers_however_long(self) -> None:
+        glass = CompanyProfile(domain="glass.example", name="Glass SA", country="France",
+                               description="Glass SA produces glass packaging. It provides bottles and jars for "
+                                           "still and sparkling wines, spirits, food products, and beers.")
+        miner = CompanyProfile(domain="miner.example", name="Miner Ltd", country="Australia",
+                               description="Miner Ltd engages in mineral exploration. It explores for lithium.")
+        assert _grade("beer and wine producers in France", glass)["industry_focus"] < 4
+        assert _grade("lithium miners in Australia", miner)["industry_focus"] >= 4
+
     def test_a_product_named_first_in_the_longer_text_is_its_business(self) -> None:
         books = CompanyProfile(domain="books.example", name="Ledgerly", tags=("fintech", "saas"),
                                description="The back office for India's shopkeepers.",

@@ -63,17 +63,33 @@ _CUSTOMER_CUES = frozenset({"for", "to", "serving", "serve", "serves", "customer
 _CUE_REACH = 3
 
 
-def _own_mention(hay: tuple[str, ...], needle: tuple[str, ...]) -> bool:
-    """True when some mention of `needle` in `hay` is not right after a customer cue (within three words,
-    to reach past a list: "to hotels, restaurants and caterers")."""
+# "For" and "serving" reach back to the start of their clause: "bottles and jars for still and sparkling
+# wines, spirits, food products, beers" names customers however long the list.
+_CLAUSE_CUES = frozenset({"for", "serving", "serve", "serves"})
+# ... but not after a verb that takes "for" as its object's marker: "explores for lithium" is a miner.
+_SEEK = frozenset({"explore", "explores", "exploring", "exploration", "prospect", "prospecting", "search",
+                   "searching", "drill", "drilling", "drills"})
+_CLAUSE_END = re.compile(r"[.;:!?](?:\s|$)")
+
+
+def _own_mention(text: str, needle: tuple[str, ...]) -> bool:
+    """True when some mention of `needle` in `text` is not after a customer cue: within three words ("to
+    hotels, restaurants and caterers"), or "for"/"serving" earlier in its clause."""
     n = len(needle)
-    for i in range(len(hay) - n + 1):
-        if all(_word_eq(hay[i + j], needle[j]) for j in range(n)):
-            before = hay[max(0, i - _CUE_REACH) : i]
-            # "Semiconductors and semiconductor equipment" is a grouped label quoted in the text, not a claim.
-            grouped = n > 1 and len(before) >= 2 and before[-1] == "and" and _word_eq(before[-2], needle[0])
-            if not grouped and not any(w in _CUSTOMER_CUES for w in before):
-                return True
+    for clause in _CLAUSE_END.split(text):
+        hay = words(clause)
+        for i in range(len(hay) - n + 1):
+            if all(_word_eq(hay[i + j], needle[j]) for j in range(n)):
+                start = max(0, i - _CUE_REACH)
+                before = hay[start:i]
+                # "Semiconductors and semiconductor equipment" is a grouped label quoted in the text, not a claim.
+                grouped = n > 1 and len(before) >= 2 and before[-1] == "and" and _word_eq(before[-2], needle[0])
+                served = any(
+                    (w in _CLAUSE_CUES or (k >= start and w in _CUSTOMER_CUES)) and (k == 0 or hay[k - 1] not in _SEEK)
+                    for k, w in enumerate(hay[:i])
+                )
+                if not grouped and not served:
+                    return True
     return False
 
 
@@ -141,11 +157,11 @@ def _term_evidence(term: str, profile: CompanyProfile) -> _Evidence:
     for strength in (4, 3):
         for variant in variants:
             for field, text, weight in texts:
-                if weight != strength or not text or not _contains(hay := words(text), variant):
+                if weight != strength or not text or not _contains(words(text), variant):
                     continue
                 via = "" if variant == own else f" (related to '{term}')"
                 # A product's function after "for" is its use, not its customer: "a solution for payroll".
-                if weight == 4 and field != "Name" and not product and not _own_mention(hay, variant):
+                if weight == 4 and field != "Name" and not product and not _own_mention(text, variant):
                     as_customers = as_customers or _Evidence(
                         3, f"{field} names '{' '.join(variant)}'{via} only as whom it serves or supplies.")
                     continue

@@ -262,7 +262,7 @@ _SYNONYM_ROWS: tuple[tuple[str, ...], ...] = (
     ("fertilizer", "fertiliser", "agricultural chemical", "potash", "nitrogen"),
     ("brewery", "brewer", "beer", "brewing"),
     ("spirits", "spirit", "distiller", "distillery", "liquor", "whisky", "whiskey", "vodka"),
-    ("wine", "winery", "winemaker", "vineyard"),
+    ("wine", "winery", "winemaker", "vineyard", "champagne", "sparkling wine"),
     ("trucking", "truckload", "freight trucking", "truck transportation", "road freight", "trucker", "truck driver",
      "truck fleet"),
     ("airline", "air carrier", "passenger airline", "air transport"),
