@@ -76,3 +76,17 @@ def test_word_pairs_come_from_the_references_first_words() -> None:
     first = scoring.query_words(TOAST)[:3]
     assert pairs == [(first[0], first[1]), (first[0], first[2]), (first[1], first[2])]
     assert scoring.query_pairs(CompanyProfile(domain="x.com", name="X", description="Robots.")) == []
+
+
+def test_the_references_own_units_and_other_roles_are_demoted() -> None:
+    maker = CompanyProfile(domain="cat.com", name="Caterpillar", description="Manufacturer of construction and "
+                           "mining equipment, engines and turbines.")
+    pool = [
+        _company("dealer.example", "Dealer of used construction and mining equipment and engines."),
+        CompanyProfile(domain="cat-ottawa.example", name="Caterpillar Ottawa",
+                       description="Manufacturer of construction and mining equipment and engines."),
+        _company("komatsu.example", "Manufacturer of construction and mining equipment and engines."),
+        _company("mag.example", "Magazine about construction and mining equipment and engines."),
+    ]
+    assert _ranked(pool, maker)[0] == "komatsu.example"
+    assert _ranked(pool, maker)[-1] == "cat-ottawa.example"

@@ -3,10 +3,10 @@
 A candidate pool (already retrieved by full-text search) is ranked by TF-IDF cosine against the
 reference's text, with inverse document frequencies taken from the pool itself, then re-ranked once with
 the centroid of the best candidates added to the query (pseudo-relevance feedback: lookalikes share
-vocabulary the reference's own short description does not use). Two signals then demote what shares a
-reference's words without sharing its product: a description that names the reference (its dealers,
-consultants and partners describe themselves by it), and a services business (agency, consultancy,
-reseller) when the reference sells a product.
+vocabulary the reference's own short description does not use). Then what shares a reference's words
+without sharing its product is demoted: a company named like the reference (its own units), a description
+that names it (its dealers, consultants and partners describe themselves by it), and a role the reference
+does not have (a services firm, a dealer or rental fleet, a directory or magazine).
 
 Plain dictionaries, not numpy: the pool is at most a few thousand short texts, and the default install
 carries no numerical stack.
@@ -30,9 +30,11 @@ TEXT_CHARS = 1200
 # Pseudo-relevance feedback: how many of the first ranking's best make the centroid, and its weight.
 FEEDBACK_DOCS = 30
 FEEDBACK_WEIGHT = 0.7
-# Multipliers for the two demotions (measured on bench.lookalike's tuning seeds).
+# Multipliers for the demotions (measured on bench.lookalike's tuning seeds).
 NAMES_REFERENCE = 0.5
-SERVICES_FOR_PRODUCT = 0.6
+# A company named like the reference ("Ottawa Marriott", "Teladoc Health Denmark") is one of its own units.
+NAMED_LIKE_REFERENCE = 0.2
+ROLE_MISMATCH = 0.6
 PLACE_WEIGHT = 0.2
 
 _STOP = frozenset(
@@ -57,12 +59,25 @@ _COMMON = frozenset(
     brand project produce production supply support team data digital online cloud app enterprise
     international united state states group holding holdings limited corporation partner network""")
 )
-_SERVICES = re.compile(
-    r"\b(?:consult\w*|agency|agencies|reseller\w*|dealers?\b|dealership\w*|distributor\w*|training|courses?|"
-    r"recruit\w*|staffing|outsourc\w*|system integrator\w*|implementation partner\w*|certified partner\w*|"
-    r"experts? in|enabler\w*|investors?\b|venture capital|services? provider\w*|managed (?:\w+ )?services?\b|"
-    r"(?:it|professional) services\b|services (?:company|firm|agency))",
-    re.IGNORECASE,
+# What a company is besides a maker or operator of its own product. A lookalike shares the reference's
+# role: the dealers, rental fleets, consultancies and directories of an industry use its words without
+# selling what it sells.
+_ROLES = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        # services
+        r"\b(?:consult\w*|agency|agencies|reseller\w*|training|courses?|recruit\w*|staffing|outsourc\w*|"
+        r"system integrator\w*|implementation partner\w*|certified partner\w*|experts? in|enabler\w*|investors?\b|"
+        r"venture capital|services? provider\w*|managed (?:\w+ )?services?\b|(?:it|professional) services\b|"
+        r"services (?:company|firm|agency))",
+        # trade
+        r"\b(?:dealers?\b|dealership\w*|distribut(?:or|ors|ion of)\b|rentals?\b|rent\b|"
+        r"used (?:\w+ ){0,3}(?:equipment|machinery|vehicles?|cars?)|resale|second[- ]hand|spare parts|"
+        r"aftermarket parts|parts supplier|wholesal\w*|importer|exporter|trading company)",
+        # media and directories
+        r"\b(?:magazine|news\b|blog|directory|directories|listings?\b|find the best|compare prices|best deals|"
+        r"great deals|reviews of|guide to|online booking|cheap\b)",
+    )
 )
 
 def profile_text(profile: CompanyProfile, *, products_weight: int = 1) -> str:
@@ -188,8 +203,8 @@ def _unit(vector: dict[str, float]) -> dict[str, float]:
 
 
 @lru_cache(maxsize=16384)
-def _sells_services(opening: str) -> bool:
-    return _SERVICES.search(opening) is not None
+def _roles(opening: str) -> frozenset[int]:
+    return frozenset(i for i, role in enumerate(_ROLES) if role.search(opening))
 
 
 def _names_pattern(reference: CompanyProfile) -> re.Pattern[str] | None:
@@ -204,12 +219,14 @@ def _names_pattern(reference: CompanyProfile) -> re.Pattern[str] | None:
 
 def _demoted(reference: CompanyProfile, pool: Sequence[CompanyProfile], scores: list[float]) -> list[float]:
     names = _names_pattern(reference)
-    product = not _SERVICES.search(profile_text(reference))
+    own = _roles(profile_text(reference))
     out = list(scores)
     for i, profile in enumerate(pool):
         text = profile.description or profile.full_description or ""
-        if names is not None and names.search(text[:TEXT_CHARS].lower()):
+        if names is not None and names.search(" ".join(words(profile.name))):
+            out[i] *= NAMED_LIKE_REFERENCE
+        elif names is not None and names.search(text[:TEXT_CHARS].lower()):
             out[i] *= NAMES_REFERENCE
-        if product and _sells_services(text[:300]):
-            out[i] *= SERVICES_FOR_PRODUCT
+        if _roles(text[:300]) - own:
+            out[i] *= ROLE_MISMATCH
     return out
