@@ -212,6 +212,22 @@ class WebSettings(BaseModel):
     pages_per_task: int = Field(400, ge=1, description="Pages one task may fetch (cache hits are free).")
     cache_ttl_s: float = Field(7 * 24 * 3600.0, ge=0, description="How long a fetched page is reused.")
     keep_html: bool = Field(False, description="Also keep pages' raw HTML in the cache (not only what was extracted).")
+    search_provider: Literal["searxng", "brave", "tavily", "exa", "serper", "ddgs"] | None = Field(
+        None,
+        description="Web search provider of the `web_search` and `linkedin` sources; unset: no web search. "
+                    "searxng: a self-hosted SearXNG with its JSON format on (needs SEARCH_URL); brave, tavily, exa, "
+                    "serper: their APIs (need SEARCH_API_KEY); ddgs: keyless, the [ddgs] extra.",
+    )
+    search_url: str | None = Field(
+        None,
+        description="Base URL of the search API: required for SearXNG (e.g. http://127.0.0.1:8888, called as "
+                    "GET {URL}/search?q=…&format=json&pageno=N); for the others it replaces their public address.",
+    )
+    search_api_key: SecretStr | None = Field(None, description="API key of the search provider (not SearXNG's).")
+    search_timeout_s: float = Field(20.0, gt=0, description="Time for one search request.")
+    search_interval_s: float = Field(
+        1.0, ge=0, description="Pause between two requests to the search provider (Brave's free plan allows 1/s).",
+    )
 
 
 class Settings(BaseSettings):

@@ -1,0 +1,1 @@
+"""Web search providers behind one interface (`base.SearchProvider`), built from settings by `registry`."""
