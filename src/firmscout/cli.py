@@ -195,6 +195,8 @@ def search(
         Path | None, typer.Option(help='JSON file: [{"key", "name", "criterion"}, ...].')
     ] = None,
     exclude: Annotated[list[str] | None, typer.Option(help="Domain or URL to exclude; repeatable.")] = None,
+    source: Annotated[list[str] | None, typer.Option(
+        help="Data source to search (extruct_db, web_search); repeatable. Default: every configured one.")] = None,
     json_out: Annotated[bool, typer.Option("--json", metavar="", help="Write the results as JSON to stdout.")] = False,
     csv_out: Annotated[bool, typer.Option("--csv", metavar="", help="Write the results as CSV to stdout.")] = False,
 ) -> None:
@@ -210,7 +212,7 @@ def search(
             raise typer.Exit(1) from None
     fmt = "json" if json_out else "csv" if csv_out else "table"
     rows = _run(lambda: run_search(Settings(), query, n=n, criteria=crit, exclude=exclude or [],
-                                   show_progress=fmt == "table"))
+                                   sources=source or [], show_progress=fmt == "table"))
     if fmt == "json":
         json.dump(rows, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")

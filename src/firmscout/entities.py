@@ -205,6 +205,8 @@ class Plan:
     planned_by: str = "local"
     # The company a relationship query names ("competitors of Stripe"), once found in the company database.
     reference: CompanyProfile | None = None
+    # What web search sources ask their provider, in order (`pipeline/local/searches.py`).
+    web_searches: tuple[str, ...] = ()
 
     @property
     def all_search_terms(self) -> tuple[str, ...]:
@@ -219,6 +221,7 @@ class Plan:
             "expansion_terms": list(self.expansion_terms),
             "planned_by": self.planned_by,
             "reference": self.reference.to_dict() if self.reference is not None else None,
+            "web_searches": list(self.web_searches),
         }
 
     @classmethod
@@ -231,6 +234,7 @@ class Plan:
             expansion_terms=tuple(data.get("expansion_terms", ())),
             planned_by=str(data.get("planned_by", "local")),
             reference=CompanyProfile.from_dict(data["reference"]) if data.get("reference") else None,
+            web_searches=tuple(data.get("web_searches", ())),
         )
 
 
@@ -256,3 +260,5 @@ class SearchRequest:
     constraints: Constraints = field(default_factory=Constraints)
     # Set for a relationship query: sources that can rank lookalikes of it do so instead of matching terms.
     reference: CompanyProfile | None = None
+    # The plan's web searches, for sources that ask a search engine.
+    searches: tuple[str, ...] = ()

@@ -18,20 +18,25 @@ from tests.servers.web import LoopbackWeb
 from tests.web.test_fetch import seam
 
 
-def web_settings(database_url: str, tmp_path: Path, web: LoopbackWeb, enrich: str = "on") -> Settings:
+def web_settings(database_url: str, tmp_path: Path, web: LoopbackWeb, enrich: str = "on",
+                 **more_web: object) -> Settings:
+    """`more_web`: further FIRMSCOUT_WEB__* settings (a search provider)."""
     return Settings(
         data_dir=tmp_path, database_url=database_url, seed_builtin_companies=False,
         worker={"poll_interval_s": 0.05},  # type: ignore[arg-type]
-        web={"proxy_url": web.proxy_url, "enrich": enrich, "per_host_delay_s": 0.0},  # type: ignore[arg-type]
+        web={"proxy_url": web.proxy_url, "enrich": enrich, "per_host_delay_s": 0.0,  # type: ignore[arg-type]
+             **more_web},
     )
 
 
 @asynccontextmanager
 async def working(
-    database_url: str, tmp_path: Path, web: LoopbackWeb, companies: list[CompanyProfile], enrich: str = "on"
+    database_url: str, tmp_path: Path, web: LoopbackWeb, companies: list[CompanyProfile], enrich: str = "on",
+    **more_web: object,
 ) -> AsyncIterator[Runtime]:
     """A runtime holding `companies`, its worker running until the block ends."""
-    async with open_runtime(web_settings(database_url, tmp_path, web, enrich), resolver=seam) as runtime:
+    settings = web_settings(database_url, tmp_path, web, enrich, **more_web)
+    async with open_runtime(settings, resolver=seam) as runtime:
         await create_companies(runtime, companies)
         stop = asyncio.Event()
         worker = asyncio.create_task(run_worker(runtime, stop))

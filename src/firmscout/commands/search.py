@@ -37,7 +37,7 @@ def _validate(query: str, n: int, criteria: list[dict[str, Any]] | None, exclude
 
 async def run_search(
     settings: Settings, query: str, *, n: int, criteria: list[dict[str, Any]] | None, exclude: list[str],
-    show_progress: bool,
+    show_progress: bool, sources: list[str] | None = None,
 ) -> list[dict[str, Any]]:
     body = _validate(query, n, criteria, exclude)
     async with open_runtime(settings, seed=True) as runtime, contextlib.AsyncExitStack() as stack:
@@ -58,6 +58,8 @@ async def run_search(
                 desired_num_results=body.desired_num_results,
                 criteria=[Criterion(**c.model_dump()) for c in body.criteria] if body.criteria else None,
                 exclude_domains=body.exclude_domains,
+                auto_data_sources=not sources,
+                data_sources=sources or (),
             ),
         )
         task = await _follow(runtime, caller, task.id, show_progress)

@@ -378,7 +378,8 @@ async def _discover_round(
     if not open_sources or budget_left <= 0:
         return None  # the caller finishes the task as exhausted, which sets is_exhausted
     request = SearchRequest(
-        query=task.query, terms=plan.all_search_terms, constraints=plan.constraints, reference=plan.reference
+        query=task.query, terms=plan.all_search_terms, constraints=plan.constraints, reference=plan.reference,
+        searches=plan.web_searches or (task.query,),
     )
     for name in open_sources:
         source = deps.sources.get(name)

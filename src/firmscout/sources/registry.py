@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from firmscout.config import Settings
 from firmscout.embeddings.availability import semantic_wanted
 from firmscout.sources.base import Source
+from firmscout.sources.search.base import SearchProvider
 
 if TYPE_CHECKING:
     from firmscout.embeddings.service import SemanticRetriever
+    from firmscout.web.pages import PageReader
 
 
 def build_semantic(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> SemanticRetriever | None:
@@ -27,9 +29,18 @@ def build_semantic(settings: Settings, sessions: async_sessionmaker[AsyncSession
 
 
 def build_sources(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], semantic: SemanticRetriever | None = None
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], semantic: SemanticRetriever | None = None,
+    pages: PageReader | None = None, provider: SearchProvider | None = None,
 ) -> dict[str, Source]:
-    """The data sources this process can search, by their wire name."""
+    """The data sources this process can search, by their wire name: the company database always, and
+    `web_search` through `provider` (`search.registry.build_provider`; the caller closes it), reading the
+    pages results name through `pages` when web reading is on."""
     from firmscout.sources.local_db import SOURCE_NAME, LocalDatabaseSource
 
-    return {SOURCE_NAME: LocalDatabaseSource(sessions, semantic)}
+    sources: dict[str, Source] = {SOURCE_NAME: LocalDatabaseSource(sessions, semantic)}
+    if provider is not None:
+        from firmscout.sources.web_search import WebSearchSource
+
+        web = WebSearchSource(provider, pages)
+        sources[web.name] = web
+    return sources

@@ -18,6 +18,8 @@ from firmscout.queue.base import JobQueue
 from firmscout.queue.inprocess import InProcessQueue
 from firmscout.sources.base import Source
 from firmscout.sources.registry import build_semantic, build_sources
+from firmscout.sources.search.base import SearchProvider
+from firmscout.sources.search.registry import build_provider
 from firmscout.storage import dialects, migrate
 from firmscout.storage.db import create_engine, session_factory
 from firmscout.storage.dialects import Dialect
@@ -80,15 +82,19 @@ async def open_runtime(
         # One pace per host for every worker process on PostgreSQL; the one SQLite process keeps its own.
         pace = None if dialect.embedded else shared_pace(sessions)
         fetcher = Fetcher(settings.web, resolver=resolver, pace=pace) if reads_web(settings) else None
+        provider: SearchProvider | None = None
         try:
             queue = _build_queue(settings, dialect, sessions)
             semantic = build_semantic(settings, sessions)
-            sources = build_sources(settings, sessions, semantic)
+            pages = PageReader(fetcher, sessions, settings.web) if fetcher is not None else None
+            provider = build_provider(settings.web)
+            sources = build_sources(settings, sessions, semantic, pages, provider)
             service = TaskService(sessions, queue, available_sources=list(sources), reader=reader)
             seeded = await seed_builtin(sessions) if seed and settings.seed_builtin_companies else 0
-            pages = PageReader(fetcher, sessions, settings.web) if fetcher is not None else None
             yield Runtime(settings, dialect, engine, sessions, queue, sources, service, reader, semantic, seeded, pages)
         finally:
+            if provider is not None:
+                await provider.aclose()
             if fetcher is not None:
                 await fetcher.aclose()
             await reader.close()
@@ -96,8 +102,9 @@ async def open_runtime(
 
 
 def reads_web(settings: Settings) -> bool:
-    """FIRMSCOUT_WEB__ENRICH: on, off, or auto (on once there is a way out: a proxy; search providers come later)."""
-    return settings.web.enrich == "on" or (settings.web.enrich == "auto" and bool(settings.web.proxy_url))
+    """FIRMSCOUT_WEB__ENRICH: on, off, or auto (on once there is a way out: a proxy or a search provider)."""
+    web = settings.web
+    return web.enrich == "on" or (web.enrich == "auto" and bool(web.proxy_url or web.search_provider))
 
 
 def _build_queue(settings: Settings, dialect: Dialect, sessions: async_sessionmaker[AsyncSession]) -> JobQueue:

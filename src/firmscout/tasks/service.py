@@ -28,6 +28,13 @@ from firmscout.tasks.accounts import Caller
 MAX_TARGET = 250
 MAX_EXCLUDED_DOMAINS = 1000
 DATA_SOURCE_ALIASES = {"company_db": "extruct_db"}
+# What to set for a source this server lacks.
+_SOURCE_SETTINGS = {
+    "web_search": "set FIRMSCOUT_WEB__SEARCH_PROVIDER (searxng with FIRMSCOUT_WEB__SEARCH_URL, or a provider with "
+                  "FIRMSCOUT_WEB__SEARCH_API_KEY)",
+    "linkedin": "it is not built yet",
+    "maps": "it is not built yet",
+}
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,7 @@ class TaskService:
 
     def _pick_sources(self, new: NewTask) -> list[str]:
         if new.auto_data_sources:
-            # Only one source exists today, so "auto" means every configured source.
+            # Every configured source: the company database, and web search once a provider is set.
             return list(self._available)
         if not new.data_sources:
             raise InvalidField(
@@ -89,9 +96,10 @@ class TaskService:
         for i, raw in enumerate(new.data_sources):
             name = DATA_SOURCE_ALIASES.get(raw, raw)
             if name not in self._available:
+                fix = f"; to use it, {_SOURCE_SETTINGS[name]}" if name in _SOURCE_SETTINGS else ""
                 raise InvalidField(
                     ("body", "data_sources", i),
-                    f"data source {raw!r} is not configured on this server "
+                    f"data source {raw!r} is not configured on this server{fix} "
                     f"(available: {', '.join(self._available)}); choose one of those or set "
                     "auto_data_sources=true",
                 )

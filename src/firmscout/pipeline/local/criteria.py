@@ -13,6 +13,7 @@ from firmscout.entities import (
     Plan,
 )
 from firmscout.pipeline.local.query_parser import ParsedQuery, parse_query
+from firmscout.pipeline.local.searches import web_searches
 from firmscout.pipeline.local.vocabulary import QUALIFIERS
 
 # Keys of the criteria this module infers; the grader reads their requirement from the plan's
@@ -125,7 +126,8 @@ def infer_criteria(query: str) -> Plan:
     if not criteria:
         text = _fit(f"The company matches the query: {query.strip()}")
         criteria.append(Criterion(GENERIC_KEY, "Matches query", text))
-    return Plan(criteria=tuple(criteria), constraints=c, search_terms=parsed.search_terms, criteria_inferred=True)
+    return Plan(criteria=tuple(criteria), constraints=c, search_terms=parsed.search_terms, criteria_inferred=True,
+                web_searches=web_searches(query, parsed))
 
 
 def _merge(parts: Sequence[ParsedQuery]) -> Constraints:
@@ -165,4 +167,5 @@ def plan_for_criteria(query: str, criteria: Sequence[Criterion]) -> Plan:
         constraints=_merge(parts),
         search_terms=tuple(terms[:24]),
         criteria_inferred=False,
+        web_searches=web_searches(query, parts[0]),
     )

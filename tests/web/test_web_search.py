@@ -1,0 +1,113 @@
+"""The `web_search` source end to end: a SearXNG-compatible search server and a generated web on loopback.
+
+The search server answers every search with the same results: companies' own sites, a ranking page on a
+blog naming companies that nothing else lists, a LinkedIn company page, and noise (a social network, a job
+board). The task finds companies that are in no database, each graded from its own website.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from firmscout.errors import InvalidField
+from firmscout.sources.web_search import WebSearchSource
+from firmscout.tasks import accounts
+from firmscout.tasks.runtime import Runtime
+from firmscout.tasks.service import NewTask
+from tests.servers.search_api import Doc, SearchApiServer
+from tests.servers.web import LoopbackWeb, Site, company_site, html_page
+from tests.web.reading import run_to_end, working
+
+OWN_SITES = ["roboarm.com", "weldbots.de"]
+LISTED_ONLY = ["gripworks.com", "axisdrive.de", "palletpro.com", "cobotix.de", "servoline.com"]
+ON_LINKEDIN = "linkedbots.com"
+QUERY = "industrial robot makers in Germany"
+
+
+def _ranking_page() -> str:
+    items = "".join(f'<li><a href="http://www.{host}/">{host.split(".")[0].title()} GmbH</a></li>'
+                    for host in LISTED_ONLY)
+    return (f"<h1>Top 5 industrial robot companies in Germany</h1><ol>{items}</ol>"
+            '<p><a href="https://twitter.com/robotblog">Follow us</a> <a href="/about">About</a></p>')
+
+
+@pytest.fixture(scope="module")
+def search_server() -> Iterator[SearchApiServer]:
+    server = SearchApiServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def searxng(search_server: SearchApiServer) -> SearchApiServer:
+    return search_server.reset(provider="searxng", corpus=[
+        Doc("http://www.roboarm.com/", "RoboArm | Industrial robots from Munich", "RoboArm builds robot arms."),
+        Doc("http://robotblog.com/top-robot-companies", "Top 5 industrial robot companies in Germany", "Our list"),
+        # http: the loopback proxy serves no https (CONNECT), and the fetcher is asked for what the result says.
+        Doc("http://www.linkedin.com/company/linkedbots", "LinkedBots | LinkedIn", "Robot cells."),
+        Doc("https://www.facebook.com/roboarm", "RoboArm - Facebook", "Like us"),
+        Doc("https://www.indeed.com/cmp/weldbots", "WeldBots jobs", "Jobs at WeldBots"),
+        Doc("http://weldbots.de/", "WeldBots – welding robots", "Welding robots made in Germany."),
+    ])
+
+
+@pytest.fixture
+async def runtime(database_url: str, tmp_path: Path, fake_web: LoopbackWeb,
+                  searxng: SearchApiServer) -> AsyncIterator[Runtime]:
+    for host in (*OWN_SITES, *LISTED_ONLY, ON_LINKEDIN):
+        fake_web.add_site(company_site(host, host.split(".")[0].title(), industry="industrial robots",
+                                       country="Germany"))
+    fake_web.add_site(Site("robotblog.com", {
+        "/top-robot-companies": html_page("Top 5 robot companies", _ranking_page())}))
+    profile = html_page("LinkedBots | LinkedIn", '<a href="https://www.linkedin.com/feed">Feed</a> '
+                                                 '<a href="http://linkedbots.com/">linkedbots.com</a>')
+    fake_web.add_site(Site("www.linkedin.com", {"/company/linkedbots": profile}))
+    async with working(database_url, tmp_path, fake_web, [], search_provider="searxng",
+                       search_url=searxng.base_url, search_interval_s=0.0) as runtime:
+        yield runtime
+
+
+async def test_a_task_finds_companies_in_no_database_each_graded_from_its_site(
+    runtime: Runtime, searxng: SearchApiServer
+) -> None:
+    task_id = await run_to_end(runtime, NewTask(query=QUERY, desired_num_results=25, auto_data_sources=False,
+                                                data_sources=["web_search"]))
+    caller = await accounts.local_caller(runtime.sessions)
+    page = await runtime.service.results(caller, task_id, offset=0, limit=50)
+    assert page.task.status == "done", page.task.error
+    found = {r.domain for r in page.results}
+    assert found == {*OWN_SITES, *LISTED_ONLY, ON_LINKEDIN}, "own sites, a ranking's companies, a LinkedIn page's"
+    for result in page.results:
+        cited = {url for score in (result.scores or {}).values() for url in score["sources"]}
+        assert any(result.domain in url for url in cited), (result.domain, cited)
+    asked = [r.params["q"] for r in searxng.requests]
+    assert asked[0] == QUERY and "list of industrial robot companies in Germany" in asked
+
+
+async def test_social_networks_and_job_boards_are_never_candidates(runtime: Runtime) -> None:
+    source = runtime.sources["web_search"]
+    assert isinstance(source, WebSearchSource)
+    task_id = await run_to_end(runtime, NewTask(query=QUERY, desired_num_results=5, auto_data_sources=False,
+                                                data_sources=["web_search"]))
+    caller = await accounts.local_caller(runtime.sessions)
+    page = await runtime.service.results(caller, task_id, offset=0, limit=50)
+    assert not {"facebook.com", "indeed.com", "linkedin.com", "robotblog.com", "twitter.com"} & {
+        r.domain for r in page.results}
+
+
+async def test_auto_sources_include_web_search_once_a_provider_is_set(runtime: Runtime) -> None:
+    assert set(runtime.sources) == {"extruct_db", "web_search"}
+
+
+async def test_asking_for_web_search_without_a_provider_names_the_setting(
+    database_url: str, tmp_path: Path, fake_web: LoopbackWeb
+) -> None:
+    async with working(database_url, tmp_path, fake_web, []) as runtime:
+        caller = await accounts.local_caller(runtime.sessions)
+        with pytest.raises(InvalidField, match="FIRMSCOUT_WEB__SEARCH_PROVIDER") as refused:
+            await runtime.service.create(caller, NewTask(query=QUERY, auto_data_sources=False,
+                                                         data_sources=["web_search"]))
+        assert refused.value.loc == ("body", "data_sources", 0)
