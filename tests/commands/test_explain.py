@@ -39,11 +39,13 @@ class TestExplain:
         assert set(parse["constraints"]["countries"]) == {"Sweden", "Norway", "Denmark", "Finland", "Iceland"}
         assert parse["constraints"]["founded_before"] == 1899
         assert "bank" in parse["search_terms"]
+        assert parse["web_searches"][0] == "Nordic banks founded before 1900"
 
     def test_table_output_names_criteria_and_constraints(self) -> None:
         result = CliRunner().invoke(app, ["explain", "Japanese carmakers"])
         assert result.exit_code == 0
         assert "geography" in result.output and "Japan" in result.output
+        assert "Web searches (the web_search source): Japanese carmakers;" in result.output
 
 
 class TestExplainWithAnLLM:

@@ -35,6 +35,7 @@ async def explain(query: str, settings: Settings | None = None) -> dict[str, Any
         "criteria": [c.to_dict() for c in plan.criteria],
         "constraints": _constraints(plan),
         "search_terms": list(plan.search_terms),
+        "web_searches": list(plan.web_searches),
         "focus": parsed.focus,
         "places": list(parsed.places),
     }
@@ -70,6 +71,7 @@ def print_explanation(parse: dict[str, Any]) -> None:
         constraints.add_row(key, ", ".join(map(str, value)) if isinstance(value, list) else str(value))
     out.print(constraints)
     out.print(f"Full-text search terms: {', '.join(parse['search_terms']) or '—'}", highlight=False)
+    out.print("Web searches (the web_search source): " + ("; ".join(parse["web_searches"]) or "—"), highlight=False)
     if (llm := parse.get("llm")) is not None:
         refined = Table(title=f"Criteria after the LLM's plan ({llm['model']}; what a task grades)")
         for column in ("key", "name", "criterion"):
@@ -104,6 +106,7 @@ async def explain_task(settings: Settings, task_id: str) -> dict[str, Any]:
         "criteria": [c.to_dict() for c in plan.criteria],
         "constraints": _constraints(plan),
         "search_terms": list(plan.all_search_terms),
+        "web_searches": list(plan.web_searches),
         "candidates_removed": removed.model_dump(),
         "summary": removal_summary(task, plan),
     }
@@ -124,4 +127,5 @@ def print_task_explanation(found: dict[str, Any]) -> None:
         table.add_row(c["key"], c["criterion"], str(removed["by_criterion"].get(c["key"], 0)))
     out.print(table)
     out.print(f"Search terms: {', '.join(found['search_terms']) or '—'}", highlight=False)
+    out.print("Web searches: " + ("; ".join(found["web_searches"]) or "—"), highlight=False)
     out.print(found["summary"], highlight=False)
