@@ -79,7 +79,7 @@ class TestRerun:
 
 
 class TestFailure:
-    async def test_a_broken_source_fails_the_task_with_an_error_then_resume_recovers(
+    async def test_a_broken_source_stops_the_task_saying_why_then_resume_recovers(
         self, runtime: Runtime
     ) -> None:
         await _spanish_banks(runtime, 6)
@@ -90,9 +90,8 @@ class TestFailure:
         deps = pipeline_deps(runtime)
         await run_task(deps, task.id)
         failed = await _task(runtime, task.id)
-        assert failed.status == "failed"
-        assert failed.stop_reason == "failed"
-        assert failed.error and "extruct_db" in failed.error
+        assert (failed.status, failed.stop_reason) == ("done", "source_failed")
+        assert failed.error and failed.error.startswith("extruct_db: ") and not failed.is_exhausted
 
         async with runtime.engine.begin() as conn:
             await conn.execute(text("ALTER TABLE company_away RENAME TO company"))
@@ -113,7 +112,7 @@ class _SaysTryLater:
 
 
 class TestTransientFailure:
-    async def test_is_retried_by_the_queue_until_the_last_attempt_fails_the_task(self, runtime: Runtime) -> None:
+    async def test_is_retried_by_the_queue_until_the_last_attempt_stops_the_source(self, runtime: Runtime) -> None:
         caller = await accounts.local_caller(runtime.sessions)
         task = await runtime.service.create(caller, NewTask(query="banks in Spain", desired_num_results=3))
         deps = dataclasses.replace(pipeline_deps(runtime), sources={"extruct_db": _SaysTryLater()})
@@ -122,7 +121,8 @@ class TestTransientFailure:
         assert (await _task(runtime, task.id)).status == "in_progress"
         await run_task(deps, task.id, last_attempt=True)
         failed = await _task(runtime, task.id)
-        assert failed.status == "failed" and failed.error == "rate limited; retry in 30 s"
+        assert (failed.status, failed.stop_reason) == ("done", "source_failed")
+        assert failed.error == "extruct_db: rate limited; retry in 30 s"
 
 
 class _CountingGrader:

@@ -17,7 +17,7 @@ from firmscout.sources.web_search import WebSearchSource
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime
 from firmscout.tasks.service import NewTask
-from tests.servers.search_api import Doc, SearchApiServer
+from tests.servers.search_api import Doc, Fault, SearchApiServer
 from tests.servers.web import LoopbackWeb, Site, company_site, html_page
 from tests.web.reading import run_to_end, working
 
@@ -111,3 +111,20 @@ async def test_asking_for_web_search_without_a_provider_names_the_setting(
             await runtime.service.create(caller, NewTask(query=QUERY, auto_data_sources=False,
                                                          data_sources=["web_search"]))
         assert refused.value.loc == ("body", "data_sources", 0)
+
+
+
+async def test_a_provider_failing_mid_task_keeps_what_was_found_and_says_why(
+    runtime: Runtime, searxng: SearchApiServer
+) -> None:
+    searxng.corpus = searxng.corpus[:1]  # the first page names one company's own site
+    searxng.fail(Fault(), times=1)  # the first search answers
+    searxng.fail(Fault(status=403), times=20)  # then the instance refuses every search: a failure for good
+    task_id = await run_to_end(runtime, NewTask(query=QUERY, desired_num_results=25, auto_data_sources=False,
+                                                data_sources=["web_search"]))
+    caller = await accounts.local_caller(runtime.sessions)
+    page = await runtime.service.results(caller, task_id, offset=0, limit=50)
+    assert (page.task.status, page.task.stop_reason) == ("done", "source_failed")
+    assert page.task.error is not None and "web_search: Search provider 'searxng'" in page.task.error
+    assert "search.formats" in page.task.error
+    assert [r.domain for r in page.results] == ["roboarm.com"]

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from firmscout.config import PipelineSettings
 from firmscout.domains import registered_domain
 from firmscout.entities import CompanyProfile, Plan, SearchRequest, TokenUsage
-from firmscout.errors import FirmscoutError, LLMError
+from firmscout.errors import FirmscoutError, LLMError, SourceError
 from firmscout.pipeline.local import parse_query
 from firmscout.pipeline.local.relationship import with_reference
 from firmscout.pipeline.stages import discover, enrich, evaluate
@@ -72,7 +72,7 @@ async def run_task(deps: PipelineDeps, task_id: str, last_attempt: bool = False)
     error fails the task at once with a readable `error`.
     """
     try:
-        await _run(deps, task_id)
+        await _run(deps, task_id, last_attempt)
     except TaskGone:
         raise
     except DBAPIError as exc:
@@ -167,7 +167,7 @@ async def _refine(planner: Planner, query: str, plan: Plan) -> tuple[Plan, Token
     return refine_plan(plan, draft), draft.usage
 
 
-async def _run(deps: PipelineDeps, task_id: str) -> None:
+async def _run(deps: PipelineDeps, task_id: str, last_attempt: bool = False) -> None:
     started = await _start(deps, task_id)
     if started is None:
         return
@@ -187,7 +187,7 @@ async def _run(deps: PipelineDeps, task_id: str) -> None:
         if batch:
             progress = await _timed("evaluate", _advance_batch(deps, task.id, plan, progress, batch))
             continue
-        stepped = await _timed("discover", _discover_round(deps, task, plan, progress, excluded))
+        stepped = await _timed("discover", _discover_round(deps, task, plan, progress, excluded, last_attempt))
         if stepped is not None:
             progress = stepped
             continue
@@ -206,13 +206,23 @@ async def _timed(stage: str, step: Awaitable[T]) -> T:
 
 
 async def _finish(deps: PipelineDeps, task_id: str, progress: Progress, reason: str) -> None:
+    error = None
+    if reason == "exhausted":
+        async with read_only(deps.sessions) as session:
+            cursors = await candidate_repo.get_cursors(session, task_id)
+        failed = [c.error for c in cursors.values() if c.error]
+        if failed:
+            # What the other sources and earlier pages found stays; the task says which source failed and why.
+            reason, error = "source_failed", "; ".join(sorted(failed))
     async with unit_of_work(deps.sessions) as session:
         done = await task_repo.finish_task(
             session,
             task_id,
             seen_target=progress.desired_num_results,
             stop_reason=reason,
+            # A failed source may answer later: a task that stopped for it can be resumed.
             is_exhausted=reason == "exhausted" or progress.is_exhausted,
+            error=error,
         )
     if not done:
         log.info("task %s: target changed while finishing; continuing", task_id)
@@ -363,9 +373,13 @@ async def _drop_moved(
 
 
 async def _discover_round(
-    deps: PipelineDeps, task: DiscoveryTask, plan: Plan, progress: Progress, excluded: frozenset[str]
+    deps: PipelineDeps, task: DiscoveryTask, plan: Plan, progress: Progress, excluded: frozenset[str],
+    last_attempt: bool = False,
 ) -> Progress | None:
     """One page from every source that is not yet dry; None when no source can yield anything more.
+
+    A source that fails for good (or for the last time the queue tries the task) stops for this task with
+    its error on its cursor; the others go on.
 
     The candidates seen so far are the `num_results_discovered` counter, which every step's transaction
     keeps equal to the rows, so no count query is needed here."""
@@ -386,7 +400,16 @@ async def _discover_round(
         if source is None:
             raise FirmscoutError(f"data source {name!r} is not configured on this worker")
         cursor = cursors[name].cursor if name in cursors else None
-        page = await source.search(request, cursor, min(deps.settings.discover_page_size, budget_left))
+        try:
+            page = await source.search(request, cursor, min(deps.settings.discover_page_size, budget_left))
+        except SourceError as exc:
+            if exc.transient and not last_attempt:
+                raise
+            log.warning("task %s: source %s failed: %s", task.id, name, exc.message)
+            async with unit_of_work(deps.sessions) as session:
+                await candidate_repo.save_cursor(session, task.id, name, cursor=cursor, is_exhausted=True,
+                                                 error=f"{name}: {exc.message}")
+            continue
         rows = discover.candidate_rows(page.hits, excluded)
         async with unit_of_work(deps.sessions) as session:
             new = await candidate_repo.insert_new(session, task.id, rows)

@@ -132,6 +132,8 @@ class SourceCursor(Base):
     source: Mapped[str] = mapped_column(String(40))
     cursor: Mapped[str | None] = mapped_column(Text, nullable=True)
     is_exhausted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Why the source stopped for this task when it failed (a provider outage); None when it ran dry.
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 

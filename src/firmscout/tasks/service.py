@@ -19,6 +19,7 @@ from firmscout.pipeline.local.relationship import with_reference
 from firmscout.pipeline.stages.plan import make_plan
 from firmscout.queue.base import JobQueue
 from firmscout.storage.db import read_only, unit_of_work
+from firmscout.storage.repositories import candidates as candidate_repo
 from firmscout.storage.repositories import ratelimits as ratelimit_repo
 from firmscout.storage.repositories import tasks as task_repo
 from firmscout.storage.tables import DiscoveryTask
@@ -249,6 +250,8 @@ class TaskService:
             task.stop_reason = None
             task.error = None
             task.attempts = 0
+            # A source that failed for this task (a provider outage) is tried again from where it stopped.
+            await candidate_repo.reopen_failed_sources(session, task.id)
             await session.flush()
             await self._queue.enqueue(session, task.id)
         return view_of_task(task)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, literal, select, union_all
+from sqlalchemy import Table, bindparam, func, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -106,14 +106,22 @@ async def get_cursors(session: AsyncSession, task_id: str) -> dict[str, SourceCu
     return {row.source: row for row in rows}
 
 
+async def reopen_failed_sources(session: AsyncSession, task_id: str) -> None:
+    await session.execute(
+        update(SourceCursor).where(SourceCursor.task_id == task_id, SourceCursor.error.is_not(None))
+        .values(is_exhausted=False, error=None, updated_at=utcnow())
+    )
+
+
 async def save_cursor(
-    session: AsyncSession, task_id: str, source: str, *, cursor: str | None, is_exhausted: bool
+    session: AsyncSession, task_id: str, source: str, *, cursor: str | None, is_exhausted: bool,
+    error: str | None = None,
 ) -> None:
     stmt = dialects.of(session).insert(cast(Table, SourceCursor.__table__)).values(
-        task_id=task_id, source=source, cursor=cursor, is_exhausted=is_exhausted, updated_at=utcnow()
+        task_id=task_id, source=source, cursor=cursor, is_exhausted=is_exhausted, error=error, updated_at=utcnow()
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["task_id", "source"],
-        set_={"cursor": cursor, "is_exhausted": is_exhausted, "updated_at": utcnow()},
+        set_={"cursor": cursor, "is_exhausted": is_exhausted, "error": error, "updated_at": utcnow()},
     )
     await session.execute(stmt)

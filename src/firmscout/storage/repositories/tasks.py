@@ -73,7 +73,8 @@ async def update_task(session: AsyncSession, task_id: str, **values: Any) -> Non
 
 
 async def finish_task(
-    session: AsyncSession, task_id: str, *, seen_target: int, stop_reason: str, is_exhausted: bool
+    session: AsyncSession, task_id: str, *, seen_target: int, stop_reason: str, is_exhausted: bool,
+    error: str | None = None,
 ) -> bool:
     """Mark done unless a resume raised the target meanwhile; returns whether the task was finished."""
     result = await session.execute(
@@ -83,7 +84,7 @@ async def finish_task(
             DiscoveryTask.status == "in_progress",
             DiscoveryTask.desired_num_results == seen_target,
         )
-        .values(status="done", stop_reason=stop_reason, is_exhausted=is_exhausted, attempts=0)
+        .values(status="done", stop_reason=stop_reason, is_exhausted=is_exhausted, attempts=0, error=error)
         .returning(DiscoveryTask.id)
     )
     return result.first() is not None

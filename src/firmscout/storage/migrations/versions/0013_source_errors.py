@@ -1,0 +1,29 @@
+"""a source that failed for a task says why
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-02
+
+A web search provider that is down, out of credits or refusing the key no longer fails the task: the
+source stops for that task with its error kept on its cursor, the task finishes with what the other sources
+and the earlier pages found, and `stop_reason` is `source_failed` with the error in `error`.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0013"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("source_cursor") as batch:
+        batch.add_column(sa.Column("error", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("source_cursor") as batch:
+        batch.drop_column("error")
