@@ -43,7 +43,7 @@ class TestCreateDefaults:
         assert task["table_id"] is None
         assert task["stop_reason"] is None
         assert task["usage"] == {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "pages_fetched": 0,
-                                 "bytes_fetched": 0}
+                                 "bytes_fetched": 0, "search_requests": 0}
         for counter in ("num_results_discovered", "num_results_enriched", "num_results_evaluated", "num_results"):
             assert task[counter] == 0
         assert task["created_at"].endswith(("Z", "+00:00"))

@@ -85,6 +85,7 @@ async def test_a_task_finds_companies_in_no_database_each_graded_from_its_site(
         assert any(result.domain in url for url in cited), (result.domain, cited)
     asked = [r.params["q"] for r in searxng.requests]
     assert asked[0] == QUERY and "list of industrial robot companies in Germany" in asked
+    assert page.task.search_requests == len(asked) and page.task.pages_fetched > 0
 
 
 async def test_social_networks_and_job_boards_are_never_candidates(runtime: Runtime) -> None:

@@ -112,13 +112,14 @@ class Score(BaseModel):
 
 class Usage(BaseModel):
     """What the task spent (an added field): LLM tokens (0 with the local method), web pages fetched and their
-    bytes (cache hits are free)."""
+    bytes (cache hits are free), requests to the web search provider."""
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0
     pages_fetched: int = 0
     bytes_fetched: int = 0
+    search_requests: int = 0
 
 
 class CandidatesRemoved(BaseModel):
@@ -181,7 +182,8 @@ class DiscoveryTaskOut(BaseModel):
             error=task.error,
             usage=Usage(prompt_tokens=task.prompt_tokens or 0, completion_tokens=task.completion_tokens or 0,
                         total_tokens=(task.prompt_tokens or 0) + (task.completion_tokens or 0),
-                        pages_fetched=task.pages_fetched or 0, bytes_fetched=task.web_bytes or 0),
+                        pages_fetched=task.pages_fetched or 0, bytes_fetched=task.web_bytes or 0,
+                        search_requests=task.search_requests or 0),
             candidates_removed=CandidatesRemoved(**(task.candidates_removed or {})),
         )
 

@@ -416,5 +416,6 @@ async def _discover_round(
             await candidate_repo.save_cursor(
                 session, task.id, name, cursor=page.next_cursor, is_exhausted=page.next_cursor is None
             )
-            progress = _stepped(await task_repo.count_progress(session, task.id, discovered=new), task.id)
+            progress = _stepped(await task_repo.count_progress(
+                session, task.id, discovered=new, searches=page.search_requests), task.id)
     return progress

@@ -16,6 +16,8 @@ class SourcePage:
     hits: tuple[SourceHit, ...]
     # Opaque position to pass back for the next page; None when the source has nothing more for this request.
     next_cursor: str | None
+    # Requests this page cost at a web search provider (the task's `usage.search_requests`).
+    search_requests: int = 0
 
 
 class Source(Protocol):

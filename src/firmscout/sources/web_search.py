@@ -64,7 +64,7 @@ class WebSearchSource:
         more = found.more and at.page + 1 < PAGES_PER_SEARCH
         following = Position(at.search, at.page + 1) if more else Position(at.search + 1, 0)
         next_cursor = str(following) if following.search < len(searches) else None
-        return SourcePage(tuple(hits.values()), next_cursor)
+        return SourcePage(tuple(hits.values()), next_cursor, search_requests=1)
 
     async def _hits(self, result: SearchResult) -> list[SourceHit]:
         kind = classify(result.url, result.title)

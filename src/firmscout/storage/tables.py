@@ -110,6 +110,7 @@ class DiscoveryTask(Base):
     # Pages fetched from the web for this task (cache hits are free) and their bytes.
     pages_fetched: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     web_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    search_requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Why candidates did not become results (storage/removals.Removals as JSON); null on tasks created before
     # migration 0012, which recorded none.
     candidates_removed: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, default=dict)

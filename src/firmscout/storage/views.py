@@ -40,6 +40,7 @@ class TaskView:
     completion_tokens: int
     pages_fetched: int
     web_bytes: int
+    search_requests: int
     # storage/removals.Removals as JSON; None on tasks older than the tally.
     candidates_removed: dict[str, Any] | None
 

@@ -189,6 +189,7 @@ def _count_progress_statement() -> Any:
             num_results=t.num_results + bindparam("results", type_=Integer),
             pages_fetched=t.pages_fetched + bindparam("pages", type_=Integer),
             web_bytes=t.web_bytes + bindparam("web_bytes", type_=Integer),
+            search_requests=t.search_requests + bindparam("searches", type_=Integer),
         )
         .returning(*_PROGRESS_COLUMNS)
         .execution_options(synchronize_session=False)
@@ -200,7 +201,7 @@ _COUNT_PROGRESS = _count_progress_statement()
 
 async def count_progress(
     session: AsyncSession, task_id: str, *, discovered: int = 0, enriched: int = 0, evaluated: int = 0,
-    results: int = 0, pages: int = 0, web_bytes: int = 0,
+    results: int = 0, pages: int = 0, web_bytes: int = 0, searches: int = 0,
 ) -> Progress | None:
     """`refresh_counters` for a step that knows exactly what it moved: add the candidates its own
     statements inserted or advanced (their row counts, in the caller's transaction) to the counters.
@@ -208,7 +209,7 @@ async def count_progress(
     The counters stay equal to a recount as long as every candidate write goes through a step that adds
     its moves here; a recount reads every candidate of the task, this one row."""
     params = {"task_id": task_id, "discovered": discovered, "enriched": enriched, "evaluated": evaluated,
-              "results": results, "pages": pages, "web_bytes": web_bytes}
+              "results": results, "pages": pages, "web_bytes": web_bytes, "searches": searches}
     row = (await session.execute(_COUNT_PROGRESS, params)).first()
     return None if row is None else Progress(*row)
 
