@@ -56,3 +56,4 @@ class TestListPages:
                      [("https://www.crunchbase.com/search", "Search"), ("https://twitter.com/acme", "Twitter"),
                       ("https://www.acme-robotics.com/", "acme-robotics.com")])
         assert website_on_profile(page) == "https://www.acme-robotics.com/"
+

@@ -100,7 +100,36 @@ async def test_social_networks_and_job_boards_are_never_candidates(runtime: Runt
 
 
 async def test_auto_sources_include_web_search_once_a_provider_is_set(runtime: Runtime) -> None:
-    assert set(runtime.sources) == {"extruct_db", "web_search"}
+    assert set(runtime.sources) == {"extruct_db", "web_search", "linkedin"}
+    caller = await accounts.local_caller(runtime.sessions)
+    task = await runtime.service.create(caller, NewTask(query=QUERY))
+    assert task.data_sources == ["extruct_db", "web_search"], "linkedin only when asked for"
+
+
+async def test_linkedin_finds_company_pages_and_resolves_them_to_websites(
+    runtime: Runtime, searxng: SearchApiServer, fake_web: LoopbackWeb
+) -> None:
+    # A company page behind LinkedIn's login wall names no website: a search for its official website does,
+    # confirmed by the homepage bearing the name.
+    fake_web.add_site(Site("www.linkedin.com", {
+        "/company/linkedbots": html_page("LinkedBots | LinkedIn", '<a href="http://linkedbots.com/">Website</a>'),
+        "/company/hidden-robotics": html_page("Sign in | LinkedIn", '<a href="/login">Sign in</a>')}))
+    fake_web.add_site(company_site("hiddenrobotics.de", "Hidden Robotics", industry="industrial robots"))
+    searxng.corpus = [
+        Doc("http://hiddenrobotics.de/", "Hidden Robotics GmbH", "Robot cells."),
+        Doc("http://www.linkedin.com/company/linkedbots", "LinkedBots | LinkedIn", "Robot cells."),
+        Doc("http://www.linkedin.com/company/hidden-robotics", "Hidden Robotics | LinkedIn", "Robots."),
+        Doc("http://www.roboarm.com/", "RoboArm | Industrial robots", "Not a LinkedIn page: not taken here."),
+    ]
+    task_id = await run_to_end(runtime, NewTask(query=QUERY, desired_num_results=25, auto_data_sources=False,
+                                                data_sources=["linkedin"]))
+    caller = await accounts.local_caller(runtime.sessions)
+    page = await runtime.service.results(caller, task_id, offset=0, limit=50)
+    assert page.task.status == "done", page.task.error
+    assert {r.domain for r in page.results} == {"linkedbots.com", "hiddenrobotics.de"}
+    asked = [r.params["q"] for r in searxng.requests]
+    assert asked[0] == f"site:linkedin.com/company {QUERY}" and "Hidden Robotics official website" in asked
+    assert page.task.search_requests == len(asked)
 
 
 async def test_asking_for_web_search_without_a_provider_names_the_setting(

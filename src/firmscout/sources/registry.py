@@ -41,6 +41,6 @@ def build_sources(
     if provider is not None:
         from firmscout.sources.web_search import WebSearchSource
 
-        web = WebSearchSource(provider, pages)
-        sources[web.name] = web
+        for source in (WebSearchSource(provider, pages), WebSearchSource(provider, pages, linkedin=True)):
+            sources[source.name] = source
     return sources

@@ -8,7 +8,9 @@ the plan's searches and the provider's pages, so a resumed task asks the next pa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from firmscout.domains import registered_domain
 from firmscout.entities import SearchRequest, SourceHit
@@ -19,8 +21,12 @@ from firmscout.sources.web_results import Kind, Named, classify, companies_named
 from firmscout.web.pages import PageReader
 
 SOURCE_NAME = "web_search"
+LINKEDIN = "linkedin"
 # Result pages asked per search: later pages of a search engine are mostly noise for a company query.
 PAGES_PER_SEARCH = 3
+# The plan's searches the linkedin source asks, each restricted to LinkedIn company pages.
+LINKEDIN_SEARCHES = 2
+_LINKEDIN_COMPANY = "site:linkedin.com/company"
 
 
 @dataclass(frozen=True)
@@ -41,30 +47,73 @@ class Position:
         return cls(int(search), int(page))
 
 
+@dataclass
+class _Spent:
+    requests: int
+
+
 class WebSearchSource:
+    """`web_search`, or with `linkedin` the `linkedin` source: the plan's first searches restricted to
+    LinkedIn company pages, each resolved to the company's website (the page's link to it, else a search for
+    its official website whose homepage bears its name); nothing that needs a LinkedIn login."""
+
     name = SOURCE_NAME
 
-    def __init__(self, provider: SearchProvider, pages: PageReader | None, *, name: str = SOURCE_NAME) -> None:
+    def __init__(self, provider: SearchProvider, pages: PageReader | None, *, linkedin: bool = False) -> None:
         """`pages`: reads list and profile pages; without it (web reading off) only companies' own sites
         among the results become candidates."""
-        self.name = name
+        self.name = LINKEDIN if linkedin else SOURCE_NAME
+        self._linkedin = linkedin
         self._provider = provider
         self._pages = pages
 
+    def _searches(self, request: SearchRequest) -> tuple[str, ...]:
+        planned = request.searches or (request.query,)
+        if not self._linkedin:
+            return planned
+        return tuple(f"{_LINKEDIN_COMPANY} {s}" for s in planned[:LINKEDIN_SEARCHES])
+
     async def search(self, request: SearchRequest, cursor: str | None, limit: int) -> SourcePage:
-        searches = request.searches or (request.query,)
+        searches = self._searches(request)
         at = Position.parse(cursor)
         if at.search >= len(searches) or limit <= 0:
             return SourcePage((), None if at.search >= len(searches) else cursor)
+        spent = _Spent(1)  # this page's provider requests; official-website lookups add to it
         found = await self._provider.search(searches[at.search], at.page)
         hits: dict[str, SourceHit] = {}
         for result in found.results:
-            for hit in await self._hits(result):
+            made = await (self._from_linkedin(result, spent) if self._linkedin else self._hits(result))
+            for hit in made:
                 hits.setdefault(hit.domain, hit)
         more = found.more and at.page + 1 < PAGES_PER_SEARCH
         following = Position(at.search, at.page + 1) if more else Position(at.search + 1, 0)
         next_cursor = str(following) if following.search < len(searches) else None
-        return SourcePage(tuple(hits.values()), next_cursor, search_requests=1)
+        return SourcePage(tuple(hits.values()), next_cursor, search_requests=spent.requests)
+
+    async def _from_linkedin(self, result: SearchResult, spent: _Spent) -> list[SourceHit]:
+        if not _is_linkedin_company(result.url) or self._pages is None:
+            return []
+        name = _site_name(result.title)
+        outcome = await self._pages.read(result.url)
+        website = website_on_profile(outcome.facts) if outcome.facts is not None else None
+        if website is None and name:
+            website = await self._official_website(name, spent)
+        return [self._hit(website, name, result.snippet)] if website else []
+
+    async def _official_website(self, name: str, spent: _Spent) -> str | None:
+        """The site a search for "<name> official website" finds whose homepage bears the name."""
+        assert self._pages is not None
+        spent.requests += 1
+        found = await self._provider.search(f"{name} official website", 0)
+        for result in found.results[:5]:
+            if classify(result.url, result.title) is not Kind.COMPANY:
+                continue
+            domain = registered_domain(result.url)
+            home = await self._pages.read(domain or result.url, site=True)
+            named = (home.facts.name.value if home.facts is not None and home.facts.name is not None else None)
+            if isinstance(named, str) and same_name(named, name):
+                return result.url
+        return None
 
     async def _hits(self, result: SearchResult) -> list[SourceHit]:
         kind = classify(result.url, result.title)
@@ -91,6 +140,26 @@ class WebSearchSource:
     def _named(self, named: Named, page_url: str) -> SourceHit:
         return SourceHit(domain=named.domain, name=named.name or named.domain, source=self.name, url=named.url,
                          snippet=f"Named on {page_url}")
+
+
+def _is_linkedin_company(url: str) -> bool:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return (host == "linkedin.com" or host.endswith(".linkedin.com")) and parts.path.startswith("/company/")
+
+
+_LEGAL = re.compile(r"\b(?:inc|llc|ltd|limited|gmbh|ag|sa|sas|bv|nv|plc|corp|corporation|co|company|group|"
+                    r"holdings?)\b\.?", re.I)
+
+
+def same_name(a: str, b: str) -> bool:
+    """Two spellings of one company's name: equal once case, punctuation and legal forms are dropped, or one
+    the other's start ("Acme" and "Acme Robotics")."""
+    def norm(name: str) -> str:
+        return " ".join(re.sub(r"[^\w\s]", " ", _LEGAL.sub(" ", name.casefold())).split())
+
+    x, y = norm(a), norm(b)
+    return bool(x and y) and (x == y or x.startswith(y + " ") or y.startswith(x + " "))
 
 
 def _site_name(title: str) -> str:

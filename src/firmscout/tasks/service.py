@@ -33,7 +33,7 @@ DATA_SOURCE_ALIASES = {"company_db": "extruct_db"}
 _SOURCE_SETTINGS = {
     "web_search": "set FIRMSCOUT_WEB__SEARCH_PROVIDER (searxng with FIRMSCOUT_WEB__SEARCH_URL, or a provider with "
                   "FIRMSCOUT_WEB__SEARCH_API_KEY)",
-    "linkedin": "it is not built yet",
+    "linkedin": "set FIRMSCOUT_WEB__SEARCH_PROVIDER (it finds LinkedIn company pages through web search)",
     "maps": "it is not built yet",
 }
 
@@ -86,8 +86,8 @@ class TaskService:
 
     def _pick_sources(self, new: NewTask) -> list[str]:
         if new.auto_data_sources:
-            # Every configured source: the company database, and web search once a provider is set.
-            return list(self._available)
+            # The company database, and web search once a provider is set; linkedin only when asked for.
+            return [name for name in self._available if name != "linkedin"]
         if not new.data_sources:
             raise InvalidField(
                 ("body", "data_sources"),

@@ -1,0 +1,21 @@
+"""The web_search source's pure parts; the source end to end is in tests/web/test_web_search.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from firmscout.errors import SourceError
+from firmscout.sources.web_search import Position, same_name
+
+
+def test_one_companys_name_in_two_spellings() -> None:
+    assert same_name("Hidden Robotics GmbH", "Hidden Robotics")
+    assert same_name("ACME, Inc.", "Acme") and same_name("Acme", "Acme Robotics")
+    assert not same_name("Acme", "Acmes Robotics") and not same_name("Inc.", "Ltd")
+
+
+def test_the_cursor_is_search_and_page() -> None:
+    assert Position.parse(None) == Position(0, 0)
+    assert str(Position.parse("2:1")) == "2:1"
+    with pytest.raises(SourceError, match="expected SEARCH:PAGE"):
+        Position.parse("next")
