@@ -146,6 +146,19 @@ class TestResume:
         assert {r["id"] for r in kept} <= {r["id"] for r in after}
         assert len({r["company_website"] for r in after}) == len(after)
 
+    async def test_cancel_returns_the_task_and_a_done_one_unchanged(
+        self, client: httpx.AsyncClient, runtime: Runtime
+    ) -> None:
+        await create_companies(runtime, ALL)
+        token = await create_token(runtime)
+        task = await _create(client, token, query="banks in Spain", desired_num_results=1)
+        done = await wait_for_task(client, token, task["id"])
+        response = await client.post(f"{URL}/{task['id']}/cancel", headers=auth(token))
+        assert response.status_code == 200
+        assert response.json()["stop_reason"] == done["stop_reason"] == "target_reached"
+        missing = await client.post(f"{URL}/00000000-0000-4000-8000-000000000000/cancel", headers=auth(token))
+        assert missing.status_code == 404
+
     async def test_resume_without_body_adds_25(self, client: httpx.AsyncClient, runtime: Runtime) -> None:
         await create_companies(runtime, ALL)
         token = await create_token(runtime)

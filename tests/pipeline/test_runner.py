@@ -102,6 +102,25 @@ class TestFailure:
         assert done.status == "done" and done.num_results == 3
 
 
+class TestCancel:
+    async def test_a_cancelled_task_stops_keeps_its_results_and_resumes(self, runtime: Runtime) -> None:
+        await _spanish_banks(runtime, 12)
+        caller = await accounts.local_caller(runtime.sessions)
+        task = await runtime.service.create(caller, NewTask(query="banks in Spain", desired_num_results=5))
+        deps = pipeline_deps(runtime)
+        cancelled = await runtime.service.cancel(caller, task.id)
+        assert (cancelled.status, cancelled.stop_reason) == ("done", "cancelled")
+        await run_task(deps, task.id)  # the queued job finds it stopped
+        assert (await _task(runtime, task.id)).num_results_discovered == 0
+        again = await runtime.service.cancel(caller, task.id)
+        assert (again.status, again.stop_reason) == ("done", "cancelled"), "cancelling twice changes nothing"
+        resumed = await runtime.service.resume(caller, task.id, 0)
+        assert resumed.status == "in_progress" and resumed.stop_reason is None
+        await run_task(deps, task.id)
+        done = await _task(runtime, task.id)
+        assert (done.status, done.stop_reason, done.num_results) == ("done", "target_reached", 5)
+
+
 class _SaysTryLater:
     """A source whose provider answers "try later" (HTTP 429 style): a transient failure."""
 

@@ -150,7 +150,7 @@ class DiscoveryTaskOut(BaseModel):
     data_sources: list[str] = Field(default_factory=list)
     criteria: list[CriterionOut] = Field(default_factory=list)
     exclude_domains: list[str] = Field(default_factory=list)
-    stop_reason: Literal["target_reached", "exhausted", "source_failed", "failed"] | None = None
+    stop_reason: Literal["target_reached", "exhausted", "source_failed", "cancelled", "failed"] | None = None
     error: str | None = None
     usage: Usage = Field(default_factory=lambda: Usage())
     candidates_removed: CandidatesRemoved = Field(

@@ -257,6 +257,23 @@ class TaskService:
         return view_of_task(task)
 
 
+    async def cancel(self, caller: Caller, task_id: str) -> TaskView:
+        """Stop the task where it stands: the runner sees the status change at its next step and returns, and
+        every write it still makes is conditional on a running task (or on a candidate's stage)."""
+        _check_id(task_id)
+        async with unit_of_work(self._sessions) as session:
+            task = await task_repo.get_scoped_task(
+                session, task_id, organization_id=caller.organization_id, user_id=caller.user_id, for_update=True
+            )
+            if task is None:
+                raise NotFound()
+            if task.status in ("created", "in_progress"):
+                task.status = "done"
+                task.stop_reason = "cancelled"
+                await session.flush()
+        return view_of_task(task)
+
+
 def _check_id(task_id: str) -> None:
     """Task ids are UUIDs as we write them; anything else names no task (and never reaches the database)."""
     try:

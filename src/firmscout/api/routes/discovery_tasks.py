@@ -1,4 +1,4 @@
-"""/v1/discovery_tasks: create, list, get, results, resume."""
+"""/v1/discovery_tasks: create, list, get, results, resume, cancel (an added endpoint)."""
 
 from __future__ import annotations
 
@@ -87,3 +87,11 @@ async def resume_discovery_task(
 ) -> DiscoveryTaskOut:
     desired_new = (body or ResumeDiscoveryTask()).desired_new_results
     return DiscoveryTaskOut.from_row(await service.resume(caller, task_id, desired_new))
+
+
+@router.post("/{task_id}/cancel", response_model=DiscoveryTaskOut, summary="Cancel Discovery Task",
+             responses=error_responses(401, 404))
+async def cancel_discovery_task(task_id: str, caller: CallerDep, service: ServiceDep) -> DiscoveryTaskOut:
+    """Stop a task at its next step (an added endpoint): what it found stays readable, `stop_reason` is
+    `cancelled`, and resume starts it again. A task already done or failed is returned as it is."""
+    return DiscoveryTaskOut.from_row(await service.cancel(caller, task_id))
