@@ -228,6 +228,10 @@ class WebSettings(BaseModel):
     search_interval_s: float = Field(
         1.0, ge=0, description="Pause between two requests to the search provider (Brave's free plan allows 1/s).",
     )
+    searches_per_task: int = Field(
+        30, ge=0, description="Search provider requests one task may make (a create's `budget.search_requests` "
+                              "overrides it); when they are spent the task stops with `budget_exhausted`.",
+    )
 
 
 class Settings(BaseSettings):

@@ -260,5 +260,6 @@ class SearchRequest:
     constraints: Constraints = field(default_factory=Constraints)
     # Set for a relationship query: sources that can rank lookalikes of it do so instead of matching terms.
     reference: CompanyProfile | None = None
-    # The plan's web searches, for sources that ask a search engine.
+    # The plan's web searches, for sources that ask a search engine, and how many requests the task has left.
     searches: tuple[str, ...] = ()
+    searches_left: int | None = None

@@ -26,6 +26,7 @@ def pipeline_deps(runtime: Runtime) -> PipelineDeps:
         planner=planner,
         website=partial(read_website, pages, max_pages=web.pages_per_candidate) if pages is not None else None,
         pages_per_task=web.pages_per_task,
+        searches_per_task=web.searches_per_task,
         pages_per_candidate=web.pages_per_candidate,
     )
 

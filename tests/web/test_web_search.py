@@ -158,3 +158,13 @@ async def test_a_provider_failing_mid_task_keeps_what_was_found_and_says_why(
     assert page.task.error is not None and "web_search: Search provider 'searxng'" in page.task.error
     assert "search.formats" in page.task.error
     assert [r.domain for r in page.results] == ["roboarm.com"]
+
+
+async def test_a_task_stops_when_its_search_budget_is_spent(runtime: Runtime, searxng: SearchApiServer) -> None:
+    task_id = await run_to_end(runtime, NewTask(query=QUERY, desired_num_results=250, auto_data_sources=False,
+                                                data_sources=["web_search"], search_budget=2))
+    caller = await accounts.local_caller(runtime.sessions)
+    task = await runtime.service.get(caller, task_id)
+    assert (task.status, task.stop_reason) == ("done", "budget_exhausted")
+    assert task.search_requests == 2 == len(searxng.requests)
+    assert task.num_results > 0, "what the two searches found is kept"

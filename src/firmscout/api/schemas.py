@@ -80,6 +80,7 @@ class CreateDiscoveryTask(StrictModel):
     )
     exclude_task_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
     notify: bool | None = Field(None, description="Legacy flag; accepted and ignored.")
+    budget: TaskBudget | None = None
 
     @field_validator("criteria")
     @classmethod
@@ -92,6 +93,12 @@ class CreateDiscoveryTask(StrictModel):
             if not value:
                 raise ValueError("criteria must not be empty; omit it to have criteria inferred from the query")
         return value
+
+
+class TaskBudget(StrictModel):
+    """Caps on what one task may spend (an added field); unset: the server's settings."""
+
+    search_requests: Count | None = Field(None, ge=0, le=10_000, description="Requests to the web search provider.")
 
 
 class ResumeDiscoveryTask(StrictModel):
@@ -150,7 +157,8 @@ class DiscoveryTaskOut(BaseModel):
     data_sources: list[str] = Field(default_factory=list)
     criteria: list[CriterionOut] = Field(default_factory=list)
     exclude_domains: list[str] = Field(default_factory=list)
-    stop_reason: Literal["target_reached", "exhausted", "source_failed", "cancelled", "failed"] | None = None
+    stop_reason: Literal[
+        "target_reached", "exhausted", "budget_exhausted", "source_failed", "cancelled", "failed"] | None = None
     error: str | None = None
     usage: Usage = Field(default_factory=lambda: Usage())
     candidates_removed: CandidatesRemoved = Field(

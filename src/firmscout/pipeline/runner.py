@@ -62,6 +62,8 @@ class PipelineDeps:
     # Pages one task may fetch (cache hits are free), and the most one company may take.
     pages_per_task: int = 400
     pages_per_candidate: int = 4
+    # Search provider requests one task may make, unless the task carries its own budget.
+    searches_per_task: int = 30
 
 
 async def run_task(deps: PipelineDeps, task_id: str, last_attempt: bool = False) -> None:
@@ -205,6 +207,10 @@ async def _timed(stage: str, step: Awaitable[T]) -> T:
     return outcome
 
 
+def _search_budget(deps: PipelineDeps, task: DiscoveryTask) -> int:
+    return task.search_budget if task.search_budget is not None else deps.searches_per_task
+
+
 async def _finish(deps: PipelineDeps, task_id: str, progress: Progress, reason: str) -> None:
     error = None
     if reason == "exhausted":
@@ -214,6 +220,11 @@ async def _finish(deps: PipelineDeps, task_id: str, progress: Progress, reason: 
         if failed:
             # What the other sources and earlier pages found stays; the task says which source failed and why.
             reason, error = "source_failed", "; ".join(sorted(failed))
+        else:
+            async with read_only(deps.sessions) as session:
+                task = await task_repo.get_task(session, task_id)
+            if task is not None and progress.search_requests and progress.search_requests >= _search_budget(deps, task):
+                reason = "budget_exhausted"  # the search sources stopped at the task's cap, not at the end
     async with unit_of_work(deps.sessions) as session:
         done = await task_repo.finish_task(
             session,
@@ -394,6 +405,7 @@ async def _discover_round(
     request = SearchRequest(
         query=task.query, terms=plan.all_search_terms, constraints=plan.constraints, reference=plan.reference,
         searches=plan.web_searches or (task.query,),
+        searches_left=max(0, _search_budget(deps, task) - progress.search_requests),
     )
     for name in open_sources:
         source = deps.sources.get(name)

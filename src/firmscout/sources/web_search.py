@@ -50,6 +50,7 @@ class Position:
 @dataclass
 class _Spent:
     requests: int
+    left: int | None  # the task's search budget before this page
 
 
 class WebSearchSource:
@@ -76,9 +77,11 @@ class WebSearchSource:
     async def search(self, request: SearchRequest, cursor: str | None, limit: int) -> SourcePage:
         searches = self._searches(request)
         at = Position.parse(cursor)
+        if request.searches_left is not None and request.searches_left <= 0:
+            return SourcePage((), None)  # the task's search budget is spent (its stop_reason says so)
         if at.search >= len(searches) or limit <= 0:
             return SourcePage((), None if at.search >= len(searches) else cursor)
-        spent = _Spent(1)  # this page's provider requests; official-website lookups add to it
+        spent = _Spent(1, request.searches_left)  # this page's provider requests; lookups add to it
         found = await self._provider.search(searches[at.search], at.page)
         hits: dict[str, SourceHit] = {}
         for result in found.results:
@@ -96,7 +99,8 @@ class WebSearchSource:
         name = _site_name(result.title)
         outcome = await self._pages.read(result.url)
         website = website_on_profile(outcome.facts) if outcome.facts is not None else None
-        if website is None and name:
+        left = spent.left
+        if website is None and name and (left is None or spent.requests < left):
             website = await self._official_website(name, spent)
         return [self._hit(website, name, result.snippet)] if website else []
 

@@ -111,6 +111,8 @@ class DiscoveryTask(Base):
     pages_fetched: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     web_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     search_requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The create's cap on search_requests; None: FIRMSCOUT_WEB__SEARCHES_PER_TASK.
+    search_budget: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Why candidates did not become results (storage/removals.Removals as JSON); null on tasks created before
     # migration 0012, which recorded none.
     candidates_removed: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, default=dict)

@@ -48,6 +48,7 @@ class NewTask:
     exclude_domains: Sequence[str] = ()
     exclude_task_ids: Sequence[str] = ()
     table_id: str | None = None
+    search_budget: int | None = None  # None: FIRMSCOUT_WEB__SEARCHES_PER_TASK
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ class TaskService:
                     plan=plan.to_dict(),
                     exclude_domains=excluded,
                     table_id=new.table_id,
+                    search_budget=new.search_budget,
                     num_results_discovered=0,
                     num_results_enriched=0,
                     num_results_evaluated=0,

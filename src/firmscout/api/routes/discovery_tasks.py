@@ -40,6 +40,7 @@ async def create_discovery_task(
             exclude_domains=body.exclude_domains,
             exclude_task_ids=[str(i) for i in body.exclude_task_ids],
             table_id=str(body.table.id) if body.table else None,
+            search_budget=body.budget.search_requests if body.budget else None,
         ),
         quota=request.app.state.create_quota,
     )

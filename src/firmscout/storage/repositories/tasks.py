@@ -112,6 +112,7 @@ class Progress:
     num_results_discovered: int
     is_exhausted: bool
     pages_fetched: int = 0
+    search_requests: int = 0
 
 
 _PROGRESS_COLUMNS = (
@@ -121,12 +122,13 @@ _PROGRESS_COLUMNS = (
     DiscoveryTask.num_results_discovered,
     DiscoveryTask.is_exhausted,
     DiscoveryTask.pages_fetched,
+    DiscoveryTask.search_requests,
 )
 
 
 def progress_of(task: DiscoveryTask) -> Progress:
     return Progress(task.status, task.desired_num_results, task.num_results, task.num_results_discovered,
-                    task.is_exhausted, task.pages_fetched)
+                    task.is_exhausted, task.pages_fetched, task.search_requests)
 
 
 async def start_task(session: AsyncSession, task_id: str) -> DiscoveryTask | None:
