@@ -168,3 +168,17 @@ async def test_a_task_stops_when_its_search_budget_is_spent(runtime: Runtime, se
     assert (task.status, task.stop_reason) == ("done", "budget_exhausted")
     assert task.search_requests == 2 == len(searxng.requests)
     assert task.num_results > 0, "what the two searches found is kept"
+
+
+async def test_one_company_on_two_domains_is_one_result(
+    runtime: Runtime, searxng: SearchApiServer, fake_web: LoopbackWeb
+) -> None:
+    fake_web.add_site(company_site("roboarm.de", "RoboArm", industry="industrial robots", country="Germany"))
+    searxng.corpus = [*searxng.corpus, Doc("http://roboarm.de/", "RoboArm GmbH | Roboter", "Roboterarme.")]
+    task_id = await run_to_end(runtime, NewTask(query=QUERY, desired_num_results=25, auto_data_sources=False,
+                                                data_sources=["web_search"]))
+    caller = await accounts.local_caller(runtime.sessions)
+    page = await runtime.service.results(caller, task_id, offset=0, limit=50)
+    found = [r.domain for r in page.results]
+    assert len({"roboarm.com", "roboarm.de"} & set(found)) == 1, found
+    assert page.task.candidates_removed is not None and page.task.candidates_removed["duplicates"] >= 1

@@ -22,6 +22,7 @@ from firmscout.config import PipelineSettings
 from firmscout.domains import registered_domain
 from firmscout.entities import CompanyProfile, Plan, SearchRequest, TokenUsage
 from firmscout.errors import FirmscoutError, LLMError, SourceError
+from firmscout.names import same_company_name
 from firmscout.pipeline.local import parse_query
 from firmscout.pipeline.local.relationship import with_reference
 from firmscout.pipeline.stages import discover, enrich, evaluate
@@ -274,6 +275,9 @@ async def _advance_batch(
         kept, pages, fetched_bytes, moved = await _read_websites(deps, kept, progress.pages_fetched)
         if moved:
             kept, duplicates = await _drop_moved(deps, task_id, kept, moved)
+    if stage == "discovered" and kept:
+        kept, named_twice = await _drop_same_names(deps, task_id, kept)
+        duplicates += named_twice
     if stage == "discovered":
         STAGE_DURATION.labels("enrich").observe(time.perf_counter() - started)
     usage = TokenUsage()
@@ -380,6 +384,27 @@ async def _drop_moved(
         else:
             claimed.add(final)  # the first candidate that moved there stands for the company
             keep.append((candidate, profile))
+    return keep, duplicates
+
+
+async def _drop_same_names(
+    deps: PipelineDeps, task_id: str, kept: list[tuple[Candidate, CompanyProfile]]
+) -> tuple[list[tuple[Candidate, CompanyProfile]], list[tuple[Candidate, CompanyProfile]]]:
+    """Candidates that are a result of the task already, or a batch mate, under another domain: the same
+    name (legal form and spelling aside) in the same country, or where either country is unknown."""
+    async with read_only(deps.sessions) as session:
+        seen = await candidate_repo.result_names(session, task_id)
+    keep: list[tuple[Candidate, CompanyProfile]] = []
+    duplicates: list[tuple[Candidate, CompanyProfile]] = []
+    for candidate, profile in kept:
+        twin = next((domain for domain, name, country in seen
+                     if domain != candidate.domain and same_company_name(name, profile.name)
+                     and (country is None or profile.country is None or country == profile.country)), None)
+        if twin is not None:
+            duplicates.append((candidate, replace(profile, web_status=f"duplicate of {twin}")))
+        else:
+            keep.append((candidate, profile))
+            seen.append((candidate.domain, profile.name, profile.country))
     return keep, duplicates
 
 

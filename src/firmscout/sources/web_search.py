@@ -8,13 +8,13 @@ the plan's searches and the provider's pages, so a resumed task asks the next pa
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from firmscout.domains import registered_domain
 from firmscout.entities import SearchRequest, SourceHit
 from firmscout.errors import SourceError
+from firmscout.names import names_agree
 from firmscout.sources.base import SourcePage
 from firmscout.sources.search.base import SearchProvider, SearchResult
 from firmscout.sources.web_results import Kind, Named, classify, companies_named, website_on_profile
@@ -115,7 +115,7 @@ class WebSearchSource:
             domain = registered_domain(result.url)
             home = await self._pages.read(domain or result.url, site=True)
             named = (home.facts.name.value if home.facts is not None and home.facts.name is not None else None)
-            if isinstance(named, str) and same_name(named, name):
+            if isinstance(named, str) and names_agree(named, name):
                 return result.url
         return None
 
@@ -150,20 +150,6 @@ def _is_linkedin_company(url: str) -> bool:
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     return (host == "linkedin.com" or host.endswith(".linkedin.com")) and parts.path.startswith("/company/")
-
-
-_LEGAL = re.compile(r"\b(?:inc|llc|ltd|limited|gmbh|ag|sa|sas|bv|nv|plc|corp|corporation|co|company|group|"
-                    r"holdings?)\b\.?", re.I)
-
-
-def same_name(a: str, b: str) -> bool:
-    """Two spellings of one company's name: equal once case, punctuation and legal forms are dropped, or one
-    the other's start ("Acme" and "Acme Robotics")."""
-    def norm(name: str) -> str:
-        return " ".join(re.sub(r"[^\w\s]", " ", _LEGAL.sub(" ", name.casefold())).split())
-
-    x, y = norm(a), norm(b)
-    return bool(x and y) and (x == y or x.startswith(y + " ") or y.startswith(x + " "))
 
 
 def _site_name(title: str) -> str:

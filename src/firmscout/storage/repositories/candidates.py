@@ -101,6 +101,15 @@ async def present_domains(session: AsyncSession, task_id: str, domains: set[str]
     return set((await session.scalars(stmt)).all())
 
 
+async def result_names(session: AsyncSession, task_id: str) -> list[tuple[str, str, str | None]]:
+    """(domain, name, country) of the task's results so far."""
+    rows = await session.execute(
+        select(Candidate.domain, Candidate.profile).where(Candidate.task_id == task_id, Candidate.is_high_fit)
+    )
+    return [(domain, str(profile.get("name") or ""), profile.get("country")) for domain, profile in rows
+            if isinstance(profile, dict)]
+
+
 async def get_cursors(session: AsyncSession, task_id: str) -> dict[str, SourceCursor]:
     rows = (await session.scalars(select(SourceCursor).where(SourceCursor.task_id == task_id))).all()
     return {row.source: row for row in rows}
