@@ -79,6 +79,9 @@ class CompanyProfile:
     linkedin_url: str | None = None
     # Where the company database's row came from: "builtin", "import:FILE".
     origin: str = "import"
+    # A local business's street address and phone, as a maps listing gives them (not stored in the database).
+    address: str | None = None
+    phone: str | None = None
     # URLs the profile's facts come from; graders cite them.
     sources: tuple[str, ...] = ()
     # What the company's own website says, page by page (empty when it was not read).

@@ -17,7 +17,7 @@ from firmscout.sources.web_search import WebSearchSource
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime
 from firmscout.tasks.service import NewTask
-from tests.servers.search_api import Doc, Fault, SearchApiServer
+from tests.servers.search_api import Doc, Fault, Listing, SearchApiServer
 from tests.servers.web import LoopbackWeb, Site, company_site, html_page
 from tests.web.reading import run_to_end, working
 
@@ -182,3 +182,38 @@ async def test_one_company_on_two_domains_is_one_result(
     found = [r.domain for r in page.results]
     assert len({"roboarm.com", "roboarm.de"} & set(found)) == 1, found
     assert page.task.candidates_removed is not None and page.task.candidates_removed["duplicates"] >= 1
+
+
+@pytest.fixture
+async def maps_runtime(database_url: str, tmp_path: Path, fake_web: LoopbackWeb,
+                       search_server: SearchApiServer) -> AsyncIterator[tuple[Runtime, SearchApiServer]]:
+    serper = search_server.reset(provider="serper", listings=[
+        Listing("RoboArm GmbH", "Leopoldstr. 1, 80802 München, Germany", "Robot manufacturer",
+                phone="+49 89 123456", website="http://www.roboarm.com/"),
+        Listing("WeldBots", "Hafenstr. 2, 20457 Hamburg, Germany", "Industrial equipment supplier",
+                website="http://weldbots.de/"),
+        Listing("Roboter-Imbiss", "Marktplatz 3, 80331 München, Germany", "Snack bar"),  # no website
+    ])
+    for host in OWN_SITES:
+        fake_web.add_site(company_site(host, host.split(".")[0].title(), industry="industrial robots",
+                                       country="Germany"))
+    async with working(database_url, tmp_path, fake_web, [], search_provider="serper", search_url=serper.base_url,
+                       search_api_key=serper.key, search_interval_s=0.0) as runtime:
+        yield runtime, serper
+
+
+async def test_maps_lists_local_businesses_with_their_address_and_phone(
+    maps_runtime: tuple[Runtime, SearchApiServer]
+) -> None:
+    runtime, serper = maps_runtime
+    assert set(runtime.sources) == {"extruct_db", "web_search", "linkedin", "maps"}
+    task_id = await run_to_end(runtime, NewTask(query=QUERY, desired_num_results=25, auto_data_sources=False,
+                                                data_sources=["maps"]))
+    caller = await accounts.local_caller(runtime.sessions)
+    page = await runtime.service.results(caller, task_id, offset=0, limit=50)
+    assert page.task.status == "done", page.task.error
+    assert {r.domain for r in page.results} == {"roboarm.com", "weldbots.de"}, "a listing without a site is no one"
+    roboarm = next(r for r in page.results if r.domain == "roboarm.com")
+    assert roboarm.profile is not None and roboarm.profile["phone"] == "+49 89 123456"
+    assert roboarm.profile["address"].startswith("Leopoldstr. 1") and roboarm.profile["country"] == "Germany"
+    assert {r.path for r in serper.requests} == {"/places"}

@@ -43,4 +43,10 @@ def build_sources(
 
         for source in (WebSearchSource(provider, pages), WebSearchSource(provider, pages, linkedin=True)):
             sources[source.name] = source
+        if settings.web.search_provider == "serper":  # the one provider here with a places endpoint
+            from firmscout.sources.maps import MapsSource
+            from firmscout.sources.search.serper import SerperProvider
+
+            assert isinstance(provider, SerperProvider)
+            sources["maps"] = MapsSource(provider)
     return sources

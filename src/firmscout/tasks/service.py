@@ -34,7 +34,7 @@ _SOURCE_SETTINGS = {
     "web_search": "set FIRMSCOUT_WEB__SEARCH_PROVIDER (searxng with FIRMSCOUT_WEB__SEARCH_URL, or a provider with "
                   "FIRMSCOUT_WEB__SEARCH_API_KEY)",
     "linkedin": "set FIRMSCOUT_WEB__SEARCH_PROVIDER (it finds LinkedIn company pages through web search)",
-    "maps": "it is not built yet",
+    "maps": "set FIRMSCOUT_WEB__SEARCH_PROVIDER=serper (its places endpoint) with FIRMSCOUT_WEB__SEARCH_API_KEY",
 }
 
 
@@ -87,8 +87,8 @@ class TaskService:
 
     def _pick_sources(self, new: NewTask) -> list[str]:
         if new.auto_data_sources:
-            # The company database, and web search once a provider is set; linkedin only when asked for.
-            return [name for name in self._available if name != "linkedin"]
+            # The company database, and web search once a provider is set; linkedin and maps when asked for.
+            return [name for name in self._available if name not in ("linkedin", "maps")]
         if not new.data_sources:
             raise InvalidField(
                 ("body", "data_sources"),
