@@ -20,7 +20,7 @@ def _task(**fields: Any) -> TaskView:
         num_results_discovered=6, num_results_enriched=6, num_results_evaluated=6, num_results=0, table_id=None,
         auto_data_sources=True, data_sources=["extruct_db"], criteria=[c.to_dict() for c in PLAN.criteria],
         exclude_domains=[], stop_reason="exhausted", error=None, prompt_tokens=0, completion_tokens=0,
-        pages_fetched=0, web_bytes=0,
+        pages_fetched=0, web_bytes=0, search_requests=0,
         candidates_removed={"considered": 6, "by_criterion": {"geography": 2, "industry_focus": 6}, "duplicates": 0},
     )
     return dataclasses.replace(base, **fields)
