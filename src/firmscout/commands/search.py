@@ -69,7 +69,9 @@ async def run_search(
         if show_progress:
             console.print(
                 f"Task {task.id}: {task.num_results} results from {task.num_results_discovered} candidates "
-                f"({task.num_results_evaluated} graded); stopped: {task.stop_reason}.", highlight=False
+                f"({task.num_results_evaluated} graded; {task.search_requests} web searches, {task.pages_fetched} "
+                f"pages); stopped: {task.stop_reason}" + (f" ({task.error})" if task.error else "") + ".",
+                highlight=False
             )
             console.print("Criteria: " + "; ".join(f"{c['key']}: {c['criterion']}" for c in task.criteria),
                           highlight=False)
@@ -88,10 +90,11 @@ async def _stop(stop: asyncio.Event, worker: asyncio.Task[None]) -> None:
 async def _follow(runtime: Runtime, caller: accounts.Caller, task_id: str, show_progress: bool) -> TaskView:
     """Poll the task until it ends, drawing its funnel."""
     with Progress(
-        TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), console=console,
-        disable=not show_progress, transient=True,
+        TextColumn("{task.description:>10}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[spent]}"),
+        console=console, disable=not show_progress, transient=True,
     ) as bar:
-        rows = {name: bar.add_task(name, total=None) for name in ("discovered", "enriched", "evaluated", "results")}
+        rows = {name: bar.add_task(name, total=None, spent="")
+                for name in ("discovered", "enriched", "evaluated", "results")}
         while True:
             task = await runtime.service.get(caller, task_id)
             counts = (task.num_results_discovered, task.num_results_enriched, task.num_results_evaluated,
@@ -99,6 +102,9 @@ async def _follow(runtime: Runtime, caller: accounts.Caller, task_id: str, show_
             for (name, row), value in zip(rows.items(), counts, strict=True):
                 total = task.desired_num_results if name == "results" else max(task.num_results_discovered, 1)
                 bar.update(row, completed=value, total=total)
+            # What the web costs as it goes: search requests beside the candidates, pages beside enrichment.
+            bar.update(rows["discovered"], spent=f"{task.search_requests} searches" if task.search_requests else "")
+            bar.update(rows["enriched"], spent=f"{task.pages_fetched} pages" if task.pages_fetched else "")
             if task.status in ("done", "failed"):
                 return task
             await asyncio.sleep(POLL_S)
