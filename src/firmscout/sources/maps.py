@@ -39,9 +39,7 @@ class MapsSource:
             hit = _hit(place)
             if hit is not None:
                 hits.setdefault(hit.domain, hit)
-        more = len(listed) >= FULL_PAGE and at.page + 1 < PAGES_PER_SEARCH
-        following = Position(at.search, at.page + 1) if more else Position(at.search + 1, 0)
-        next_cursor = str(following) if following.search < len(searches) else None
+        next_cursor = at.after(len(listed) >= FULL_PAGE, len(searches), PAGES_PER_SEARCH)
         return SourcePage(tuple(hits.values()), next_cursor, search_requests=1)
 
 

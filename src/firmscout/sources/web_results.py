@@ -7,6 +7,7 @@ Pure: known sites come from `web_domains.txt`; an unknown site is a list page wh
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -14,7 +15,7 @@ from importlib import resources
 from urllib.parse import urlsplit
 
 from firmscout.domains import registered_domain
-from firmscout.web.extract import PageFacts
+from firmscout.web.extract import Link, PageFacts
 
 # A page linking this many other registered domains is a list, whatever its title says.
 LIST_MIN_DOMAINS = 5
@@ -92,16 +93,21 @@ _NAVIGATION = re.compile(
 )
 
 
+def _outbound(facts: PageFacts) -> Iterator[tuple[str, Link]]:
+    """(registered domain, link) of a page's links to other sites the shipped list does not know."""
+    own = registered_domain(facts.url)
+    for link in facts.links:
+        domain = registered_domain(link.url)
+        if domain is not None and domain != own and known_kind(link.url) is None:
+            yield domain, link
+
+
 def companies_named(facts: PageFacts) -> list[Named]:
     """The companies a list page links to: outbound links to sites that are not media, profiles or social
     networks, one per registered domain, named by the link's text; empty when the page links fewer than
     LIST_MIN_DOMAINS such sites (then it is an article, not a list)."""
-    own = registered_domain(facts.url)
     found: dict[str, Named] = {}
-    for link in facts.links:
-        domain = registered_domain(link.url)
-        if domain is None or domain == own or known_kind(link.url) is not None:
-            continue
+    for domain, link in _outbound(facts):
         name = " ".join(link.text.split())
         if _NAVIGATION.match(name):
             name = ""
@@ -113,9 +119,4 @@ def companies_named(facts: PageFacts) -> list[Named]:
 
 def website_on_profile(facts: PageFacts) -> str | None:
     """The official website a profile page links (the first outbound link to an unknown site); None if none."""
-    own = registered_domain(facts.url)
-    for link in facts.links:
-        domain = registered_domain(link.url)
-        if domain is not None and domain != own and known_kind(link.url) is None:
-            return link.url
-    return None
+    return next((link.url for _, link in _outbound(facts)), None)

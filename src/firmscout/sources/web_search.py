@@ -46,6 +46,13 @@ class Position:
             raise SourceError(f"Invalid cursor {cursor!r} for source {SOURCE_NAME!r}: expected SEARCH:PAGE.")
         return cls(int(search), int(page))
 
+    def after(self, more: bool, searches: int, pages_per_search: int) -> str | None:
+        """The cursor of the next page: this search's next page while it has more, else the next search's
+        first; None after the last search."""
+        following = Position(self.search, self.page + 1) if more and self.page + 1 < pages_per_search else \
+            Position(self.search + 1, 0)
+        return str(following) if following.search < searches else None
+
 
 @dataclass
 class _Spent:
@@ -88,9 +95,7 @@ class WebSearchSource:
             made = await (self._from_linkedin(result, spent) if self._linkedin else self._hits(result))
             for hit in made:
                 hits.setdefault(hit.domain, hit)
-        more = found.more and at.page + 1 < PAGES_PER_SEARCH
-        following = Position(at.search, at.page + 1) if more else Position(at.search + 1, 0)
-        next_cursor = str(following) if following.search < len(searches) else None
+        next_cursor = at.after(found.more, len(searches), PAGES_PER_SEARCH)
         return SourcePage(tuple(hits.values()), next_cursor, search_requests=spent.requests)
 
     async def _from_linkedin(self, result: SearchResult, spent: _Spent) -> list[SourceHit]:

@@ -234,11 +234,7 @@ class TaskService:
     async def resume(self, caller: Caller, task_id: str, desired_new_results: int) -> TaskView:
         _check_id(task_id)
         async with unit_of_work(self._sessions) as session:
-            task = await task_repo.get_scoped_task(
-                session, task_id, organization_id=caller.organization_id, user_id=caller.user_id, for_update=True
-            )
-            if task is None:
-                raise NotFound()
+            task = await _locked(session, caller, task_id)
             if task.is_exhausted:
                 raise BadRequest(
                     "The task is exhausted: its sources have no more candidates. Create a new task "
@@ -258,22 +254,27 @@ class TaskService:
             await self._queue.enqueue(session, task.id)
         return view_of_task(task)
 
-
     async def cancel(self, caller: Caller, task_id: str) -> TaskView:
         """Stop the task where it stands: the runner sees the status change at its next step and returns, and
         every write it still makes is conditional on a running task (or on a candidate's stage)."""
         _check_id(task_id)
         async with unit_of_work(self._sessions) as session:
-            task = await task_repo.get_scoped_task(
-                session, task_id, organization_id=caller.organization_id, user_id=caller.user_id, for_update=True
-            )
-            if task is None:
-                raise NotFound()
+            task = await _locked(session, caller, task_id)
             if task.status in ("created", "in_progress"):
                 task.status = "done"
                 task.stop_reason = "cancelled"
                 await session.flush()
         return view_of_task(task)
+
+
+async def _locked(session: AsyncSession, caller: Caller, task_id: str) -> DiscoveryTask:
+    """The caller's task, locked for this transaction's change; NotFound when it is not theirs."""
+    task = await task_repo.get_scoped_task(
+        session, task_id, organization_id=caller.organization_id, user_id=caller.user_id, for_update=True
+    )
+    if task is None:
+        raise NotFound()
+    return task
 
 
 def _check_id(task_id: str) -> None:
