@@ -196,7 +196,8 @@ def search(
     ] = None,
     exclude: Annotated[list[str] | None, typer.Option(help="Domain or URL to exclude; repeatable.")] = None,
     source: Annotated[list[str] | None, typer.Option(
-        help="Data source to search (extruct_db, web_search); repeatable. Default: every configured one.")] = None,
+        help="Data source to search (extruct_db, web_search, linkedin, maps); repeatable. Default: the database "
+             "and, once a search provider is set, web_search.")] = None,
     json_out: Annotated[bool, typer.Option("--json", metavar="", help="Write the results as JSON to stdout.")] = False,
     csv_out: Annotated[bool, typer.Option("--csv", metavar="", help="Write the results as CSV to stdout.")] = False,
 ) -> None:
