@@ -9,10 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from firmscout.config import Settings
 from firmscout.embeddings.availability import semantic_wanted
 from firmscout.sources.base import Source
-from firmscout.sources.search.base import SearchProvider
+from firmscout.sources.search.base import PlaceSearch, SearchProvider
 
 if TYPE_CHECKING:
     from firmscout.embeddings.service import SemanticRetriever
+    from firmscout.sources.web_search import ListReader
     from firmscout.web.pages import PageReader
 
 
@@ -30,23 +31,23 @@ def build_semantic(settings: Settings, sessions: async_sessionmaker[AsyncSession
 
 def build_sources(
     settings: Settings, sessions: async_sessionmaker[AsyncSession], semantic: SemanticRetriever | None = None,
-    pages: PageReader | None = None, provider: SearchProvider | None = None,
+    pages: PageReader | None = None, provider: SearchProvider | None = None, places: PlaceSearch | None = None,
+    lists: ListReader | None = None,  # reads list pages' companies for web_search (an LLM); None: anchor texts
 ) -> dict[str, Source]:
     """The data sources this process can search, by their wire name: the company database always, and
     `web_search` through `provider` (`search.registry.build_provider`; the caller closes it), reading the
-    pages results name through `pages` when web reading is on."""
+    pages results name through `pages` when web reading is on; `maps` through `places`
+    (`search.registry.build_places`; the caller closes it too)."""
     from firmscout.sources.local_db import SOURCE_NAME, LocalDatabaseSource
 
     sources: dict[str, Source] = {SOURCE_NAME: LocalDatabaseSource(sessions, semantic)}
     if provider is not None:
         from firmscout.sources.web_search import WebSearchSource
 
-        for source in (WebSearchSource(provider, pages), WebSearchSource(provider, pages, linkedin=True)):
+        for source in (WebSearchSource(provider, pages, lists=lists), WebSearchSource(provider, pages, linkedin=True)):
             sources[source.name] = source
-        if settings.web.search_provider == "serper":  # the one provider here with a places endpoint
-            from firmscout.sources.maps import MapsSource
-            from firmscout.sources.search.serper import SerperProvider
+    if places is not None:
+        from firmscout.sources.maps import MapsSource
 
-            assert isinstance(provider, SerperProvider)
-            sources["maps"] = MapsSource(provider)
+        sources[MapsSource.name] = MapsSource(places)
     return sources

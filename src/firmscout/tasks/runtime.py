@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from firmscout.catalog.service import seed_builtin
 from firmscout.config import Settings
+from firmscout.llm.registry import llm_list_reader
 from firmscout.queue.base import JobQueue
 from firmscout.queue.inprocess import InProcessQueue
 from firmscout.sources.base import Source
 from firmscout.sources.registry import build_semantic, build_sources
-from firmscout.sources.search.base import SearchProvider
-from firmscout.sources.search.registry import build_provider
+from firmscout.sources.search.base import PlaceSearch, SearchProvider
+from firmscout.sources.search.registry import build_places, build_provider
 from firmscout.storage import dialects, migrate
 from firmscout.storage.db import create_engine, session_factory
 from firmscout.storage.dialects import Dialect
@@ -83,18 +84,23 @@ async def open_runtime(
         pace = None if dialect.embedded else shared_pace(sessions)
         fetcher = Fetcher(settings.web, resolver=resolver, pace=pace) if reads_web(settings) else None
         provider: SearchProvider | None = None
+        places: PlaceSearch | None = None
         try:
             queue = _build_queue(settings, dialect, sessions)
             semantic = build_semantic(settings, sessions)
             pages = PageReader(fetcher, sessions, settings.web) if fetcher is not None else None
             provider = build_provider(settings.web)
-            sources = build_sources(settings, sessions, semantic, pages, provider)
+            places = build_places(settings.web)
+            lists = llm_list_reader(settings) if provider is not None and pages is not None else None
+            sources = build_sources(settings, sessions, semantic, pages, provider, places=places, lists=lists)
             service = TaskService(sessions, queue, available_sources=list(sources), reader=reader)
             seeded = await seed_builtin(sessions) if seed and settings.seed_builtin_companies else 0
             yield Runtime(settings, dialect, engine, sessions, queue, sources, service, reader, semantic, seeded, pages)
         finally:
             if provider is not None:
                 await provider.aclose()
+            if places is not None:
+                await places.aclose()
             if fetcher is not None:
                 await fetcher.aclose()
             await reader.close()
@@ -102,9 +108,10 @@ async def open_runtime(
 
 
 def reads_web(settings: Settings) -> bool:
-    """FIRMSCOUT_WEB__ENRICH: on, off, or auto (on once there is a way out: a proxy or a search provider)."""
+    """FIRMSCOUT_WEB__ENRICH: on, off, or auto (on once there is a way out: a proxy, a search or places provider)."""
     web = settings.web
-    return web.enrich == "on" or (web.enrich == "auto" and bool(web.proxy_url or web.search_provider))
+    return web.enrich == "on" or (web.enrich == "auto" and bool(web.proxy_url or web.search_provider or
+                                                                 web.places_provider))
 
 
 def _build_queue(settings: Settings, dialect: Dialect, sessions: async_sessionmaker[AsyncSession]) -> JobQueue:

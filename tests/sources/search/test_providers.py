@@ -151,8 +151,9 @@ class TestResults:
                         Listing("Bolt Works", "Ringstr. 2, Berlin", "Machine shop")]
         provider = build("serper")
         assert isinstance(provider, SerperProvider)
-        places = await provider.places("robotics companies in berlin", 0)
-        assert places == (
+        page = await provider.places("robotics companies in berlin", 0)
+        assert page.more is False, "a page shorter than Serper's ten is the last"
+        assert page.places == (
             Place(name="Acme Robotics", website="https://acme.example/", address="Hauptstr. 1, Berlin",
                   phone="+49 30 123", category="Robotics company", latitude=52.5, longitude=13.4),
             Place(name="Bolt Works", website=None, address="Ringstr. 2, Berlin", phone=None,

@@ -1,8 +1,8 @@
-"""The search-provider contract: a query and a page number in, ranked web results out.
+"""The search-provider contracts: a query and a page in, ranked web results (or local businesses) out.
 
-Providers are plain httpx clients of public HTTP APIs (SearXNG, Brave, Tavily, Exa, Serper) or the keyless
-`ddgs` package. They never fetch the pages they list: a result is an untrusted URL, read later (if at all)
-through the guarded fetcher.
+Providers are plain httpx clients of public HTTP APIs (SearXNG, Brave, Tavily, Exa, Serper; Serper places and
+Google Places for maps) or the keyless `ddgs` package. They never fetch the pages they list: a result is an
+untrusted URL, read later (if at all) through the guarded fetcher.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Protocol
 
 from firmscout.errors import SourceError
 
-__all__ = ["Place", "PlaceSearch", "ProviderError", "ResultPage", "SearchProvider", "SearchResult"]
+__all__ = ["Place", "PlacePage", "PlaceSearch", "ProviderError", "ResultPage", "SearchProvider", "SearchResult"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,15 @@ class Place:
     longitude: float | None = None
 
 
+@dataclass(frozen=True)
+class PlacePage:
+    places: tuple[Place, ...]
+    # False when the provider has nothing after this page.
+    more: bool
+    # What to pass as `token` for the next page when the provider pages by token (Google's nextPageToken).
+    next_token: str | None = None
+
+
 class ProviderError(SourceError):
     """A search provider failed: the message names the provider and the reason (and the setting to fix when
     it is one). `transient` as for any source: a 429 or a 5xx is worth trying again later, a 401 is not."""
@@ -65,8 +74,12 @@ class SearchProvider(Protocol):
 
 
 class PlaceSearch(Protocol):
-    name: str
+    name: str  # the setting's value: "serper", "google"
 
-    async def places(self, query: str, page: int) -> tuple[Place, ...]:
-        """Local businesses for `query` (a business kind and a place), page `page` from 0. Raises ProviderError."""
+    async def places(self, query: str, page: int, token: str | None = None) -> PlacePage:
+        """Local businesses for `query` (a business kind and a place), page `page` from 0. A provider that
+        pages by token (Google) needs the previous page's `next_token` in `token` and has no page past the
+        first without it; one that pages by number (Serper) ignores it. Raises ProviderError."""
         ...
+
+    async def aclose(self) -> None: ...

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from firmscout.sources.search.base import Place, ResultPage, SearchResult
+from firmscout.sources.search.base import Place, PlacePage, ResultPage, SearchResult
 from firmscout.sources.search.http import ProviderClient, items
 
 BASE_URL = "https://google.serper.dev"
 NUM = 20
 LAST_PAGE = 9
+PLACES_PAGE = 10  # Serper's places pages hold ten listings: a shorter one is the last
 
 
 def explain(status: int, body: str) -> str | None:
@@ -43,11 +44,12 @@ class SerperProvider:
                                            snippet=str(graph.get("description") or ""), website=graph["website"]))
         return ResultPage(tuple(results), more=bool(results) and page < LAST_PAGE)
 
-    async def places(self, query: str, page: int) -> tuple[Place, ...]:
+    async def places(self, query: str, page: int, token: str | None = None) -> PlacePage:
         data = await self._client.request_json(
             "POST", f"{self._base}/places", headers=self._headers, body={"q": query, "page": page + 1},
         )
-        return tuple(_place(p) for p in items(data, "places") if isinstance(p.get("title"), str))
+        places = tuple(_place(p) for p in items(data, "places") if isinstance(p.get("title"), str))
+        return PlacePage(places, more=len(places) >= PLACES_PAGE)
 
     async def aclose(self) -> None:
         await self._client.aclose()
