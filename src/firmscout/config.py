@@ -118,6 +118,19 @@ class LLMSettings(BaseModel):
         description="Also use the LLM in the plan step: infer criteria from the query (when none are given) and "
                     "propose extra full-text search terms. False: the local parser plans, the LLM only grades.",
     )
+    tokens_per_task: int = Field(
+        2_000_000, ge=0,
+        description="LLM tokens (prompt + completion) one task may spend, counted from its create or its latest "
+                    "resume (a create's `budget.total_tokens` overrides it); when they are spent the task stops "
+                    "grading and ends with `budget_exhausted`, keeping what it graded.",
+    )
+    price_input_usd_per_m: float | None = Field(
+        None, ge=0, description="USD per million prompt tokens, for tasks' `usage.estimated_cost_usd`; unset: unknown.",
+    )
+    price_output_usd_per_m: float | None = Field(
+        None, ge=0,
+        description="USD per million completion tokens, for tasks' `usage.estimated_cost_usd`; unset: unknown.",
+    )
 
 
 class PipelineSettings(BaseModel):
@@ -180,8 +193,8 @@ class WebSettings(BaseModel):
 
     enrich: Literal["off", "auto", "on"] = Field(
         "auto",
-        description="Read candidates' websites before grading. auto: on when a search provider or a proxy is "
-                    "configured (the embedded default stays offline); on: always; off: never.",
+        description="Read candidates' websites before grading. auto: on when a search or places provider or a "
+                    "proxy is configured (the embedded default stays offline); on: always; off: never.",
     )
     proxy_url: str | None = Field(
         None,
@@ -209,7 +222,11 @@ class WebSettings(BaseModel):
         10.0, ge=0, description="A 429/503 whose Retry-After is at most this is waited for and tried once more."
     )
     pages_per_candidate: int = Field(4, ge=1, le=10, description="Homepage plus internal pages read per company.")
-    pages_per_task: int = Field(400, ge=1, description="Pages one task may fetch (cache hits are free).")
+    pages_per_task: int = Field(
+        400, ge=1, description="Pages one task may fetch (cache hits are free), counted from its create or its "
+                               "latest resume (a create's `budget.pages_fetched` overrides it); past them candidates "
+                               "are graded without their website (`web_status` \"budget\").",
+    )
     cache_ttl_s: float = Field(7 * 24 * 3600.0, ge=0, description="How long a fetched page is reused.")
     keep_html: bool = Field(False, description="Also keep pages' raw HTML in the cache (not only what was extracted).")
     search_provider: Literal["searxng", "brave", "tavily", "exa", "serper", "ddgs"] | None = Field(
@@ -229,8 +246,27 @@ class WebSettings(BaseModel):
         1.0, ge=0, description="Pause between two requests to the search provider (Brave's free plan allows 1/s).",
     )
     searches_per_task: int = Field(
-        30, ge=0, description="Search provider requests one task may make (a create's `budget.search_requests` "
-                              "overrides it); when they are spent the task stops with `budget_exhausted`.",
+        30, ge=0, description="Search provider requests one task may make, counted from its create or its latest "
+                              "resume (a create's `budget.search_requests` overrides it); when they are spent the "
+                              "task stops with `budget_exhausted`.",
+    )
+    search_price_usd: float | None = Field(
+        None, ge=0,
+        description="USD per request to the search provider, for tasks' `usage.estimated_cost_usd`; unset: unknown.",
+    )
+    places_provider: Literal["serper", "google"] | None = Field(
+        None,
+        description="Places endpoint of the `maps` source. serper: Serper's places, with SEARCH_API_KEY (needs "
+                    "SEARCH_PROVIDER=serper); google: Google Places API (New) Text Search, with PLACES_API_KEY. "
+                    "Unset: serper when SEARCH_PROVIDER is serper, else no maps source.",
+    )
+    places_api_key: SecretStr | None = Field(
+        None, description="API key of Google Places (a Google Cloud project with Places API (New) enabled); "
+                          "Serper's places use SEARCH_API_KEY.",
+    )
+    places_url: str | None = Field(
+        None, description="Base URL of the places endpoint (a proxy, a test server); unset: the provider's public "
+                          "address (https://places.googleapis.com; for serper, SEARCH_URL when set).",
     )
 
 

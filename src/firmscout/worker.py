@@ -27,6 +27,8 @@ def pipeline_deps(runtime: Runtime) -> PipelineDeps:
         website=partial(read_website, pages, max_pages=web.pages_per_candidate) if pages is not None else None,
         pages_per_task=web.pages_per_task,
         searches_per_task=web.searches_per_task,
+        # Only an LLM spends tokens: without one a token budget has nothing to cap.
+        tokens_per_task=runtime.settings.llm.tokens_per_task if grader is not None else None,
         pages_per_candidate=web.pages_per_candidate,
     )
 

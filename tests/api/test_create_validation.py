@@ -43,7 +43,9 @@ class TestCreateDefaults:
         assert task["table_id"] is None
         assert task["stop_reason"] is None
         assert task["usage"] == {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0, "pages_fetched": 0,
-                                 "bytes_fetched": 0, "search_requests": 0}
+                                 "bytes_fetched": 0, "search_requests": 0,
+                                 "estimated_cost_usd": None, "cost_per_result_usd": None}, "no price set: no cost"
+        assert task["warnings"] == []
         for counter in ("num_results_discovered", "num_results_enriched", "num_results_evaluated", "num_results"):
             assert task[counter] == 0
         assert task["created_at"].endswith(("Z", "+00:00"))
@@ -86,6 +88,10 @@ INVALID_BODIES: list[tuple[str, Any, list[Any]]] = [
     ("unknown field", {"query": "banks", "colour": "red"}, ["body", "colour"]),
     ("negative search budget", {"query": "banks", "budget": {"search_requests": -1}},
      ["body", "budget", "search_requests"]),
+    ("negative page budget", {"query": "banks", "budget": {"pages_fetched": -1}}, ["body", "budget", "pages_fetched"]),
+    ("bad total_tokens", {"query": "banks", "budget": {"total_tokens": "lots"}}, ["body", "budget", "total_tokens"]),
+    ("total_tokens too large", {"query": "banks", "budget": {"total_tokens": 10**10}},
+     ["body", "budget", "total_tokens"]),
     ("unknown budget", {"query": "banks", "budget": {"dollars": 5}}, ["body", "budget", "dollars"]),
     ("bad data source", {"query": "banks", "data_sources": ["yellow_pages"]}, ["body", "data_sources", 0]),
     ("manual without sources", {"query": "banks", "auto_data_sources": False}, ["body", "data_sources"]),

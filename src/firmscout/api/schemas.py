@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
+from firmscout.config import Settings
 from firmscout.entities import (
     CRITERIA_MAX_COUNT,
     CRITERION_KEY_MAX,
@@ -96,9 +98,25 @@ class CreateDiscoveryTask(StrictModel):
 
 
 class TaskBudget(StrictModel):
-    """Caps on what one task may spend (an added field); unset: the server's settings."""
+    """Caps on what one task may spend (an added field, not in the Extruct spec); unset: the server's settings.
+    Each counts from the create, and again from each resume: a task that stopped with `budget_exhausted`
+    continues on resume with the same budgets again, while `usage` keeps counting everything."""
 
-    search_requests: Count | None = Field(None, ge=0, le=10_000, description="Requests to the web search provider.")
+    search_requests: Count | None = Field(
+        None, ge=0, le=10_000,
+        description="Requests to the web search provider (FIRMSCOUT_WEB__SEARCHES_PER_TASK); when spent, "
+                    "discovery through web search stops.",
+    )
+    pages_fetched: Count | None = Field(
+        None, ge=0, le=100_000,
+        description="Web pages fetched (cache hits are free; FIRMSCOUT_WEB__PAGES_PER_TASK); past them candidates "
+                    "are graded without their website.",
+    )
+    total_tokens: Count | None = Field(
+        None, ge=0, le=1_000_000_000,
+        description="LLM prompt and completion tokens (FIRMSCOUT_LLM__TOKENS_PER_TASK); when spent, grading stops "
+                    "and the task ends with what it graded.",
+    )
 
 
 class ResumeDiscoveryTask(StrictModel):
@@ -117,6 +135,30 @@ class Score(BaseModel):
     sources: list[str]
 
 
+@dataclass(frozen=True)
+class Prices:
+    """What the server pays its providers (FIRMSCOUT_WEB__SEARCH_PRICE_USD, FIRMSCOUT_LLM__PRICE_*_USD_PER_M);
+    None where unknown."""
+
+    search_request_usd: float | None = None
+    input_usd_per_m: float | None = None
+    output_usd_per_m: float | None = None
+
+    @classmethod
+    def of(cls, settings: Settings) -> Prices:
+        return cls(settings.web.search_price_usd, settings.llm.price_input_usd_per_m,
+                   settings.llm.price_output_usd_per_m)
+
+    def cost(self, task: TaskView) -> float | None:
+        """The task's estimated cost in USD from its stored counters; None when no price is set."""
+        if self.search_request_usd is None and self.input_usd_per_m is None and self.output_usd_per_m is None:
+            return None
+        usd = ((task.search_requests or 0) * (self.search_request_usd or 0.0)
+               + (task.prompt_tokens or 0) * (self.input_usd_per_m or 0.0) / 1e6
+               + (task.completion_tokens or 0) * (self.output_usd_per_m or 0.0) / 1e6)
+        return round(usd, 6)
+
+
 class Usage(BaseModel):
     """What the task spent (an added field): LLM tokens (0 with the local method), web pages fetched and their
     bytes (cache hits are free), requests to the web search provider."""
@@ -127,6 +169,26 @@ class Usage(BaseModel):
     pages_fetched: int = 0
     bytes_fetched: int = 0
     search_requests: int = 0
+    estimated_cost_usd: float | None = Field(
+        None,
+        description="An added field, not in the Extruct spec: search requests and LLM tokens at the server's "
+                    "configured prices (FIRMSCOUT_WEB__SEARCH_PRICE_USD, FIRMSCOUT_LLM__PRICE_INPUT_USD_PER_M, "
+                    "FIRMSCOUT_LLM__PRICE_OUTPUT_USD_PER_M); null when none is set. Page fetches are not priced.",
+    )
+    cost_per_result_usd: float | None = Field(
+        None,
+        description="An added field, not in the Extruct spec: estimated_cost_usd / num_results; null without a "
+                    "price or a result.",
+    )
+
+    @classmethod
+    def of(cls, task: TaskView, prices: Prices) -> Usage:
+        cost = prices.cost(task)
+        per_result = round(cost / task.num_results, 6) if cost is not None and task.num_results else None
+        prompt, completion = task.prompt_tokens or 0, task.completion_tokens or 0
+        return cls(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion,
+                   pages_fetched=task.pages_fetched or 0, bytes_fetched=task.web_bytes or 0,
+                   search_requests=task.search_requests or 0, estimated_cost_usd=cost, cost_per_result_usd=per_result)
 
 
 class CandidatesRemoved(BaseModel):
@@ -161,6 +223,11 @@ class DiscoveryTaskOut(BaseModel):
         "target_reached", "exhausted", "budget_exhausted", "source_failed", "cancelled", "failed"] | None = None
     error: str | None = None
     usage: Usage = Field(default_factory=lambda: Usage())
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="An added field, not in the Extruct spec: what the search providers reported beside their "
+                    "results (e.g. a SearXNG engine that did not answer), each once, at most 20.",
+    )
     candidates_removed: CandidatesRemoved = Field(
         default_factory=lambda: CandidatesRemoved(),
         description="An added field, not in the Extruct spec: how many candidates each criterion removed, of "
@@ -169,7 +236,8 @@ class DiscoveryTaskOut(BaseModel):
     )
 
     @classmethod
-    def from_row(cls, task: TaskView) -> DiscoveryTaskOut:
+    def from_row(cls, task: TaskView, prices: Prices | None = None) -> DiscoveryTaskOut:
+        """`prices`: the server's, for `usage.estimated_cost_usd` (None: no price known)."""
         return cls(
             id=task.id,
             created_at=_utc(task.created_at),
@@ -188,10 +256,8 @@ class DiscoveryTaskOut(BaseModel):
             exclude_domains=list(task.exclude_domains),
             stop_reason=task.stop_reason,
             error=task.error,
-            usage=Usage(prompt_tokens=task.prompt_tokens or 0, completion_tokens=task.completion_tokens or 0,
-                        total_tokens=(task.prompt_tokens or 0) + (task.completion_tokens or 0),
-                        pages_fetched=task.pages_fetched or 0, bytes_fetched=task.web_bytes or 0,
-                        search_requests=task.search_requests or 0),
+            usage=Usage.of(task, prices or Prices()),
+            warnings=list(task.warnings or ()),
             candidates_removed=CandidatesRemoved(**(task.candidates_removed or {})),
         )
 

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from firmscout.api.schemas import CreateDiscoveryTask, DiscoveryTaskResult
+from firmscout.api.schemas import CreateDiscoveryTask, DiscoveryTaskResult, Prices, Usage
 from firmscout.commands.shortfall import shortfall
 from firmscout.config import Settings
 from firmscout.entities import Criterion
@@ -70,9 +70,12 @@ async def run_search(
             console.print(
                 f"Task {task.id}: {task.num_results} results from {task.num_results_discovered} candidates "
                 f"({task.num_results_evaluated} graded; {task.search_requests} web searches, {task.pages_fetched} "
-                f"pages); stopped: {task.stop_reason}" + (f" ({task.error})" if task.error else "") + ".",
+                f"pages{_cost(Usage.of(task, Prices.of(settings)))}); stopped: {task.stop_reason}"
+                + (f" ({task.error})" if task.error else "") + ".",
                 highlight=False
             )
+            for warning in task.warnings or ():
+                console.print(f"Warning: {warning}", highlight=False)
             console.print("Criteria: " + "; ".join(f"{c['key']}: {c['criterion']}" for c in task.criteria),
                           highlight=False)
         short = shortfall(page.task, await runtime.service.plan(caller, task.id))
@@ -80,6 +83,14 @@ async def run_search(
             # On stderr in every format: an empty JSON list says nothing about why it is empty.
             console.print(short, highlight=False)
         return [DiscoveryTaskResult.from_row(r).model_dump(mode="json") for r in page.results]
+
+
+def _cost(usage: Usage) -> str:
+    """The closing line's cost, e.g. ", ≈ $0.0420, $0.0017 per result"; empty when no price is set."""
+    if usage.estimated_cost_usd is None:
+        return ""
+    per_result = f", ${usage.cost_per_result_usd:.4f} per result" if usage.cost_per_result_usd is not None else ""
+    return f", ≈ ${usage.estimated_cost_usd:.4f}{per_result}"
 
 
 async def _stop(stop: asyncio.Event, worker: asyncio.Task[None]) -> None:

@@ -23,6 +23,7 @@ from firmscout.domains import registered_domain
 from firmscout.entities import CompanyProfile, Plan, SearchRequest, TokenUsage
 from firmscout.errors import FirmscoutError, LLMError, SourceError
 from firmscout.names import same_company_name
+from firmscout.pipeline.budget import Budget
 from firmscout.pipeline.local import parse_query
 from firmscout.pipeline.local.relationship import with_reference
 from firmscout.pipeline.stages import discover, enrich, evaluate
@@ -41,8 +42,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 # Companies per grader call within a step: one full round of an LLM grader's parallel requests by default.
 GRADE_CHUNK = 20
-# Websites read at once within a step; the fetcher's own bounds (per host, per process) still apply.
-WEBSITES_AT_ONCE = 8
+# Websites read at once within a step; the fetcher's own bounds (per host, per process) still apply. A polite
+# read mostly waits out its host's delay, so this is well above the fetcher's fetches in flight.
+WEBSITES_AT_ONCE = 32
 
 
 class TaskGone(FirmscoutError):
@@ -65,6 +67,8 @@ class PipelineDeps:
     pages_per_candidate: int = 4
     # Search provider requests one task may make, unless the task carries its own budget.
     searches_per_task: int = 30
+    # LLM tokens one task may spend, unless it carries its own budget; None: no LLM, nothing to cap.
+    tokens_per_task: int | None = None
 
 
 async def run_task(deps: PipelineDeps, task_id: str, last_attempt: bool = False) -> None:
@@ -116,7 +120,8 @@ async def _start(deps: PipelineDeps, task_id: str) -> tuple[DiscoveryTask, Plan,
             # re-run never asks again, and candidates are never graded against two different sets of criteria.
             if before.num_results_discovered == 0:
                 referenced = await _reference_from_website(deps, before.query, plan)
-                if deps.planner is not None and plan.planned_by == "local":
+                tokens_out = _budget(deps, before).tokens_out(task_repo.progress_of(before))
+                if deps.planner is not None and plan.planned_by == "local" and not tokens_out:
                     refined = await _refine(deps.planner, before.query, referenced or plan)
                 elif referenced is not None:
                     refined = referenced, TokenUsage()
@@ -138,7 +143,10 @@ async def _start(deps: PipelineDeps, task_id: str) -> tuple[DiscoveryTask, Plan,
             )
         if usage.prompt_tokens or usage.completion_tokens:
             await task_repo.add_usage(session, task.id, usage.prompt_tokens, usage.completion_tokens)
-    return task, plan, task_repo.progress_of(task)
+    progress = task_repo.progress_of(task)
+    planning = usage.prompt_tokens + usage.completion_tokens
+    # The row was read before the plan's tokens were added: they count against the token budget too.
+    return task, plan, replace(progress, total_tokens=progress.total_tokens + planning)
 
 
 async def _reference_from_website(deps: PipelineDeps, query: str, plan: Plan) -> Plan | None:
@@ -176,6 +184,8 @@ async def _run(deps: PipelineDeps, task_id: str, last_attempt: bool = False) -> 
         return
     task, plan, progress = started
     excluded = frozenset(task.exclude_domains)
+    budget = _budget(deps, task)
+    held: set[str] = set()  # sources with nothing more while the search budget is spent: not dry, resumable
     while True:
         # `progress` is what the previous step's own transaction returned: no reload between steps.
         if progress is None:
@@ -185,17 +195,23 @@ async def _run(deps: PipelineDeps, task_id: str, last_attempt: bool = False) -> 
         if progress.num_results >= progress.desired_num_results:
             await _finish(deps, task.id, progress, "target_reached")
             return
+        if budget.tokens_out(progress):
+            # Nothing more can be graded, so discovering more would be wasted: what was graded stays.
+            await _finish(deps, task.id, progress, "budget_exhausted")
+            return
         async with read_only(deps.sessions) as session:
             batch = await candidate_repo.next_batch(session, task.id, deps.settings.batch_size)
         if batch:
-            progress = await _timed("evaluate", _advance_batch(deps, task.id, plan, progress, batch))
+            progress = await _timed("evaluate", _advance_batch(deps, task.id, plan, progress, batch, budget))
             continue
-        stepped = await _timed("discover", _discover_round(deps, task, plan, progress, excluded, last_attempt))
+        stepped = await _timed(
+            "discover", _discover_round(deps, task, plan, progress, excluded, budget, held, last_attempt))
         if stepped is not None:
             progress = stepped
             continue
-        # Nothing left anywhere: every source ran dry and every candidate went through the funnel.
-        await _finish(deps, task.id, progress, "exhausted")
+        # Nothing left anywhere: every source ran dry (or is held) and every candidate went through the funnel.
+        reason, error = await _ending(deps, task.id, progress, budget, held)
+        await _finish(deps, task.id, progress, reason, error)
         return
 
 
@@ -208,24 +224,32 @@ async def _timed(stage: str, step: Awaitable[T]) -> T:
     return outcome
 
 
-def _search_budget(deps: PipelineDeps, task: DiscoveryTask) -> int:
-    return task.search_budget if task.search_budget is not None else deps.searches_per_task
+def _budget(deps: PipelineDeps, task: DiscoveryTask) -> Budget:
+    defaults = Budget(deps.searches_per_task, deps.pages_per_task, deps.tokens_per_task)
+    return Budget.resolve(searches=task.search_budget, pages=task.page_budget, tokens=task.token_budget,
+                          defaults=defaults)
 
 
-async def _finish(deps: PipelineDeps, task_id: str, progress: Progress, reason: str) -> None:
-    error = None
-    if reason == "exhausted":
-        async with read_only(deps.sessions) as session:
-            cursors = await candidate_repo.get_cursors(session, task_id)
-        failed = [c.error for c in cursors.values() if c.error]
-        if failed:
-            # What the other sources and earlier pages found stays; the task says which source failed and why.
-            reason, error = "source_failed", "; ".join(sorted(failed))
-        else:
-            async with read_only(deps.sessions) as session:
-                task = await task_repo.get_task(session, task_id)
-            if task is not None and progress.search_requests and progress.search_requests >= _search_budget(deps, task):
-                reason = "budget_exhausted"  # the search sources stopped at the task's cap, not at the end
+async def _ending(
+    deps: PipelineDeps, task_id: str, progress: Progress, budget: Budget, held: set[str]
+) -> tuple[str, str | None]:
+    """Why a task with nothing left to do stopped short of its target, and the error to show: a failed
+    source, a spent budget (searches: a source was held; pages: not enough left for one more website), or
+    sources that ran dry."""
+    async with read_only(deps.sessions) as session:
+        cursors = await candidate_repo.get_cursors(session, task_id)
+    failed = [c.error for c in cursors.values() if c.error]
+    if failed:
+        # What the other sources and earlier pages found stays; the task says which source failed and why.
+        return "source_failed", "; ".join(sorted(failed))
+    if held or (deps.website is not None and budget.pages_left(progress) < deps.pages_per_candidate):
+        return "budget_exhausted", None
+    return "exhausted", None
+
+
+async def _finish(
+    deps: PipelineDeps, task_id: str, progress: Progress, reason: str, error: str | None = None
+) -> None:
     async with unit_of_work(deps.sessions) as session:
         done = await task_repo.finish_task(
             session,
@@ -248,7 +272,7 @@ def _stepped(progress: Progress | None, task_id: str) -> Progress:
 
 
 async def _advance_batch(
-    deps: PipelineDeps, task_id: str, plan: Plan, progress: Progress, batch: Sequence[Candidate]
+    deps: PipelineDeps, task_id: str, plan: Plan, progress: Progress, batch: Sequence[Candidate], budget: Budget
 ) -> Progress:
     """Pre-filter and enrich a batch of `discovered` candidates and grade the ones kept, or grade a batch
     of `enriched` ones (left over when the target was reached); one transaction checkpoints it all.
@@ -272,7 +296,7 @@ async def _advance_batch(
     pages = fetched_bytes = 0
     duplicates: list[tuple[Candidate, CompanyProfile]] = []
     if stage == "discovered" and deps.website is not None and kept:
-        kept, pages, fetched_bytes, moved = await _read_websites(deps, kept, progress.pages_fetched)
+        kept, pages, fetched_bytes, moved = await _read_websites(deps, kept, budget.pages_left(progress))
         if moved:
             kept, duplicates = await _drop_moved(deps, task_id, kept, moved)
     if stage == "discovered" and kept:
@@ -283,10 +307,10 @@ async def _advance_batch(
     usage = TokenUsage()
     graded: list[tuple[Candidate, CompanyProfile, evaluate.Evaluation]] = []
     room = progress.desired_num_results - progress.num_results
-    # Graded a chunk at a time, stopping once the target is met, so a large step never pays an LLM for
-    # companies past the target; the rest stay enriched, to be evaluated first on resume.
+    # Graded a chunk at a time, stopping once the target is met or the tokens are spent, so a large step never
+    # pays an LLM for companies past the target or the budget; the rest stay enriched, evaluated first on resume.
     for start in range(0, len(kept), GRADE_CHUNK):
-        if room <= 0:
+        if room <= 0 or budget.tokens_out(progress, usage.prompt_tokens + usage.completion_tokens):
             break
         part = kept[start : start + GRADE_CHUNK]
         outcome = await deps.grader.grade(plan.criteria, [profile for _, profile in part], plan)
@@ -339,7 +363,7 @@ def _new_profile(candidate: Candidate, profile: CompanyProfile) -> dict[str, obj
 
 
 async def _read_websites(
-    deps: PipelineDeps, kept: list[tuple[Candidate, CompanyProfile]], pages_used: int
+    deps: PipelineDeps, kept: list[tuple[Candidate, CompanyProfile]], pages_left: int
 ) -> tuple[list[tuple[Candidate, CompanyProfile]], int, int, dict[str, str]]:
     """Each kept candidate's profile with its website's evidence, within the task's page budget; a site that
     cannot be read leaves its reason on the profile and never fails the task. Also returns pages and bytes
@@ -347,7 +371,7 @@ async def _read_websites(
     assert deps.website is not None
     read_site = deps.website
     slots = asyncio.Semaphore(WEBSITES_AT_ONCE)
-    room = deps.pages_per_task - pages_used
+    room = pages_left
 
     async def one(candidate: Candidate, profile: CompanyProfile) -> tuple[CompanyProfile, int, int, str | None]:
         nonlocal room
@@ -410,33 +434,36 @@ async def _drop_same_names(
 
 async def _discover_round(
     deps: PipelineDeps, task: DiscoveryTask, plan: Plan, progress: Progress, excluded: frozenset[str],
-    last_attempt: bool = False,
+    budget: Budget, held: set[str], last_attempt: bool = False,
 ) -> Progress | None:
-    """One page from every source that is not yet dry; None when no source can yield anything more.
+    """One page from every source that is not yet dry or held; None when no source can yield anything more.
 
     A source that fails for good (or for the last time the queue tries the task) stops for this task with
-    its error on its cursor; the others go on.
+    its error on its cursor; the others go on. A source with nothing more while the task's search budget is
+    spent is held for this run, its cursor kept: a resume grants the budget again and it goes on from there.
 
     The candidates seen so far are the `num_results_discovered` counter, which every step's transaction
     keeps equal to the rows, so no count query is needed here."""
     async with read_only(deps.sessions) as session:
         cursors = await candidate_repo.get_cursors(session, task.id)
     open_sources = [
-        name for name in task.data_sources if not (cursors.get(name) and cursors[name].is_exhausted)
+        name for name in task.data_sources
+        if name not in held and not (cursors.get(name) and cursors[name].is_exhausted)
     ]
     budget_left = deps.settings.max_candidates_per_task - progress.num_results_discovered
     if not open_sources or budget_left <= 0:
-        return None  # the caller finishes the task as exhausted, which sets is_exhausted
-    request = SearchRequest(
+        return None  # the caller finishes the task (exhausted, which sets is_exhausted, unless a source is held)
+    planned = SearchRequest(
         query=task.query, terms=plan.all_search_terms, constraints=plan.constraints, reference=plan.reference,
         searches=plan.web_searches or (task.query,),
-        searches_left=max(0, _search_budget(deps, task) - progress.search_requests),
     )
     for name in open_sources:
         source = deps.sources.get(name)
         if source is None:
             raise FirmscoutError(f"data source {name!r} is not configured on this worker")
         cursor = cursors[name].cursor if name in cursors else None
+        # What is left after the sources asked before it in this round.
+        request = replace(planned, searches_left=budget.searches_left(progress))
         try:
             page = await source.search(request, cursor, min(deps.settings.discover_page_size, budget_left))
         except SourceError as exc:
@@ -447,12 +474,18 @@ async def _discover_round(
                 await candidate_repo.save_cursor(session, task.id, name, cursor=cursor, is_exhausted=True,
                                                  error=f"{name}: {exc.message}")
             continue
+        if request.searches_left == 0 and not page.hits and page.next_cursor is None:
+            held.add(name)  # not dry: stopped by the spent budget (it asked nothing), its cursor kept for a resume
+            continue
         rows = discover.candidate_rows(page.hits, excluded)
         async with unit_of_work(deps.sessions) as session:
             new = await candidate_repo.insert_new(session, task.id, rows)
-            await candidate_repo.save_cursor(
-                session, task.id, name, cursor=page.next_cursor, is_exhausted=page.next_cursor is None
-            )
+            if page.usage.prompt_tokens or page.usage.completion_tokens:
+                await task_repo.add_usage(session, task.id, page.usage.prompt_tokens, page.usage.completion_tokens)
+            if page.notes:
+                await task_repo.add_warnings(session, task.id, page.notes)
+            after = page.skip_cursor if page.skip_cursor is not None and not new else page.next_cursor
+            await candidate_repo.save_cursor(session, task.id, name, cursor=after, is_exhausted=after is None)
             progress = _stepped(await task_repo.count_progress(
                 session, task.id, discovered=new, searches=page.search_requests), task.id)
     return progress

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
-from firmscout.entities import SearchRequest, SourceHit
+from firmscout.entities import SearchRequest, SourceHit, TokenUsage
 from firmscout.errors import SourceError
 
 __all__ = ["Source", "SourceError", "SourcePage"]
@@ -18,6 +18,12 @@ class SourcePage:
     next_cursor: str | None
     # Requests this page cost at a web search provider (the task's `usage.search_requests`).
     search_requests: int = 0
+    usage: TokenUsage = field(default_factory=TokenUsage)  # LLM tokens this page cost, added to the task's usage
+    # What the provider reported beside the results ("engine X did not answer"), shown as the task's warnings.
+    notes: tuple[str, ...] = ()
+    # Where to go instead of `next_cursor` when this page brought the task no new candidate (a web source's next
+    # search: a search's later pages rank lower than the page that already repeated what was known); None: no skip.
+    skip_cursor: str | None = None
 
 
 class Source(Protocol):

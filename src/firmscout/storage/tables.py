@@ -113,6 +113,18 @@ class DiscoveryTask(Base):
     search_requests: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The create's cap on search_requests; None: FIRMSCOUT_WEB__SEARCHES_PER_TASK.
     search_budget: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The create's caps on pages_fetched and on LLM tokens; None: FIRMSCOUT_WEB__PAGES_PER_TASK and
+    # FIRMSCOUT_LLM__TOKENS_PER_TASK.
+    page_budget: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    token_budget: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The counters at the latest resume (0 before any): every budget counts from here, so a resume grants
+    # the budgets again while usage keeps counting everything the task spent.
+    search_requests_at_resume: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    pages_fetched_at_resume: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    tokens_at_resume: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # What the search providers reported beside their results ("engine X did not answer"), deduplicated and
+    # capped; null on tasks from before migration 0014.
+    warnings: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True, default=list)
     # Why candidates did not become results (storage/removals.Removals as JSON); null on tasks created before
     # migration 0012, which recorded none.
     candidates_removed: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, default=dict)

@@ -43,6 +43,8 @@ class TaskView:
     search_requests: int
     # storage/removals.Removals as JSON; None on tasks older than the tally.
     candidates_removed: dict[str, Any] | None
+    # What the search providers reported beside their results; None on tasks older than migration 0014.
+    warnings: list[Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,8 @@ _SOURCE_SETTINGS = {
     "web_search": "set FIRMSCOUT_WEB__SEARCH_PROVIDER (searxng with FIRMSCOUT_WEB__SEARCH_URL, or a provider with "
                   "FIRMSCOUT_WEB__SEARCH_API_KEY)",
     "linkedin": "set FIRMSCOUT_WEB__SEARCH_PROVIDER (it finds LinkedIn company pages through web search)",
-    "maps": "set FIRMSCOUT_WEB__SEARCH_PROVIDER=serper (its places endpoint) with FIRMSCOUT_WEB__SEARCH_API_KEY",
+    "maps": "set FIRMSCOUT_WEB__PLACES_PROVIDER (google with FIRMSCOUT_WEB__PLACES_API_KEY, or serper with "
+            "FIRMSCOUT_WEB__SEARCH_PROVIDER=serper and its FIRMSCOUT_WEB__SEARCH_API_KEY)",
 }
 
 
@@ -49,6 +50,8 @@ class NewTask:
     exclude_task_ids: Sequence[str] = ()
     table_id: str | None = None
     search_budget: int | None = None  # None: FIRMSCOUT_WEB__SEARCHES_PER_TASK
+    page_budget: int | None = None  # None: FIRMSCOUT_WEB__PAGES_PER_TASK
+    token_budget: int | None = None  # None: FIRMSCOUT_LLM__TOKENS_PER_TASK
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,8 @@ class TaskService:
                     exclude_domains=excluded,
                     table_id=new.table_id,
                     search_budget=new.search_budget,
+                    page_budget=new.page_budget,
+                    token_budget=new.token_budget,
                     num_results_discovered=0,
                     num_results_enriched=0,
                     num_results_evaluated=0,
@@ -240,7 +245,8 @@ class TaskService:
                     "The task is exhausted: its sources have no more candidates. Create a new task "
                     "(use exclude_task_ids to skip companies it already returned)."
                 )
-            if task.desired_num_results >= MAX_TARGET:
+            # At the cap a resume can still finish what a spent budget cut short.
+            if task.desired_num_results >= MAX_TARGET and task.stop_reason != "budget_exhausted":
                 raise BadRequest(f"The task is already at the {MAX_TARGET}-result cap; create a new task.")
             task.desired_num_results = min(MAX_TARGET, task.desired_num_results + desired_new_results)
             if task.status != "created":
@@ -248,6 +254,7 @@ class TaskService:
             task.stop_reason = None
             task.error = None
             task.attempts = 0
+            _grant_budgets_again(task)
             # A source that failed for this task (a provider outage) is tried again from where it stopped.
             await candidate_repo.reopen_failed_sources(session, task.id)
             await session.flush()
@@ -275,6 +282,14 @@ async def _locked(session: AsyncSession, caller: Caller, task_id: str) -> Discov
     if task is None:
         raise NotFound()
     return task
+
+
+def _grant_budgets_again(task: DiscoveryTask) -> None:
+    """Count the task's budgets from its counters as they stand, so a resume (after `budget_exhausted` or any
+    other stop) may spend as much again; `usage` keeps counting everything."""
+    task.search_requests_at_resume = task.search_requests
+    task.pages_fetched_at_resume = task.pages_fetched
+    task.tokens_at_resume = task.prompt_tokens + task.completion_tokens
 
 
 def _check_id(task_id: str) -> None:

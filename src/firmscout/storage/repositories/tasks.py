@@ -113,6 +113,23 @@ class Progress:
     is_exhausted: bool
     pages_fetched: int = 0
     search_requests: int = 0
+    total_tokens: int = 0
+    # The counters at the latest resume, which the task's budgets count from.
+    search_requests_at_resume: int = 0
+    pages_fetched_at_resume: int = 0
+    tokens_at_resume: int = 0
+
+    @property
+    def searches_spent(self) -> int:
+        return self.search_requests - self.search_requests_at_resume
+
+    @property
+    def pages_spent(self) -> int:
+        return self.pages_fetched - self.pages_fetched_at_resume
+
+    @property
+    def tokens_spent(self) -> int:
+        return self.total_tokens - self.tokens_at_resume
 
 
 _PROGRESS_COLUMNS = (
@@ -123,12 +140,18 @@ _PROGRESS_COLUMNS = (
     DiscoveryTask.is_exhausted,
     DiscoveryTask.pages_fetched,
     DiscoveryTask.search_requests,
+    (DiscoveryTask.prompt_tokens + DiscoveryTask.completion_tokens).label("total_tokens"),
+    DiscoveryTask.search_requests_at_resume,
+    DiscoveryTask.pages_fetched_at_resume,
+    DiscoveryTask.tokens_at_resume,
 )
 
 
 def progress_of(task: DiscoveryTask) -> Progress:
     return Progress(task.status, task.desired_num_results, task.num_results, task.num_results_discovered,
-                    task.is_exhausted, task.pages_fetched, task.search_requests)
+                    task.is_exhausted, task.pages_fetched, task.search_requests,
+                    task.prompt_tokens + task.completion_tokens, task.search_requests_at_resume,
+                    task.pages_fetched_at_resume, task.tokens_at_resume)
 
 
 async def start_task(session: AsyncSession, task_id: str) -> DiscoveryTask | None:
@@ -214,6 +237,21 @@ async def count_progress(
               "results": results, "pages": pages, "web_bytes": web_bytes, "searches": searches}
     row = (await session.execute(_COUNT_PROGRESS, params)).first()
     return None if row is None else Progress(*row)
+
+
+# Provider warnings kept per task: enough to say what went wrong, never a growing log.
+MAX_WARNINGS = 20
+
+
+async def add_warnings(session: AsyncSession, task_id: str, notes: Sequence[str]) -> None:
+    """Add what a provider reported to the task's warnings, each once, at most MAX_WARNINGS, in the caller's
+    transaction; the row is locked first, as `add_removals` does."""
+    stored = await session.scalar(
+        select(DiscoveryTask.warnings).where(DiscoveryTask.id == task_id).with_for_update()
+    )
+    kept = list(dict.fromkeys([*(stored or []), *notes]))[:MAX_WARNINGS]
+    if kept != (stored or []):
+        await session.execute(update(DiscoveryTask).where(DiscoveryTask.id == task_id).values(warnings=kept))
 
 
 async def add_removals(session: AsyncSession, task_id: str, removals: Removals) -> None:
