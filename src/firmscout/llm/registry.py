@@ -11,6 +11,7 @@ from firmscout.errors import LLMError
 if TYPE_CHECKING:
     from firmscout.llm.base import LLM
     from firmscout.llm.grader import LLMGrader
+    from firmscout.llm.list_extraction import LLMListReader
     from firmscout.llm.planner import LLMPlanner
 
 
@@ -65,3 +66,13 @@ def llm_grader(settings: Settings) -> LLMGrader | None:
 
 def llm_planner(settings: Settings) -> LLMPlanner | None:
     return llm_roles(settings)[1]
+
+
+def llm_list_reader(settings: Settings) -> LLMListReader | None:
+    """What reads list pages' companies for `web_search` when an LLM is configured; None: anchor texts do."""
+    llm = build_llm(settings)
+    if llm is None:
+        return None
+    from firmscout.llm.list_extraction import LLMListReader
+
+    return LLMListReader(llm)

@@ -1,24 +1,32 @@
 """Source `web_search`: the plan's searches through the configured provider, results made into candidates.
 
 A result is a company's own site (a candidate, keyed by registered domain), a page naming companies (read
-through the guarded page reader; the companies it links are candidates), a profile on a directory (its
-linked website is the candidate), or nothing to use (`web_results.classify`). The cursor is the position in
-the plan's searches and the provider's pages, so a resumed task asks the next page, not the first again.
+through the guarded page reader; the companies it links are candidates, read by an LLM when one is configured),
+a profile on a directory (its linked website is the candidate), or nothing to use (`web_results.classify`).
+The cursor is the position in the plan's searches and the provider's pages, so a resumed task asks the next
+page, not the first again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from firmscout.domains import registered_domain
-from firmscout.entities import SearchRequest, SourceHit
-from firmscout.errors import SourceError
+from firmscout.entities import SearchRequest, SourceHit, TokenUsage
+from firmscout.errors import LLMError, SourceError
 from firmscout.names import names_agree
 from firmscout.sources.base import SourcePage
 from firmscout.sources.search.base import SearchProvider, SearchResult
 from firmscout.sources.web_results import Kind, Named, classify, companies_named, website_on_profile
+from firmscout.web.extract import Link, PageFacts
 from firmscout.web.pages import PageReader
+
+log = logging.getLogger(__name__)
 
 SOURCE_NAME = "web_search"
 LINKEDIN = "linkedin"
@@ -53,11 +61,26 @@ class Position:
             Position(self.search + 1, 0)
         return str(following) if following.search < searches else None
 
+    def next_search(self, searches: int) -> str:
+        """The next search's first page; past the last search, a cursor at which the source has nothing more."""
+        return str(Position(min(self.search + 1, searches), 0))
+
+
+class ListReader(Protocol):
+    """Reads the companies a list page names (`llm.list_extraction.LLMListReader`).
+
+    Returns them as links (URL: the page's link to the company's site, text: its name as the page writes it),
+    each URL one of `links` or on its registered domain, and the tokens the reading cost. Error contract:
+    `LLMError` when the page cannot be read; the source then takes the links' anchor text instead."""
+
+    async def companies(self, facts: PageFacts, links: Sequence[Link]) -> tuple[list[Link], TokenUsage]: ...
+
 
 @dataclass
 class _Spent:
     requests: int
     left: int | None  # the task's search budget before this page
+    usage: TokenUsage = field(default_factory=TokenUsage)  # LLM tokens spent reading list pages
 
 
 class WebSearchSource:
@@ -67,13 +90,16 @@ class WebSearchSource:
 
     name = SOURCE_NAME
 
-    def __init__(self, provider: SearchProvider, pages: PageReader | None, *, linkedin: bool = False) -> None:
+    def __init__(self, provider: SearchProvider, pages: PageReader | None, *, linkedin: bool = False,
+                 lists: ListReader | None = None) -> None:
         """`pages`: reads list and profile pages; without it (web reading off) only companies' own sites
-        among the results become candidates."""
+        among the results become candidates. `lists`: reads the companies on list pages (an LLM); without it
+        they are the pages' outbound links, named by their anchor text."""
         self.name = LINKEDIN if linkedin else SOURCE_NAME
         self._linkedin = linkedin
         self._provider = provider
         self._pages = pages
+        self._lists = lists
 
     def _searches(self, request: SearchRequest) -> tuple[str, ...]:
         planned = request.searches or (request.query,)
@@ -82,21 +108,28 @@ class WebSearchSource:
         return tuple(f"{_LINKEDIN_COMPANY} {s}" for s in planned[:LINKEDIN_SEARCHES])
 
     async def search(self, request: SearchRequest, cursor: str | None, limit: int) -> SourcePage:
+        spent = _Spent(1, request.searches_left)  # this page's provider requests and LLM tokens; lookups add to them
+        page = await self._page(request, cursor, limit, spent)
+        return replace(page, usage=spent.usage)
+
+    async def _page(self, request: SearchRequest, cursor: str | None, limit: int, spent: _Spent) -> SourcePage:
         searches = self._searches(request)
         at = Position.parse(cursor)
         if request.searches_left is not None and request.searches_left <= 0:
             return SourcePage((), None)  # the task's search budget is spent (its stop_reason says so)
         if at.search >= len(searches) or limit <= 0:
             return SourcePage((), None if at.search >= len(searches) else cursor)
-        spent = _Spent(1, request.searches_left)  # this page's provider requests; lookups add to it
         found = await self._provider.search(searches[at.search], at.page)
+        if self._linkedin:  # one at a time: a lookup search spends budget that the next result may not have
+            made = [await self._from_linkedin(result, spent) for result in found.results]
+        else:  # results' pages are read at once (the fetcher keeps each host's pace); gather keeps their order
+            made = await asyncio.gather(*(self._hits(result, spent) for result in found.results))
         hits: dict[str, SourceHit] = {}
-        for result in found.results:
-            made = await (self._from_linkedin(result, spent) if self._linkedin else self._hits(result))
-            for hit in made:
-                hits.setdefault(hit.domain, hit)
+        for hit in (hit for some in made for hit in some):
+            hits.setdefault(hit.domain, hit)
         next_cursor = at.after(found.more, len(searches), PAGES_PER_SEARCH)
-        return SourcePage(tuple(hits.values()), next_cursor, search_requests=spent.requests)
+        return SourcePage(tuple(hits.values()), next_cursor, search_requests=spent.requests, notes=found.notes,
+                          skip_cursor=at.next_search(len(searches)))
 
     async def _from_linkedin(self, result: SearchResult, spent: _Spent) -> list[SourceHit]:
         if not _is_linkedin_company(result.url) or self._pages is None:
@@ -124,7 +157,7 @@ class WebSearchSource:
                 return result.url
         return None
 
-    async def _hits(self, result: SearchResult) -> list[SourceHit]:
+    async def _hits(self, result: SearchResult, spent: _Spent) -> list[SourceHit]:
         kind = classify(result.url, result.title)
         if kind is Kind.COMPANY:
             return [self._hit(result.url, result.title, result.snippet)]
@@ -138,7 +171,9 @@ class WebSearchSource:
         if kind is Kind.PROFILE:
             website = website_on_profile(outcome.facts)
             return [self._hit(website, _site_name(result.title), result.snippet)] if website else []
-        return [self._named(named, result.url) for named in companies_named(outcome.facts)]
+        named, usage = await companies_listed(outcome.facts, self._lists)
+        spent.usage += usage
+        return [self._named(company, result.url) for company in named]
 
     def _hit(self, url: str, title: str, snippet: str) -> SourceHit:
         domain = registered_domain(url)
@@ -149,6 +184,30 @@ class WebSearchSource:
     def _named(self, named: Named, page_url: str) -> SourceHit:
         return SourceHit(domain=named.domain, name=named.name or named.domain, source=self.name, url=named.url,
                          snippet=f"Named on {page_url}")
+
+
+async def companies_listed(facts: PageFacts, lists: ListReader | None) -> tuple[list[Named], TokenUsage]:
+    """The companies a list page names, and the LLM tokens that cost: read by `lists` when there is one, its
+    sites checked once more against the shipped list; else, or when it fails, the page's outbound links named
+    by their anchor text (`web_results.companies_named`)."""
+    offered = [link for link in facts.links if _listed_domain(link.url, facts.url)]
+    if lists is None or not offered:
+        return companies_named(facts), TokenUsage()
+    try:
+        listed, usage = await lists.companies(facts, offered)
+    except LLMError as exc:
+        log.warning("list page %s not read by the LLM (%s); taking its links' anchor text", facts.url, exc.message)
+        return companies_named(facts), TokenUsage()
+    # The LLM's reading replaces the anchor-text one, not added to it: that would bring back sidebar and ad links.
+    return [Named(domain, link.text, link.url) for link in listed
+            if (domain := _listed_domain(link.url, facts.url))], usage
+
+
+def _listed_domain(url: str, page_url: str) -> str | None:
+    """The registered domain of a site a list page links that may be a candidate: another site than the page's,
+    and none the shipped list knows (social networks, directories, media); else None."""
+    domain = registered_domain(url)
+    return domain if domain != registered_domain(page_url) and classify(url, "") is Kind.COMPANY else None
 
 
 def _is_linkedin_company(url: str) -> bool:
