@@ -291,6 +291,29 @@ class TestAlternativesAndBuyers:
                                  description="Mobile first solution for payroll and expense management for SMEs.")
         assert _grade("payroll software for small businesses", payroll)["industry_focus"] >= 4
 
+    def test_serving_a_products_trade_is_not_making_the_product(self) -> None:
+        recruiter = CompanyProfile(domain="talent.example", name="Faven Talent", country="France",
+                                   description="Faven Talent is a recruitment agency for payroll software companies "
+                                               "in France.")
+        maker = CompanyProfile(domain="paie.example", name="Paie SAS", country="France",
+                               description="Paie SAS makes payroll software in Paris: salary processing for employers.")
+        assert _grade("payroll software companies in France", recruiter)["industry_focus"] < 4
+        assert _grade("payroll software companies in France", maker)["industry_focus"] >= 4
+
+    def test_an_association_representing_an_industry_is_not_in_it(self) -> None:
+        association = CompanyProfile(domain="robots.example", name="Minevi Association", country="Germany",
+                                     description="The Minevi Association represents the industrial robots "
+                                                 "industry in Germany.")
+        assert _grade("industrial robot makers in Germany", association)["industry_focus"] < 4
+
+    def test_a_maker_named_by_its_products_kind_matches(self) -> None:
+        printers = CompanyProfile(domain="print.example", name="Kalo Additive", country="Italy",
+                                  description="Kalo Additive makes 3D printers in Milan: additive manufacturing.")
+        brewery = CompanyProfile(domain="brew.example", name="Kalo Brewing", country="Belgium",
+                                 description="Kalo Brewing makes craft beer in Ghent: abbey-style ales.")
+        assert _grade("3D printing companies in Italy", printers)["industry_focus"] >= 4
+        assert _grade("craft breweries in Belgium", brewery)["industry_focus"] >= 4
+
 
 class TestQualifiers:
     """A qualifier no field records: 5 with evidence, 4 unknown (kept but not confirmed), 1 when contradicted."""

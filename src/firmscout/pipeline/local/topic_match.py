@@ -65,16 +65,21 @@ _CUE_REACH = 3
 
 # "For" and "serving" reach back to the start of their clause: "bottles and jars for still and sparkling
 # wines, spirits, food products, beers" names customers however long the list.
-_CLAUSE_CUES = frozenset({"for", "serving", "serve", "serves"})
+_CLAUSE_CUES = frozenset({"for", "serving", "serve", "serves", "represent", "representing"})
+# After a customer cue, a product's name followed by one of these is a trade of customers, not the product's
+# use: "a recruitment agency for payroll software companies", "represents the solar panel industry".
+_TRADE_NOUNS = frozenset({"company", "companie", "firm", "startup", "business", "maker", "manufacturer", "vendor",
+                          "provider", "industry", "sector", "producer", "supplier", "brand"})
 # ... but not after a verb that takes "for" as its object's marker: "explores for lithium" is a miner.
 _SEEK = frozenset({"explore", "explores", "exploring", "exploration", "prospect", "prospecting", "search",
                    "searching", "drill", "drilling", "drills"})
 _CLAUSE_END = re.compile(r"[.;:!?](?:\s|$)")
 
 
-def _own_mention(text: str, needle: tuple[str, ...]) -> bool:
+def _own_mention(text: str, needle: tuple[str, ...], product: bool = False) -> bool:
     """True when some mention of `needle` in `text` is not after a customer cue: within three words ("to
-    hotels, restaurants and caterers"), or "for"/"serving" earlier in its clause."""
+    hotels, restaurants and caterers"), or "for"/"serving" earlier in its clause. For a `product`, the cue
+    counts only before a trade ("for payroll software companies"): "software for payroll" is its use."""
     n = len(needle)
     for clause in _CLAUSE_END.split(text):
         hay = words(clause)
@@ -88,6 +93,8 @@ def _own_mention(text: str, needle: tuple[str, ...]) -> bool:
                     (w in _CLAUSE_CUES or (k >= start and w in _CUSTOMER_CUES)) and (k == 0 or hay[k - 1] not in _SEEK)
                     for k, w in enumerate(hay[:i])
                 )
+                if product and served:
+                    served = any(w in _TRADE_NOUNS for w in hay[i + n : i + n + 2])  # "payroll [software] firms"
                 if not grouped and not served:
                     return True
     return False
@@ -161,7 +168,7 @@ def _term_evidence(term: str, profile: CompanyProfile) -> _Evidence:
                     continue
                 via = "" if variant == own else f" (related to '{term}')"
                 # A product's function after "for" is its use, not its customer: "a solution for payroll".
-                if weight == 4 and field != "Name" and not product and not _own_mention(text, variant):
+                if weight == 4 and field != "Name" and not _own_mention(text, variant, product):
                     as_customers = as_customers or _Evidence(
                         3, f"{field} names '{' '.join(variant)}'{via} only as whom it serves or supplies.")
                     continue

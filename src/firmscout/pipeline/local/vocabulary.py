@@ -261,6 +261,8 @@ _SYNONYM_ROWS: tuple[tuple[str, ...], ...] = (
     ("lithium", "lithium mining", "battery metal"),
     ("fertilizer", "fertiliser", "agricultural chemical", "potash", "nitrogen"),
     ("brewery", "brewer", "beer", "brewing"),
+    ("craft brewery", "craft beer", "craft brewer", "craft brewing", "microbrewery", "brewpub"),
+    ("3d printing", "3d printer", "3d print", "3d printed", "additive manufacturing"),
     ("spirits", "spirit", "distiller", "distillery", "liquor", "whisky", "whiskey", "vodka"),
     ("wine", "winery", "winemaker", "vineyard", "champagne", "sparkling wine"),
     ("trucking", "truckload", "freight trucking", "truck transportation", "road freight", "trucker", "truck driver",
