@@ -16,6 +16,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -105,6 +106,9 @@ class Seen:
 class SearchApiServer:
     provider: Provider = "searxng"
     corpus: list[Doc] = field(default_factory=list)
+    # SearXNG's results for a query, best first, when they depend on it (a search engine over a generated web);
+    # None: the corpus, whatever the query.
+    rank: Callable[[str], list[Doc]] | None = None
     key: str = "test-key"
     searxng_json: bool = True  # False: `json` is not in the instance's `search.formats`
     unresponsive_engines: list[tuple[str, str]] = field(default_factory=list)
@@ -188,7 +192,8 @@ class SearchApiServer:
         if not self.searxng_json:
             return HTMLResponse(SEARXNG_FORBIDDEN, status_code=403)
         pageno = int(seen.params.get("pageno") or 1)
-        docs = [] if fault.empty else self.corpus[(pageno - 1) * SEARXNG_PAGE : pageno * SEARXNG_PAGE]
+        ranked = self.rank(seen.params.get("q", "")) if self.rank is not None else self.corpus
+        docs = [] if fault.empty else ranked[(pageno - 1) * SEARXNG_PAGE : pageno * SEARXNG_PAGE]
         return _json({
             "query": seen.params.get("q", ""),
             "number_of_results": 0,  # SearXNG rarely knows; its engines do not agree on totals

@@ -184,6 +184,21 @@ async def test_one_company_on_two_domains_is_one_result(
     assert page.task.candidates_removed is not None and page.task.candidates_removed["duplicates"] >= 1
 
 
+async def test_a_search_whose_page_brings_nothing_new_is_not_paged_further(
+    runtime: Runtime, searxng: SearchApiServer
+) -> None:
+    # The scripted engine answers every search alike: from the second search on, its first page repeats
+    # what the task has, so the task moves to the next search instead of asking that one's later pages.
+    task_id = await run_to_end(runtime, NewTask(query=QUERY, desired_num_results=250, auto_data_sources=False,
+                                                data_sources=["web_search"]))
+    caller = await accounts.local_caller(runtime.sessions)
+    task = await runtime.service.get(caller, task_id)
+    asked = [(r.params["q"], r.params["pageno"]) for r in searxng.requests]
+    planned = (await runtime.service.plan(caller, task_id)).web_searches
+    assert asked == [(QUERY, "1"), (QUERY, "2"), *((search, "1") for search in planned[1:])]
+    assert (task.stop_reason, task.search_requests) == ("exhausted", len(asked))
+
+
 @pytest.fixture
 async def maps_runtime(database_url: str, tmp_path: Path, fake_web: LoopbackWeb,
                        search_server: SearchApiServer) -> AsyncIterator[tuple[Runtime, SearchApiServer]]:
