@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from firmscout.entities import CompanyProfile, Criterion
+from firmscout.entities import CompanyProfile, Criterion, Passage
 from firmscout.pipeline.local import grade_company, infer_criteria, is_high_fit, plan_for_criteria, relevance
 
 WIKI = "https://en.wikipedia.org/wiki/BBVA"
@@ -299,6 +299,13 @@ class TestAlternativesAndBuyers:
                                description="Paie SAS makes payroll software in Paris: salary processing for employers.")
         assert _grade("payroll software companies in France", recruiter)["industry_focus"] < 4
         assert _grade("payroll software companies in France", maker)["industry_focus"] >= 4
+
+    def test_a_website_naming_a_trade_as_its_customers_is_not_in_it(self) -> None:
+        recruiter = CompanyProfile(domain="talent.example", name="Kalita Talent", country="Germany",
+                                   description="Engineers for the companies that build the future.",
+                                   passages=(Passage("http://talent.example/", "Kalita Talent is a recruitment "
+                                                     "agency for industrial robots companies in Germany."),))
+        assert _grade("industrial robot makers in Germany", recruiter)["industry_focus"] < 4
 
     def test_an_association_representing_an_industry_is_not_in_it(self) -> None:
         association = CompanyProfile(domain="robots.example", name="Minevi Association", country="Germany",

@@ -179,7 +179,7 @@ def _term_evidence(term: str, profile: CompanyProfile) -> _Evidence:
                                         "is the wider field.")
                 where = "" if strength == 4 else " (in passing, not in its opening)"
                 return _Evidence(strength, f"{field} mentions '{' '.join(variant)}'{via}{where}.")
-        if strength == 4 and (quoted := _on_website(profile, variants)) is not None:
+        if strength == 4 and (quoted := _on_website(profile, variants, product)) is not None:
             return quoted
         if strength == 4 and as_customers is not None:
             return as_customers
@@ -232,16 +232,18 @@ def _words_together(
     """Every word of a phrase the text does not spell out, within one label or one text ("Fanuc makes
     robots for industrial use" for "industrial robots"). Words spread over different labels do not count:
     the sector label "Industrials" says nothing about robots."""
+    spelled = tuple(significant)
+
     def together(text: str) -> bool:
         # The words themselves: a synonym of each word apart is a sibling field as often as not ("utility"
-        # has "power" beside it, and "water ... power" is no water utility).
-        stems = _stems(words(text))
-        return all(w in stems for w in significant)
+        # has "power" beside it, and "water ... power" is no water utility). A text spelling the phrase out
+        # was judged as a mention already (a grouped label, or its customers', does not count here).
+        hay = words(text)
+        stems = _stems(hay)
+        return all(w in stems for w in significant) and not _contains(hay, spelled)
 
     for field, values in (("Industries", profile.industries), ("Tags", profile.tags)):
-        # A label spelling the phrase out was judged as a label already (a grouped one does not count).
-        spelled = tuple(significant)
-        if (value := next((v for v in values if together(v) and not _contains(words(v), spelled)), None)) is not None:
+        if (value := next((v for v in values if together(v)), None)) is not None:
             return _Evidence(5, f"{field} entry '{value}' names {' and '.join(significant)}.")
     for strength in (4, 3):
         for field, text, weight in texts:
@@ -292,13 +294,17 @@ def _topic_evidence(topic: str, profile: CompanyProfile) -> _Evidence:
 _QUOTE_CHARS = 240
 
 
-def _on_website(profile: CompanyProfile, variants: tuple[tuple[str, ...], ...]) -> _Evidence | None:
-    """The first website sentence that names a variant, quoted with its page."""
+def _on_website(
+    profile: CompanyProfile, variants: tuple[tuple[str, ...], ...], product: bool = False
+) -> _Evidence | None:
+    """The first website sentence that names a variant as the company's own business (not its customers'),
+    quoted with its page."""
     for passage in profile.passages:
         if not any(_contains(words(passage.text), variant) for variant in variants):
             continue
         for sentence in _SENTENCE_END.split(passage.text):
-            if any(_contains(words(sentence), variant) for variant in variants):
+            if any(_contains(words(sentence), variant) and _own_mention(sentence, variant, product)
+                   for variant in variants):
                 quote = sentence.strip()
                 if len(quote) > _QUOTE_CHARS:
                     quote = quote[:_QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
