@@ -252,6 +252,7 @@ class PlanDraft:
     search_terms: tuple[str, ...]
     model: str
     usage: TokenUsage = field(default_factory=TokenUsage)
+    web_searches: tuple[str, ...] = ()  # further queries for a web search engine
 
 
 @dataclass(frozen=True)
@@ -266,3 +267,5 @@ class SearchRequest:
     # The plan's web searches, for sources that ask a search engine, and how many requests the task has left.
     searches: tuple[str, ...] = ()
     searches_left: int | None = None
+    # Pages the task may still fetch: a source reading result pages (lists, profiles) stops at none.
+    pages_left: int | None = None

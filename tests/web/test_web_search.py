@@ -170,6 +170,18 @@ async def test_a_task_stops_when_its_search_budget_is_spent(runtime: Runtime, se
     assert task.num_results > 0, "what the two searches found is kept"
 
 
+async def test_pages_read_to_find_companies_count_in_usage_and_the_page_budget(runtime: Runtime) -> None:
+    # One page may be fetched: the ranking (the first result to read) takes it, so the LinkedIn page after
+    # it is not read, and no website is.
+    task_id = await run_to_end(runtime, NewTask(query=QUERY, desired_num_results=25, auto_data_sources=False,
+                                                data_sources=["web_search"], page_budget=1))
+    caller = await accounts.local_caller(runtime.sessions)
+    page = await runtime.service.results(caller, task_id, offset=0, limit=50)
+    assert (page.task.pages_fetched, page.task.stop_reason) == (1, "budget_exhausted")
+    assert page.task.web_bytes > 0
+    assert page.task.num_results_discovered == len(OWN_SITES) + len(LISTED_ONLY), "the LinkedIn page is not read"
+
+
 async def test_one_company_on_two_domains_is_one_result(
     runtime: Runtime, searxng: SearchApiServer, fake_web: LoopbackWeb
 ) -> None:

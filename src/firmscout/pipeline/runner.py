@@ -463,7 +463,7 @@ async def _discover_round(
             raise FirmscoutError(f"data source {name!r} is not configured on this worker")
         cursor = cursors[name].cursor if name in cursors else None
         # What is left after the sources asked before it in this round.
-        request = replace(planned, searches_left=budget.searches_left(progress))
+        request = replace(planned, searches_left=budget.searches_left(progress), pages_left=budget.pages_left(progress))
         try:
             page = await source.search(request, cursor, min(deps.settings.discover_page_size, budget_left))
         except SourceError as exc:
@@ -487,5 +487,6 @@ async def _discover_round(
             after = page.skip_cursor if page.skip_cursor is not None and not new else page.next_cursor
             await candidate_repo.save_cursor(session, task.id, name, cursor=after, is_exhausted=after is None)
             progress = _stepped(await task_repo.count_progress(
-                session, task.id, discovered=new, searches=page.search_requests), task.id)
+                session, task.id, discovered=new, searches=page.search_requests, pages=page.pages_fetched,
+                web_bytes=page.bytes_fetched), task.id)
     return progress

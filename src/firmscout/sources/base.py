@@ -18,6 +18,10 @@ class SourcePage:
     next_cursor: str | None
     # Requests this page cost at a web search provider (the task's `usage.search_requests`).
     search_requests: int = 0
+    # Pages this page cost fetching through the page reader (lists, profiles; cache hits are free) and their
+    # bytes: the task's `usage.pages_fetched` and `bytes_fetched`, within its page budget.
+    pages_fetched: int = 0
+    bytes_fetched: int = 0
     usage: TokenUsage = field(default_factory=TokenUsage)  # LLM tokens this page cost, added to the task's usage
     # What the provider reported beside the results ("engine X did not answer"), shown as the task's warnings.
     notes: tuple[str, ...] = ()

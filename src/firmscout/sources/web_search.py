@@ -24,7 +24,7 @@ from firmscout.sources.base import SourcePage
 from firmscout.sources.search.base import SearchProvider, SearchResult
 from firmscout.sources.web_results import Kind, Named, classify, companies_named, website_on_profile
 from firmscout.web.extract import Link, PageFacts
-from firmscout.web.pages import PageReader
+from firmscout.web.pages import PageOutcome, PageReader
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,9 @@ class _Spent:
     requests: int
     left: int | None  # the task's search budget before this page
     usage: TokenUsage = field(default_factory=TokenUsage)  # LLM tokens spent reading list pages
+    pages_left: int | None = None  # the task's page budget before this page
+    pages: int = 0  # pages fetched (or reserved for a read in flight); cache hits are free
+    bytes: int = 0
 
 
 class WebSearchSource:
@@ -108,9 +111,10 @@ class WebSearchSource:
         return tuple(f"{_LINKEDIN_COMPANY} {s}" for s in planned[:LINKEDIN_SEARCHES])
 
     async def search(self, request: SearchRequest, cursor: str | None, limit: int) -> SourcePage:
-        spent = _Spent(1, request.searches_left)  # this page's provider requests and LLM tokens; lookups add to them
+        # This page's provider requests, LLM tokens and page loads; lookups and reads add to them.
+        spent = _Spent(1, request.searches_left, pages_left=request.pages_left)
         page = await self._page(request, cursor, limit, spent)
-        return replace(page, usage=spent.usage)
+        return replace(page, usage=spent.usage, pages_fetched=spent.pages, bytes_fetched=spent.bytes)
 
     async def _page(self, request: SearchRequest, cursor: str | None, limit: int, spent: _Spent) -> SourcePage:
         searches = self._searches(request)
@@ -135,8 +139,8 @@ class WebSearchSource:
         if not _is_linkedin_company(result.url) or self._pages is None:
             return []
         name = _site_name(result.title)
-        outcome = await self._pages.read(result.url)
-        website = website_on_profile(outcome.facts) if outcome.facts is not None else None
+        outcome = await self._read(result.url, spent)
+        website = website_on_profile(outcome.facts) if outcome is not None and outcome.facts is not None else None
         left = spent.left
         if website is None and name and (left is None or spent.requests < left):
             website = await self._official_website(name, spent)
@@ -151,8 +155,9 @@ class WebSearchSource:
             if classify(result.url, result.title) is not Kind.COMPANY:
                 continue
             domain = registered_domain(result.url)
-            home = await self._pages.read(domain or result.url, site=True)
-            named = (home.facts.name.value if home.facts is not None and home.facts.name is not None else None)
+            home = await self._read(domain or result.url, spent, site=True)
+            named = (home.facts.name.value if home is not None and home.facts is not None and home.facts.name
+                     is not None else None)
             if isinstance(named, str) and names_agree(named, name):
                 return result.url
         return None
@@ -165,15 +170,29 @@ class WebSearchSource:
             return [self._hit(result.website, result.title, result.snippet)]
         if self._pages is None or kind is Kind.NEVER:
             return []
-        outcome = await self._pages.read(result.url)
-        if outcome.facts is None:
+        outcome = await self._read(result.url, spent)
+        if outcome is None or outcome.facts is None:
             return []
         if kind is Kind.PROFILE:
             website = website_on_profile(outcome.facts)
             return [self._hit(website, _site_name(result.title), result.snippet)] if website else []
         named, usage = await companies_listed(outcome.facts, self._lists)
         spent.usage += usage
-        return [self._named(company, result.url) for company in named]
+        return [self._named(company) for company in named]
+
+    async def _read(self, url: str, spent: _Spent, *, site: bool = False) -> PageOutcome | None:
+        """A result's page through the page reader, counted as the website reads are (a page with facts, not
+        from the cache); None once the task's page budget is spent."""
+        assert self._pages is not None
+        if spent.pages_left is not None and spent.pages >= spent.pages_left:
+            return None
+        spent.pages += 1  # reserved before the read, so results read at once never overdraw the budget
+        outcome = await self._pages.read(url, site=site)
+        if outcome.facts is None or outcome.cached:
+            spent.pages -= 1
+        else:
+            spent.bytes += outcome.bytes
+        return outcome
 
     def _hit(self, url: str, title: str, snippet: str) -> SourceHit:
         domain = registered_domain(url)
@@ -181,9 +200,10 @@ class WebSearchSource:
         return SourceHit(domain=domain, name=_site_name(title) or domain, source=self.name, url=url,
                          snippet=snippet or None)
 
-    def _named(self, named: Named, page_url: str) -> SourceHit:
-        return SourceHit(domain=named.domain, name=named.name or named.domain, source=self.name, url=named.url,
-                         snippet=f"Named on {page_url}")
+    def _named(self, named: Named) -> SourceHit:
+        # No snippet: the page's words (or its URL's) say what the list is about, not what this company does;
+        # its own website does.
+        return SourceHit(domain=named.domain, name=named.name or named.domain, source=self.name, url=named.url)
 
 
 async def companies_listed(facts: PageFacts, lists: ListReader | None) -> tuple[list[Named], TokenUsage]:
