@@ -17,6 +17,7 @@ PLAN = {
     "constraints": {"countries": ["Spain"], "min_employees": 1000, "max_employees": None, "founded_after": None,
                     "founded_before": 1900},
     "search_terms": ["savings bank", "credit institution"],
+    "web_searches": ["list of Spanish savings banks"],
 }
 
 
@@ -36,6 +37,7 @@ class TestInference:
         c = draft.constraints
         assert (c.countries, c.min_employees, c.max_employees, c.founded_before) == (("Spain",), 1000, None, 1900)
         assert draft.search_terms == ("savings bank", "credit institution")
+        assert draft.web_searches == ("list of Spanish savings banks",)
         assert (draft.model, draft.usage.prompt_tokens, draft.usage.completion_tokens) == ("scripted-1", 100, 20)
         sent = chat_server.requests[0][1]
         assert sent["response_format"]["json_schema"]["name"] == "query_plan"

@@ -84,3 +84,20 @@ class TestExpansion:
         assert plan.expansion_terms == ("savings institution",), "lender is a local term already"
         assert plan.all_search_terms[: len(plan.search_terms)] == plan.search_terms
         assert plan.all_search_terms[-1] == "savings institution"
+
+
+class TestWebSearches:
+    def test_the_local_searches_stay_first_and_the_models_new_ones_follow(self) -> None:
+        local = make_plan("banks in Spain", [])
+        draft = PlanDraft(criteria=MODEL_CRITERIA, constraints=Constraints(), search_terms=(), model="m1",
+                          web_searches=("Spanish retail banks list", "banks in  spain", "banca", "x" * 300))
+        plan = refine_plan(local, draft)
+        assert plan.web_searches[: len(local.web_searches)] == local.web_searches and local.web_searches
+        assert plan.web_searches[len(local.web_searches):] == ("Spanish retail banks list",), \
+            "a repeat, a single word and an over-long search are left out"
+
+    def test_at_most_three_of_the_models_searches_are_kept(self) -> None:
+        draft = PlanDraft(criteria=MODEL_CRITERIA, constraints=Constraints(), search_terms=(), model="m1",
+                          web_searches=tuple(f"spanish bank list {i}" for i in range(6)))
+        local = make_plan("banks in Spain", [])
+        assert len(refine_plan(local, draft).web_searches) == len(local.web_searches) + 3

@@ -130,6 +130,7 @@ def plan_from_query(request: dict[str, Any], terms: tuple[str, ...] = ()) -> str
         "constraints": {"countries": [], "min_employees": None, "max_employees": None, "founded_after": None,
                         "founded_before": None},
         "search_terms": list(terms),
+        "web_searches": [],
     }
     if "criteria" in request_schema(request)[1]["properties"]:
         reply["criteria"] = [{"key": "matches_query", "name": "Matches query",

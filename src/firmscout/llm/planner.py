@@ -40,7 +40,8 @@ def draft_from_reply(reply: dict[str, Any], model: str) -> PlanDraft:
         founded_before=_int(c.get("founded_before")),
     )
     return PlanDraft(criteria=_criteria(reply.get("criteria")), constraints=constraints,
-                     search_terms=_strings(reply.get("search_terms")), model=model)
+                     search_terms=_strings(reply.get("search_terms")), model=model,
+                     web_searches=_strings(reply.get("web_searches")))
 
 
 class LLMPlanner:

@@ -10,6 +10,7 @@ from firmscout.entities import INFERRED_CRITERIA_MAX, Criterion
 
 # Bounds the reply itself; the pipeline bounds again what it keeps (any `LLM` may stand behind the planner).
 MAX_SEARCH_TERMS = 12
+MAX_WEB_SEARCHES = 4
 
 SYSTEM = (
     "You plan searches for a B2B company-discovery tool that searches a company database by full text and "
@@ -25,7 +26,10 @@ SYSTEM = (
     "year bounds are inclusive integers, null when the query does not state them.\n"
     f"- `search_terms`: up to {MAX_SEARCH_TERMS} short phrases (1-3 words, lowercase) that a company matching the "
     "query would use in its own description or industry label: synonyms, the industry's usual names, core "
-    "products. Not places, sizes or years, and not generic words such as \"company\" or \"services\"."
+    "products. Not places, sizes or years, and not generic words such as \"company\" or \"services\".\n"
+    f"- `web_searches`: up to {MAX_WEB_SEARCHES} queries for a web search engine, as a person would type them, "
+    "that find such companies' own websites or pages listing them (rankings, directories, associations' "
+    "member lists); use the industry's usual names and the place. Not the query itself."
 )
 
 
@@ -66,6 +70,7 @@ def planning_schema(infer_criteria: bool) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "constraints": constraints,
         "search_terms": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_SEARCH_TERMS},
+        "web_searches": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_WEB_SEARCHES},
     }
     if infer_criteria:
         criteria = {"type": "array", "items": criterion, "minItems": 1, "maxItems": INFERRED_CRITERIA_MAX}

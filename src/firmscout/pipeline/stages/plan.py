@@ -30,6 +30,9 @@ from firmscout.pipeline.local.criteria import infer_criteria, plan_for_criteria
 from firmscout.pipeline.local.vocabulary import fold, words
 
 MAX_EXPANSION_TERMS = 12
+# The model's web searches kept after the local ones: each is a provider request, which most providers bill.
+MAX_DRAFTED_SEARCHES = 3
+_SEARCH_MAX_CHARS = 200
 _KEY = re.compile(CRITERION_KEY_PATTERN)
 # Well under CRITERION_KEY_MAX, so the suffix that keeps a key unique ("_2") always fits.
 _KEY_MAX = 40
@@ -155,4 +158,21 @@ def refine_plan(local: Plan, draft: PlanDraft) -> Plan:
         expansion_terms=expansion_terms(draft.search_terms, local.search_terms),
         planned_by=f"llm:{draft.model}",
         reference=local.reference,
+        web_searches=web_searches(local.web_searches, draft.web_searches),
     )
+
+
+def web_searches(local: Sequence[str], drafted: Sequence[str]) -> tuple[str, ...]:
+    """The local plan's searches, then up to MAX_DRAFTED_SEARCHES of the model's that are new (by their folded
+    words), plain text of two or more words and at most _SEARCH_MAX_CHARS long."""
+    seen = {" ".join(words(s)) for s in local}
+    extra: list[str] = []
+    for search in drafted:
+        text = " ".join(search.split())
+        key = " ".join(words(text))
+        if len(extra) == MAX_DRAFTED_SEARCHES or not key or key in seen or len(key.split()) < 2 or \
+                len(text) > _SEARCH_MAX_CHARS:
+            continue
+        seen.add(key)
+        extra.append(text)
+    return (*local, *extra)
