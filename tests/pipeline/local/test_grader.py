@@ -56,8 +56,15 @@ class TestBanksInSpain:
     def test_unknown_country_is_graded_2_or_from_the_description(self) -> None:
         no_country = CompanyProfile(domain="x.com", name="X", industries=("Banks",))
         assert grade_company(self.plan.criteria, no_country, self.plan)["geography"].grade == 2
-        mentioned = CompanyProfile(domain="y.com", name="Y", description="A lender based in Madrid, Spain")
+        mentioned = CompanyProfile(domain="y.com", name="Y", description="A lender with clients across Spain")
         assert grade_company(self.plan.criteria, mentioned, self.plan)["geography"].grade == 3
+
+    def test_a_description_seating_the_company_counts_short_of_a_recorded_country(self) -> None:
+        for said in ("A lender in Madrid, Spain.", "A lender headquartered in Valencia. Est. 1901."):
+            seated = CompanyProfile(domain="y.com", name="Y", description=said)
+            assert grade_company(self.plan.criteria, seated, self.plan)["geography"].grade == 4, said
+        abroad = CompanyProfile(domain="z.com", name="Z", description="A lender based in Lisbon, Portugal.")
+        assert grade_company(self.plan.criteria, abroad, self.plan)["geography"].grade == 2
 
     def test_chemical_company_misses_the_topic(self) -> None:
         assert grade_company(self.plan.criteria, BASF, self.plan)["industry_focus"].grade == 1

@@ -6,6 +6,7 @@ Each returns a `Check` (grade 1-5 plus a sentence citing the profile field). The
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -93,6 +94,33 @@ def _state_of(profile: CompanyProfile, states: tuple[str, ...]) -> str | None:
     return next((s for s in states for c in candidates if same_place(c, s)), None)
 
 
+# "Milan, Italy": a place name, a comma, another (each up to three capitalised words).
+_PLACE_PAIR = re.compile(r"((?:[A-Z][\w'-]*\s){0,3}[A-Z][\w'-]*),\s+((?:[A-Z][\w'-]*\s){0,2}[A-Z][\w'-]*)")
+_SEATED_IN = re.compile(r"\b(?i:headquartered|based|located|headquarters (?:is |are )?)\s*in\s+(?:the\s+)?"
+                        r"((?:[A-Z][\w'-]*\s){0,2}[A-Z][\w'-]*)")
+
+
+def placed_in(text: str) -> tuple[str, str] | None:
+    """Where a company's own text seats it, as written and as a country code: a known city followed by its
+    country ("in Milan, Italy"), or a place after "headquartered/based/located in". A country named alone
+    ("sells across Italy") places nothing."""
+    for found in _PLACE_PAIR.finditer(text):
+        first, second = found.group(1).split(), found.group(2)
+        code = country_code(second)
+        for start in range(len(first)):  # "Visit Milan, Italy": the city is the pair's tail
+            city = " ".join(first[start:])
+            place = lexicon().get(words(city))
+            if code and place is not None and place.cities and code in place.countries:
+                return f"{city}, {second}", code
+    for found in _SEATED_IN.finditer(text):
+        named = found.group(1).split()
+        for end in range(len(named), 0, -1):  # "in Munich We build…": the place is the group's head
+            place = lexicon().get(words(" ".join(named[:end])))
+            if place is not None and len(place.countries) == 1:
+                return " ".join(named[:end]), place.countries[0]
+    return None
+
+
 def check_geography(req: Constraints, profile: CompanyProfile) -> Check:
     src = cite(profile)
     if req.cities and profile.city and any(_same_city(profile.city, c) for c in req.cities):
@@ -119,6 +147,13 @@ def check_geography(req: Constraints, profile: CompanyProfile) -> Check:
         )
     places = (*req.cities, *req.states, *wanted)
     text = " ".join(filter(None, (profile.description, profile.full_description)))
+    if wanted and not req.cities and not req.states and (stated := placed_in(text)) is not None:
+        where, code = stated
+        if code in want_codes:
+            return Check(4, f"Headquarters country not recorded; the description places it in {where} {src} — "
+                            f"matches {_names(wanted)}.")
+        return Check(2, f"Headquarters country not recorded; the description places it in {where} {src} — not "
+                        f"{_names(wanted)}.")
     text_words = " ".join(words(text))
     for place in places:
         if f" {' '.join(words(place))} " in f" {text_words} ":
