@@ -77,7 +77,8 @@ class CompanyProfile:
     status: str | None = None
     wikipedia_url: str | None = None
     linkedin_url: str | None = None
-    # Where the company database's row came from: "builtin", "import:FILE".
+    # Where the profile came from: the company database's "builtin", "import:FILE"; "hit" for a source's
+    # name and snippet alone (a search result's title), which the company's own website may correct.
     origin: str = "import"
     # A local business's street address and phone, as a maps listing gives them (not stored in the database).
     address: str | None = None

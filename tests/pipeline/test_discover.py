@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from firmscout.entities import CompanyProfile, SourceHit
 from firmscout.pipeline.stages import discover, enrich
+from firmscout.web.extract import Fact
+from firmscout.web.site import WebsiteProfile
 
 
 def _hit(domain: str, profile: CompanyProfile | None) -> SourceHit:
@@ -23,6 +27,14 @@ class TestCandidateRows:
         assert row["hit"] == {"name": "Banco", "url": "https://banco.es", "snippet": "Retail bank"}
         profile = enrich.profile_from_hit("banco.es", row["hit"], row["profile"])
         assert (profile.name, profile.description, profile.sources) == ("Banco", "Retail bank", ("https://banco.es",))
+
+    def test_the_sites_own_name_replaces_a_search_results_title(self) -> None:
+        guessed = enrich.profile_from_hit("minevi.de", {"name": "Industrial Robots in Germany"}, None)
+        site = WebsiteProfile(domain="minevi.de", pages=(), name=Fact("Minevi Association", "http://minevi.de/"))
+        assert enrich.with_website(guessed, site).name == "Minevi Association"
+        stored = CompanyProfile(domain="banco.es", name="Banco Santander", website="banco.es")
+        assert enrich.with_website(stored, replace(site, domain="banco.es")).name == "Banco Santander", \
+            "a database record's name stays"
 
     def test_excluded_and_repeated_domains_are_dropped(self) -> None:
         rows = discover.candidate_rows([_hit("a.es", None), _hit("b.es", None), _hit("a.es", None)],

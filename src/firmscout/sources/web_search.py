@@ -175,7 +175,9 @@ class WebSearchSource:
             return []
         if kind is Kind.PROFILE:
             website = website_on_profile(outcome.facts)
-            return [self._hit(website, _site_name(result.title), result.snippet)] if website else []
+            # No snippet: a profile's result may be an article about a field that merely links a site ("Solar
+            # power in Spain - Wikipedia"); the company's own website describes it.
+            return [self._hit(website, _site_name(result.title), "")] if website else []
         named, usage = await companies_listed(outcome.facts, self._lists)
         spent.usage += usage
         return [self._named(company) for company in named]

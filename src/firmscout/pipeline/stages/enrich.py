@@ -13,6 +13,9 @@ from firmscout.web.site import WebsiteProfile
 PASSAGE_CHARS = 4000
 
 
+HIT = "hit"  # the origin of a profile made from a source's hit alone
+
+
 def profile_from_hit(domain: str, hit: dict[str, Any], stored_profile: dict[str, Any] | None) -> CompanyProfile:
     """Sources that hold full records (the local database) deliver the profile at discovery; others give
     a name and snippet, which the company's website then fills in (`with_website`)."""
@@ -25,6 +28,7 @@ def profile_from_hit(domain: str, hit: dict[str, Any], stored_profile: dict[str,
         description=hit.get("snippet"),
         website=domain,
         sources=(url,) if url else (),
+        origin=HIT,
     )
 
 
@@ -39,7 +43,9 @@ def with_website(profile: CompanyProfile, site: WebsiteProfile) -> CompanyProfil
     if site.error is not None:
         return replace(profile, web_status=site.error)
     fills: dict[str, object] = {}
-    if site.name is not None and (not profile.name or profile.name == profile.domain):
+    # A name from a search result's title is a guess ("Industrial robots in Germany - Wikipedia" links an
+    # association); the name the site gives itself is not.
+    if site.name is not None and (not profile.name or profile.name == profile.domain or profile.origin == HIT):
         fills["name"] = str(site.name.value)
     for field in ("description", "country", "city", "founded_year", "employees"):
         fact = getattr(site, field)
