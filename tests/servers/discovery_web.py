@@ -26,7 +26,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from tests.servers.search_api import Doc
-from tests.servers.web import Site, host_redirect_site, html_page
+from tests.servers.web import Site, error_page, host_redirect_site, html_page
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,9 @@ MAKERS_PER_QUERY = 30
 MAKERS_PER_OTHER_CELL = 3
 SERVICE_FIRMS_PER_QUERY = 2
 UNINDEXED_SHARE = 1 / 3  # makers whose homepage the engine never indexed
+VARIANT_ONLY_SHARE = 0.2  # makers describing their business only in other words ("robot arms for factory automation")
+ADDRESS_ONLY_SHARE = 0.25  # makers whose prose names no place: only the contact page's address does
+DOWN_SHARE = 0.1  # sites that answer 503 to everything
 LINKEDIN_SHARE, CRUNCHBASE_SHARE, JOBS_SHARE = 0.5, 0.2, 0.2
 
 
@@ -241,9 +244,12 @@ def _about(firm: Firm, rng: random.Random) -> tuple[str, str]:
         return (f"The {firm.name} represents the {topic.industry} industry in {firm.country}.",
                 f"Members, events and policy work from {city}.")
     verb = rng.choice(("makes", "builds", "develops", "designs and manufactures", "produces"))
-    line = f"{firm.name} {verb} {topic.industry} in {city}, {firm.country}: {rng.choice(topic.variants)}."
-    return line, (f"Founded in {rng.randint(1985, 2021)}. Customers rely on our {rng.choice(topic.variants)} and "
-                  f"{topic.industry}.")
+    # Some makers never use the industry's usual name, and some say where they are only in their address.
+    business = rng.choice(topic.variants) if rng.random() < VARIANT_ONLY_SHARE else topic.industry
+    where = "" if rng.random() < ADDRESS_ONLY_SHARE else f" in {city}, {firm.country}"
+    line = f"{firm.name} {verb} {business}{where}: {rng.choice(topic.variants)}."
+    more = "" if business != topic.industry else f" and {topic.industry}"
+    return line, f"Founded in {rng.randint(1985, 2021)}. Customers rely on our {rng.choice(topic.variants)}{more}."
 
 
 def _company_site(web: DiscoveryWeb, rng: random.Random, firm: Firm) -> None:
@@ -257,13 +263,17 @@ def _company_site(web: DiscoveryWeb, rng: random.Random, firm: Firm) -> None:
                "description": line, "address": {"@type": "PostalAddress", "addressCountry": firm.country}}
         head += f'<script type="application/ld+json">{json.dumps(org)}</script>'
     nav = '<nav><a href="/">Home</a> <a href="/about">About us</a> <a href="/contact">Contact</a></nav>'
-    web.add_page(host, "/", f"{firm.name} | {TOPICS[firm.topic].industry.title()}",
+    web.add_page(host, "/", f"{firm.name} | {line.split(': ')[-1].rstrip('.').title()}",
                  f"{nav}<h1>{firm.name}</h1><p>{line}</p><p>{paragraph}</p>", snippet=line, head=head,
                  indexed=firm.indexed)
     web.add_page(host, "/about", f"About {firm.name}", f"{nav}<h1>About us</h1><p>{paragraph}</p><p>{line}</p>",
                  snippet=paragraph, indexed=False)
+    city = _PLACES[firm.country][2][0]
     web.add_page(host, "/contact", f"Contact - {firm.name}",
-                 f"{nav}<address>{firm.name}, {firm.country}</address>", snippet="", indexed=False)
+                 f"{nav}<address>{firm.name}, {rng.randint(1, 99)} Main Street, {rng.randint(1000, 99999)} {city}, "
+                 f"{firm.country}</address>", snippet="", indexed=False)
+    if rng.random() < DOWN_SHARE:  # the engine still lists what it indexed before the site went down
+        web.sites[host] = Site(host, {path: error_page(503) for path in ("/", "/about", "/contact")})
     if firm.kind == "maker":
         _profiles(web, rng, firm, line)
 
