@@ -13,8 +13,9 @@ fresh SQLite file, with the worker in this process.
 Per query: precision of the task's results (those the API shows), recall@25 (truth among the first 25,
 over min(25, truth)), searches and pages fetched per result, and results per minute of the task's wall
 clock. The baseline, in the same run: the company domains among the engine's first 25 results for the query
-as typed (an oracle that knows which domains are companies). Queries alternate between the tuning half and
-the held-out half; the targets apply to the held-out half.
+as typed (an oracle that knows which domains are companies). Per half, precision is pooled over all its
+results (a query that returned nothing weighs nothing) and recall is the mean over its queries. Queries
+alternate between the tuning half and the held-out half; the targets apply to the held-out half.
 """
 
 from __future__ import annotations
@@ -214,6 +215,12 @@ class Half:
     name: str
     outcomes: tuple[Outcome, ...]
 
+    def pooled(self, found: str) -> float:
+        """Precision over every result of the half (`found` or `baseline`): a query that returned nothing
+        weighs nothing, where a mean of per-query precisions would count it as 0."""
+        hits = [d in o.truth for o in self.outcomes for d in getattr(o, found)]
+        return sum(hits) / len(hits) if hits else 0.0
+
     def mean(self, figure: str) -> float:
         return sum(getattr(o, figure) for o in self.outcomes) / len(self.outcomes)
 
@@ -229,7 +236,7 @@ class Half:
         return self.results / (sum(o.seconds for o in self.outcomes) / 60)
 
     def row(self) -> str:
-        precision, base = self.mean("precision"), self.mean("baseline_precision")
+        precision, base = self.pooled("found"), self.pooled("baseline")
         return (f"| {self.name} | {len(self.outcomes)} | {precision:.2f} | {base:.2f} | "
                 f"{precision / base if base else float('inf'):.2f}× | {self.mean('recall'):.2f} | "
                 f"{self.mean('baseline_recall'):.2f} | {self.per_result('searches'):.2f} | "
@@ -237,7 +244,7 @@ class Half:
 
 
 def verdict(held: Half) -> str:
-    precision, base = held.mean("precision"), held.mean("baseline_precision")
+    precision, base = held.pooled("found"), held.pooled("baseline")
     checks = [
         (f"precision {precision:.2f} ≥ {PRECISION_TARGET}", precision >= PRECISION_TARGET),
         (f"recall@25 {held.mean('recall'):.2f} ≥ {RECALL_TARGET}", held.mean("recall") >= RECALL_TARGET),
