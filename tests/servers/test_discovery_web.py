@@ -43,3 +43,14 @@ def test_the_engine_ranks_pages_by_the_query_words_and_honours_site() -> None:
 
 def _links(html: str) -> list[str]:
     return [part.split('"', 1)[0] for part in html.split('href="')[1:]]
+
+
+def test_some_makers_are_hard_to_read() -> None:
+    web = discovery_web()
+    makers = [d for truth in web.truth.values() for d in truth]
+    homes = {d: web.sites[f"www.{d}"].pages["/"] for d in makers}
+    down = [d for d, page in homes.items() if page.status == 503]
+    other_words = [d for d, page in homes.items() if page.status == 200 and
+                   TOPICS[web.firms[d].topic].industry.encode() not in page.body]
+    assert 0.05 < len(down) / len(makers) < 0.2
+    assert 0.05 < len(other_words) / len(makers) < 0.35, "a fifth never use the industry's usual name"
