@@ -104,13 +104,50 @@ def worker_command() -> None:
 def token_create(
     email: Annotated[str, typer.Option(help="The user's email; created if new.")],
     org: Annotated[str | None, typer.Option(help="Organization name; created if new.")] = None,
+    expires_in: Annotated[
+        int | None,
+        typer.Option(min=1, metavar="DAYS", help="Refuse the token after this many days. Default: it never expires."),
+    ] = None,
 ) -> None:
     """Create an API token; it is printed once, alone on the last line."""
-    from firmscout.commands.admin import create_token
+    from firmscout.commands.tokens import create_token
 
-    token = _run(lambda: create_token(Settings(), email=email, org=org))
-    typer.echo(f"Token for {email} (shown once; only its hash is stored):")
+    token = _run(lambda: create_token(Settings(), email=email, org=org, expires_in_days=expires_in))
+    lasts = f", valid for {expires_in} days" if expires_in is not None else ""
+    typer.echo(f"Token for {email}{lasts} (shown once; only its hash is stored):")
     typer.echo(token)
+
+
+@token_app.command("list")
+def token_list(
+    email: Annotated[str | None, typer.Option(help="Only this user's tokens.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", metavar="", help="Print the tokens as JSON.")] = False,
+) -> None:
+    """List API tokens by id (a prefix of the token's hash; the token itself is never stored)."""
+    from firmscout.commands.tokens import list_tokens, print_tokens, token_json
+
+    tokens = _run(lambda: list_tokens(Settings(), email=email))
+    if json_out:
+        typer.echo(json.dumps([token_json(t) for t in tokens], indent=2))
+    else:
+        print_tokens(tokens)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[str, typer.Argument(metavar="ID", help="The token's id, as `firmscout token list` shows it.")],
+) -> None:
+    """Revoke an API token. API processes that checked it in the last FIRMSCOUT_API__AUTH_CACHE_S seconds
+    (default 30) may still accept it until then."""
+    from firmscout.commands.tokens import revoke_token
+
+    settings = Settings()
+    done = _run(lambda: revoke_token(settings, token_id))
+    if done.already:
+        typer.echo(f"Token {done.token.id} ({done.token.email}) was already revoked.")
+    else:
+        typer.echo(f"Revoked token {done.token.id} ({done.token.email}); API processes that checked it recently "
+                   f"may accept it for up to {settings.api.auth_cache_s:g} s more (FIRMSCOUT_API__AUTH_CACHE_S).")
 
 
 @companies_app.command("import")

@@ -57,7 +57,10 @@ class ApiSettings(BaseModel):
     )
     create_burst: int = Field(20, ge=1, description="Task creations a user may make at once before the limit.")
     auth_cache_s: float = Field(
-        30.0, ge=0, description="How long an API process trusts a token it has already checked (0: never)."
+        30.0, ge=0,
+        description="How long an API process trusts a token it has already checked (0: never). A revoked token "
+                    "keeps working for up to this long in each API process that checked it just before; an "
+                    "expired one is refused at once.",
     )
     metrics_token: SecretStr | None = Field(
         None,

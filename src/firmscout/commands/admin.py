@@ -1,4 +1,4 @@
-"""`token create` and `companies import|count|embed`."""
+"""`companies import|count|embed`."""
 
 from __future__ import annotations
 
@@ -12,18 +12,12 @@ from firmscout.catalog.embedding import embed_all, should_embed_after_import
 from firmscout.catalog.service import ImportProgress, count, import_file, parse_mapping
 from firmscout.config import Settings
 from firmscout.errors import ImportFailed
-from firmscout.tasks import accounts
 from firmscout.tasks.runtime import open_runtime
 
 if TYPE_CHECKING:
     from firmscout.embeddings.service import EmbedProgress
 
 console = Console(stderr=True, soft_wrap=True)
-
-
-async def create_token(settings: Settings, *, email: str, org: str | None) -> str:
-    async with open_runtime(settings) as runtime:
-        return await accounts.create_token(runtime.sessions, email=email, org_name=org)
 
 
 async def count_companies(settings: Settings) -> int:

@@ -10,16 +10,20 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from firmscout.errors import InvalidField, Unauthorized
+from firmscout.errors import InvalidField, NotFound, Unauthorized
 from firmscout.storage.db import read_only, unit_of_work
 from firmscout.storage.repositories import accounts as account_repo
+from firmscout.storage.tables import ApiToken
 
 TOKEN_PREFIX = "fs_"
 LOCAL_EMAIL = "local@firmscout.localhost"
 LOCAL_ORG = "local"
+# Hex characters of a token's hash that `token list` shows as its id: 48 bits, unique in any real install.
+TOKEN_ID_CHARS = 12
 
 
 @dataclass(frozen=True)
@@ -31,10 +35,44 @@ class Caller:
     organization_slug: str | None
     organization_is_active: bool | None
     available_credits: int
+    # When the token used expires (None: never); a cache must not trust the caller past it.
+    token_expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A token as `token list` shows it: never the secret, only a prefix of its hash as its id."""
+
+    id: str
+    email: str
+    organization: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    status: str  # "active", "expired" or "revoked"
+
+
+@dataclass(frozen=True)
+class Revocation:
+    token: TokenInfo
+    already: bool  # it had been revoked before this call, which changed nothing
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite hands timestamps back without their zone; every one we store is UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _status(token: ApiToken, now: datetime) -> str:
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None and _utc(token.expires_at) <= now:
+        return "expired"
+    return "active"
 
 
 def _slugify(name: str) -> str:
@@ -46,7 +84,8 @@ class CallerCache:
 
     Polling clients send the same token many times a second; without this every request would cost an
     extra database round trip. Only successful lookups are cached, so a new token works at once; a
-    deleted token keeps working for at most `ttl_s` in each API process.
+    revoked or deleted token keeps working for at most `ttl_s` in each API process. An entry never
+    outlives its token's expiry, so an expired token is refused even while cached.
 
     Requests that miss together share one lookup (`once`): after a start, or when a busy token's entry
     expires, every connection of a client asks at the same moment, and separate lookups would queue for
@@ -68,7 +107,10 @@ class CallerCache:
     def put(self, digest: str, caller: Caller) -> None:
         if len(self._entries) >= self._max_entries:
             self._entries.clear()  # crude but bounded; the cache refills from the database
-        self._entries[digest] = (time.monotonic() + self._ttl_s, caller)
+        ttl_s = self._ttl_s
+        if caller.token_expires_at is not None:
+            ttl_s = min(ttl_s, (caller.token_expires_at - datetime.now(UTC)).total_seconds())
+        self._entries[digest] = (time.monotonic() + ttl_s, caller)
 
     async def once(self, digest: str, lookup: Callable[[], Awaitable[Caller]]) -> Caller:
         """`lookup()`'s caller, cached; concurrent misses of one digest await the same lookup."""
@@ -107,7 +149,10 @@ async def _find_caller(sessions: async_sessionmaker[AsyncSession], digest: str) 
     # The lookup is by hash, so timing reveals nothing about the token; compare_digest guards the last step.
     if found is None or not hmac.compare_digest(found[0].token_hash, digest):
         raise Unauthorized()
-    _, user, org = found
+    token, user, org = found
+    # Same error as an unknown token: a caller learns nothing about which tokens exist.
+    if _status(token, datetime.now(UTC)) != "active":
+        raise Unauthorized()
     return Caller(
         user_id=user.id,
         email=user.email,
@@ -116,10 +161,13 @@ async def _find_caller(sessions: async_sessionmaker[AsyncSession], digest: str) 
         organization_slug=org.slug if org else None,
         organization_is_active=org.is_active if org else None,
         available_credits=user.available_credits,
+        token_expires_at=_utc(token.expires_at) if token.expires_at is not None else None,
     )
 
 
-async def _issue_token(session: AsyncSession, *, email: str, org_name: str | None) -> str:
+async def _issue_token(
+    session: AsyncSession, *, email: str, org_name: str | None, expires_at: datetime | None = None
+) -> str:
     org_id: str | None = None
     if org_name:
         slug = _slugify(org_name)
@@ -137,17 +185,69 @@ async def _issue_token(session: AsyncSession, *, email: str, org_name: str | Non
     elif org_id is not None and user.organization_id is None:
         user.organization_id = org_id
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    await account_repo.add_token(session, user_id=user.id, token_hash=hash_token(token), prefix=token[:8])
+    await account_repo.add_token(
+        session, user_id=user.id, token_hash=hash_token(token), prefix=token[:8], expires_at=expires_at
+    )
     return token
 
 
-async def create_token(sessions: async_sessionmaker[AsyncSession], *, email: str, org_name: str | None) -> str:
-    """Create the user (and organization) if needed and return a new token; only its hash is stored."""
+async def create_token(
+    sessions: async_sessionmaker[AsyncSession], *, email: str, org_name: str | None,
+    expires_at: datetime | None = None,
+) -> str:
+    """Create the user (and organization) if needed and return a new token; only its hash is stored.
+
+    `expires_at` (timezone-aware, in the future): from then on the token is refused; None: it never expires.
+    """
     email = email.strip().lower()
     if "@" not in email:
         raise InvalidField(("email",), f"{email!r} is not an email address")
+    if expires_at is not None and _utc(expires_at) <= datetime.now(UTC):
+        raise InvalidField(("expires_at",), "a token's expiry must be in the future")
     async with unit_of_work(sessions) as session:
-        return await _issue_token(session, email=email, org_name=org_name)
+        return await _issue_token(session, email=email, org_name=org_name, expires_at=expires_at)
+
+
+def _token_info(row: account_repo.TokenRow, now: datetime) -> TokenInfo:
+    token, user, org = row
+    return TokenInfo(
+        id=token.token_hash[:TOKEN_ID_CHARS],
+        email=user.email,
+        organization=org.name if org else None,
+        created_at=_utc(token.created_at),
+        expires_at=_utc(token.expires_at) if token.expires_at is not None else None,
+        revoked_at=_utc(token.revoked_at) if token.revoked_at is not None else None,
+        status=_status(token, now),
+    )
+
+
+async def list_tokens(sessions: async_sessionmaker[AsyncSession], *, email: str | None = None) -> list[TokenInfo]:
+    """Every token (or one user's), oldest first."""
+    async with read_only(sessions) as session:
+        rows = await account_repo.list_tokens(session, email=email.strip().lower() if email else None)
+    now = datetime.now(UTC)
+    return [_token_info(row, now) for row in rows]
+
+
+async def revoke_token(sessions: async_sessionmaker[AsyncSession], token_id: str) -> Revocation:
+    """Revoke the token whose id (as `token list` shows it, or a longer prefix of its hash) is `token_id`.
+
+    API processes that checked the token recently keep trusting it for up to FIRMSCOUT_API__AUTH_CACHE_S.
+    """
+    wanted = token_id.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{8,64}", wanted):
+        raise InvalidField(("id",), f"{token_id!r} is not a token id: `firmscout token list` shows the ids")
+    async with unit_of_work(sessions) as session:
+        rows = await account_repo.find_tokens_by_hash_prefix(session, wanted)
+        if not rows:
+            raise NotFound(f"No token has the id {wanted}: `firmscout token list` shows the ids.")
+        if len(rows) > 1:
+            raise InvalidField(("id",), f"{wanted} matches several tokens: give more of the id")
+        token = rows[0][0]
+        already = token.revoked_at is not None
+        if not already:
+            await account_repo.revoke_token(session, token, datetime.now(UTC))
+        return Revocation(_token_info(rows[0], datetime.now(UTC)), already)
 
 
 async def bootstrap_local_token(sessions: async_sessionmaker[AsyncSession]) -> str | None:

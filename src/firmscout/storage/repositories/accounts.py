@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from firmscout.storage.tables import ApiToken, Organization, UserAccount
@@ -34,24 +36,45 @@ async def count_users(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(UserAccount)) or 0)
 
 
-async def add_token(session: AsyncSession, *, user_id: str, token_hash: str, prefix: str) -> ApiToken:
-    token = ApiToken(user_id=user_id, token_hash=token_hash, prefix=prefix)
+async def add_token(
+    session: AsyncSession, *, user_id: str, token_hash: str, prefix: str, expires_at: datetime | None = None
+) -> ApiToken:
+    token = ApiToken(user_id=user_id, token_hash=token_hash, prefix=prefix, expires_at=expires_at)
     session.add(token)
     await session.flush()
     return token
 
 
-async def find_token_owner(
-    session: AsyncSession, token_hash: str
-) -> tuple[ApiToken, UserAccount, Organization | None] | None:
-    row = (
-        await session.execute(
-            select(ApiToken, UserAccount, Organization)
-            .join(UserAccount, UserAccount.id == ApiToken.user_id)
-            .outerjoin(Organization, Organization.id == UserAccount.organization_id)
-            .where(ApiToken.token_hash == token_hash)
-        )
-    ).first()
+TokenRow = tuple[ApiToken, UserAccount, Organization | None]
+
+
+def _with_owner() -> Select[ApiToken, UserAccount, Organization]:
+    return (
+        select(ApiToken, UserAccount, Organization)
+        .join(UserAccount, UserAccount.id == ApiToken.user_id)
+        .outerjoin(Organization, Organization.id == UserAccount.organization_id)
+    )
+
+
+async def find_token_owner(session: AsyncSession, token_hash: str) -> TokenRow | None:
+    row = (await session.execute(_with_owner().where(ApiToken.token_hash == token_hash))).first()
     if row is None:
         return None
     return row[0], row[1], row[2]
+
+
+async def list_tokens(session: AsyncSession, *, email: str | None = None) -> list[TokenRow]:
+    query = _with_owner().order_by(ApiToken.created_at, ApiToken.id)
+    if email is not None:
+        query = query.where(UserAccount.email == email)
+    return [(row[0], row[1], row[2]) for row in await session.execute(query)]
+
+
+async def find_tokens_by_hash_prefix(session: AsyncSession, hash_prefix: str, *, limit: int = 2) -> list[TokenRow]:
+    query = _with_owner().where(ApiToken.token_hash.startswith(hash_prefix, autoescape=True)).limit(limit)
+    return [(row[0], row[1], row[2]) for row in await session.execute(query)]
+
+
+async def revoke_token(session: AsyncSession, token: ApiToken, at: datetime) -> None:
+    token.revoked_at = at
+    await session.flush()
