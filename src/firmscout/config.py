@@ -72,6 +72,10 @@ class ApiSettings(BaseModel):
         description="PostgreSQL: API processes `serve` runs on one port (uvicorn's own --workers), about one per "
                     "CPU core. SQLite is served by one process.",
     )
+    events_poll_s: float = Field(
+        0.5, gt=0, le=60,
+        description="How often a stream of GET /v1/discovery_tasks/{id}/events reads its task from the database.",
+    )
 
 
 class DatabaseSettings(BaseModel):

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from firmscout import __version__
 from firmscout.api import docs, errors
 from firmscout.api.middleware import RequestMiddleware
-from firmscout.api.routes import account, companies, discovery_tasks, metrics
+from firmscout.api.routes import account, companies, discovery_tasks, events, metrics
 from firmscout.config import Settings
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime
@@ -57,6 +57,7 @@ def _app(settings: Settings, lifespan: Callable[[FastAPI], AbstractAsyncContextM
     errors.install(app)
     docs.install(app)
     app.include_router(discovery_tasks.router)
+    app.include_router(events.router)
     app.include_router(companies.router)
     app.include_router(account.router)
     app.include_router(metrics.router)
