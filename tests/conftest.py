@@ -95,15 +95,19 @@ def pg_database(pg_template: str) -> Iterator[str]:
         _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def fast_settings(database_url: str, tmp_path: Path, **sections: object) -> Settings:
+    """Settings with a quick worker and queue, for tests; `sections` adds or replaces nested sections."""
+    quick: dict[str, object] = {
+        "worker": {"poll_interval_s": 0.05, "lease_s": 2.0},
+        "queue": {"stalled_after_s": 2.0, "heartbeat_s": 0.5, "shutdown_grace_s": 5.0},
+        "pipeline": {"batch_size": 10},
+    }
+    return Settings(data_dir=tmp_path, database_url=database_url, **(quick | sections))  # type: ignore[arg-type]
+
+
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path,
-        database_url=database_url,
-        worker={"poll_interval_s": 0.05, "lease_s": 2.0},  # type: ignore[arg-type]
-        queue={"stalled_after_s": 2.0, "heartbeat_s": 0.5, "shutdown_grace_s": 5.0},  # type: ignore[arg-type]
-        pipeline={"batch_size": 10},  # type: ignore[arg-type]
-    )
+    return fast_settings(database_url, tmp_path)
 
 
 @pytest.fixture

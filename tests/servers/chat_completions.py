@@ -12,17 +12,17 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.servers.loopback import LoopbackServer, OnLoopback
 
 
 @dataclass
@@ -138,7 +138,9 @@ def plan_from_query(request: dict[str, Any], terms: tuple[str, ...] = ()) -> str
     return json.dumps(reply)
 
 
-class ChatCompletionsServer:
+class ChatCompletionsServer(OnLoopback):
+    _base_path = "/v1"
+
     def __init__(
         self,
         default_content: Callable[[dict[str, Any]], str] = grade_everything,
@@ -165,9 +167,7 @@ class ChatCompletionsServer:
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests it was answering at once
         app = Starlette(routes=[Route("/v1/chat/completions", self._complete, methods=["POST"])])
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                                     lifespan="off"))
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._http = LoopbackServer(app, "scripted chat server")
 
     async def _complete(self, request: Request) -> JSONResponse:
         body = await request.json()
@@ -200,21 +200,3 @@ class ChatCompletionsServer:
                                      "refusal": reply.refusal}}],
             "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
         })
-
-    @property
-    def base_url(self) -> str:
-        port = self._server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}/v1"
-
-    def start(self) -> ChatCompletionsServer:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("scripted chat server did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)

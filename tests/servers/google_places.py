@@ -13,18 +13,17 @@ every request is kept in `requests`.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from tests.servers.loopback import LoopbackServer, OnLoopback
 from tests.servers.search_api import Fault, Seen
 
 PATH = "/v1/places:searchText"
@@ -85,7 +84,7 @@ KNOWN_FIELDS = frozenset({
 
 
 @dataclass
-class GooglePlacesServer:
+class GooglePlacesServer(OnLoopback):
     businesses: list[Business] = field(default_factory=list)
     key: str = "AIza-test-key"
     api_enabled: bool = True  # False: Places API (New) is not enabled in the key's Google Cloud project
@@ -96,9 +95,7 @@ class GooglePlacesServer:
 
     def __post_init__(self) -> None:
         app = Starlette(routes=[Route(PATH, self._handle, methods=["POST"])])
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                                     lifespan="off"))
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._http = LoopbackServer(app, "Google Places server")
 
     def reset(self, **settings: Any) -> GooglePlacesServer:
         """A fresh server's state on the same socket: every field back to its default, then `settings`."""
@@ -110,24 +107,6 @@ class GooglePlacesServer:
 
     def fail(self, fault: Fault, times: int = 1) -> None:
         self.faults.extend([fault] * times)
-
-    @property
-    def base_url(self) -> str:
-        port = self._server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def start(self) -> GooglePlacesServer:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("Google Places server did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
 
     async def _handle(self, request: Request) -> Response:
         raw = await request.body()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -21,11 +20,12 @@ from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+
+from tests.servers.loopback import LoopbackServer, OnLoopback
 
 Provider = Literal["searxng", "brave", "tavily", "exa", "serper"]
 
@@ -103,7 +103,7 @@ class Seen:
 
 
 @dataclass
-class SearchApiServer:
+class SearchApiServer(OnLoopback):
     provider: Provider = "searxng"
     corpus: list[Doc] = field(default_factory=list)
     # SearXNG's results for a query, best first, when they depend on it (a search engine over a generated web);
@@ -125,9 +125,7 @@ class SearchApiServer:
         methods = ["GET", "POST"]
         app = Starlette(routes=[Route(path, self._handle, methods=methods)
                                 for path in ("/search", "/res/v1/web/search", "/places")])
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                                     lifespan="off"))
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._http = LoopbackServer(app, "search API server")
 
     def reset(self, **settings: Any) -> SearchApiServer:
         """A fresh server's state on the same socket, so one server can serve a whole test module: every field
@@ -141,24 +139,6 @@ class SearchApiServer:
 
     def fail(self, fault: Fault, times: int = 1) -> None:
         self.faults.extend([fault] * times)
-
-    @property
-    def base_url(self) -> str:
-        port = self._server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}"
-
-    def start(self) -> SearchApiServer:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("search API server did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
 
     async def _handle(self, request: Request) -> Response:
         raw = await request.body()
