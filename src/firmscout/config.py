@@ -277,6 +277,15 @@ class WebSettings(BaseModel):
     )
 
 
+class WebhookSettings(BaseModel):
+    """How a task's webhook is delivered: through the web fetcher's guard (FIRMSCOUT_WEB__ALLOW_HOSTS applies)."""
+
+    attempts: int = Field(5, ge=1, le=20, description="Tries per event: connection errors, timeouts, 429 and 5xx "
+                                                      "are retried.")
+    backoff_s: float = Field(1.0, ge=0, description="Wait before the second try, doubled for each one after.")
+    timeout_s: float = Field(10.0, gt=0, description="Time for one try, connecting included.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="FIRMSCOUT_", env_nested_delimiter="__", extra="ignore", env_file=None
@@ -308,6 +317,9 @@ class Settings(BaseSettings):
         default_factory=SemanticSettings, description="Optional dense-embedding (hybrid) retrieval."
     )
     web: WebSettings = Field(default_factory=WebSettings, description="Reading companies' websites.")
+    webhook: WebhookSettings = Field(
+        default_factory=WebhookSettings, description="Delivering tasks' webhooks (`task.completed`, `task.failed`)."
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

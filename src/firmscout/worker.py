@@ -9,8 +9,11 @@ from firmscout.llm.registry import llm_roles
 from firmscout.pipeline import local
 from firmscout.pipeline.runner import PipelineDeps, run_task
 from firmscout.pipeline.stages.evaluate import Grader, HybridGrader, LocalGrader
+from firmscout.tasks import webhooks
 from firmscout.tasks.runtime import Runtime
+from firmscout.tasks.webhooks import TaskRender
 from firmscout.web.site import read_website
+from firmscout.web.webhook import WebhookSender
 
 
 def pipeline_deps(runtime: Runtime) -> PipelineDeps:
@@ -46,5 +49,22 @@ def warm_up() -> None:
     local.warm_up()
 
 
-async def run_worker(runtime: Runtime, stop: asyncio.Event) -> None:
-    await runtime.queue.run_worker(partial(run_task, pipeline_deps(runtime)), stop)
+async def run_worker(runtime: Runtime, stop: asyncio.Event, *, render: TaskRender | None = None) -> None:
+    """`render`: the task as GET returns it (`api.schemas.task_render`); without it no webhook is sent."""
+    deps = pipeline_deps(runtime)
+    if render is None:
+        await runtime.queue.run_worker(partial(run_task, deps), stop)
+        return
+    sender = WebhookSender(runtime.settings.web, runtime.settings.webhook)
+    try:
+        await runtime.queue.run_worker(partial(_run_and_notify, deps, sender, render), stop)
+    finally:
+        await sender.aclose()
+
+
+async def _run_and_notify(
+    deps: PipelineDeps, sender: WebhookSender, render: TaskRender, task_id: str, last_attempt: bool = False
+) -> None:
+    # After run_task returned, its finishing transaction has committed; a raise (retry later) sends nothing.
+    await run_task(deps, task_id, last_attempt)
+    await webhooks.deliver(deps.sessions, sender, render, task_id)

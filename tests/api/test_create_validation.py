@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from firmscout.tasks.runtime import Runtime
+from tests.api.test_webhook_fields import INVALID as WEBHOOKS_INVALID
 from tests.factories import auth, create_token
 
 URL = "/v1/discovery_tasks"
@@ -113,6 +114,10 @@ INVALID_BODIES: list[tuple[str, Any, list[Any]]] = [
     ("101 task ids", {"query": "banks", "exclude_task_ids": [str(uuid.uuid4()) for _ in range(101)]},
      ["body", "exclude_task_ids"]),
 ]
+
+
+INVALID_BODIES += [(f"webhook: {case}", {"query": "banks", "webhook": webhook}, loc)
+                   for case, webhook, loc in WEBHOOKS_INVALID]
 
 
 class TestCreateRejects:

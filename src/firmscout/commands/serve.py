@@ -9,6 +9,7 @@ import signal
 
 from rich.console import Console
 
+from firmscout.api.schemas import task_render
 from firmscout.commands.api_server import Server, freeze_heap, uvicorn_config
 from firmscout.commands.logs import configure_logging
 from firmscout.config import Settings
@@ -60,7 +61,7 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
         _announce(settings, host, port, "API + worker" if with_worker else "API")
         server = Server(uvicorn_config(runtime, host, port), (signal.SIGINT, signal.SIGTERM))
         stop = asyncio.Event()
-        worker = asyncio.create_task(run_worker(runtime, stop)) if with_worker else None
+        worker = asyncio.create_task(run_worker(runtime, stop, render=task_render(settings))) if with_worker else None
         freeze_heap()
         try:
             await server.serve()
@@ -86,4 +87,4 @@ async def work(settings: Settings) -> None:
         warm_up()
         console.print(f"Worker {runtime.queue.worker_id} waiting for tasks in {settings.resolved_database_url()}",
                       highlight=False)
-        await run_worker(runtime, stop)
+        await run_worker(runtime, stop, render=task_render(settings))

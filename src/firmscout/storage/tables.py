@@ -131,6 +131,12 @@ class DiscoveryTask(Base):
     # Why candidates did not become results (storage/removals.Removals as JSON); null on tasks created before
     # migration 0012, which recorded none.
     candidates_removed: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, default=dict)
+    # The create's webhook (migration 0016): where `task.completed`/`task.failed` go, signed with the secret,
+    # which the API never returns; the status (delivered, failed: why) is set once, so it is never sent twice.
+    webhook_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    webhook_secret: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    webhook_status: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    webhook_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Queue state: the task row is the job (embedded queue). A lease marks which worker holds it.
     lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -45,6 +45,10 @@ class TaskView:
     candidates_removed: dict[str, Any] | None
     # What the search providers reported beside their results; None on tasks older than migration 0014.
     warnings: list[Any] | None = None
+    # The create's webhook (never its secret) and how its delivery went; None without one (migration 0016).
+    webhook_url: str | None = None
+    webhook_status: str | None = None
+    webhook_attempts: int = 0
 
 
 @dataclass(frozen=True)

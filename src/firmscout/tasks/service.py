@@ -52,6 +52,8 @@ class NewTask:
     search_budget: int | None = None  # None: FIRMSCOUT_WEB__SEARCHES_PER_TASK
     page_budget: int | None = None  # None: FIRMSCOUT_WEB__PAGES_PER_TASK
     token_budget: int | None = None  # None: FIRMSCOUT_LLM__TOKENS_PER_TASK
+    webhook_url: str | None = None  # called on task.completed / task.failed (tasks/webhooks.py)
+    webhook_secret: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +184,8 @@ class TaskService:
                     search_budget=new.search_budget,
                     page_budget=new.page_budget,
                     token_budget=new.token_budget,
+                    webhook_url=new.webhook_url,
+                    webhook_secret=new.webhook_secret,
                     num_results_discovered=0,
                     num_results_enriched=0,
                     num_results_evaluated=0,
@@ -254,6 +258,7 @@ class TaskService:
             task.stop_reason = None
             task.error = None
             task.attempts = 0
+            task.webhook_status, task.webhook_attempts = None, 0  # the task will finish again: say so again
             _grant_budgets_again(task)
             # A source that failed for this task (a provider outage) is tried again from where it stopped.
             await candidate_repo.reopen_failed_sources(session, task.id)

@@ -40,7 +40,17 @@ Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
 # Books a host's next slot for all processes: (origin, delay) → seconds to wait before asking it.
 Pace = Callable[[str, float], Awaitable[float]]
 # What to request: the URL (pinned to the checked address, or as given for the proxy), headers, extensions.
-_Route = tuple[str, dict[str, str], dict[str, object]]
+Route = tuple[str, dict[str, str], dict[str, object]]  # (URL to send to, extra headers, httpx extensions)
+
+
+def pinned(parts: SplitResult, host: str, address: IPAddress) -> Route:
+    """The request's route to the address the guard checked, so no second lookup can change where it goes:
+    the URL with the address in place of the name, the name in `Host` (and as SNI for https)."""
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    url = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    extensions: dict[str, object] = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return url, {"Host": parts.netloc.rsplit("@", 1)[-1]}, extensions
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 _REDIRECTS = (301, 302, 303, 307, 308)
 _ROBOTS_MAX_BYTES = 500_000
@@ -143,7 +153,7 @@ class Fetcher:
             raise FetchError("blocked", url, reason)
         return parts
 
-    async def _route(self, parts: SplitResult, url: str) -> _Route:
+    async def _route(self, parts: SplitResult, url: str) -> Route:
         """The URL to request, its extra headers and extensions: pinned to the checked address, or via the proxy."""
         host = (parts.hostname or "").rstrip(".")
         port = parts.port or DEFAULT_PORTS[parts.scheme]
@@ -158,15 +168,10 @@ class Fetcher:
             raise FetchError("blocked", url, reason)
         if self._settings.proxy_url or not addresses:
             return url, {}, {}
-        address = addresses[0]
-        literal = f"[{address}]" if address.version == 6 else str(address)
-        netloc = literal if parts.port is None else f"{literal}:{parts.port}"
-        pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
-        extensions: dict[str, object] = {"sni_hostname": host} if parts.scheme == "https" else {}
-        return pinned, {"Host": parts.netloc.rsplit("@", 1)[-1]}, extensions
+        return pinned(parts, host, addresses[0])
 
     async def _send(
-        self, parts: SplitResult, url: str, route: _Route, max_bytes: int
+        self, parts: SplitResult, url: str, route: Route, max_bytes: int
     ) -> str | tuple[int, str, str, int]:
         """A redirect's absolute target, or (status, content type, text, bytes) of the page."""
         target, headers, extensions = route

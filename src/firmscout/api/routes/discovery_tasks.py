@@ -52,6 +52,8 @@ async def create_discovery_task(
             search_budget=body.budget.search_requests if body.budget else None,
             page_budget=body.budget.pages_fetched if body.budget else None,
             token_budget=body.budget.total_tokens if body.budget else None,
+            webhook_url=body.webhook.url if body.webhook else None,
+            webhook_secret=body.webhook.secret if body.webhook else None,
         ),
         quota=request.app.state.create_quota,
     )
