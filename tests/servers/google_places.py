@@ -13,9 +13,8 @@ every request is kept in `requests`.
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
@@ -24,7 +23,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from tests.servers.loopback import LoopbackServer, OnLoopback
-from tests.servers.search_api import Fault, Seen
+from tests.servers.search_api import Fault, Seen, restore_defaults
 
 PATH = "/v1/places:searchText"
 MAX_PAGE = 20
@@ -99,23 +98,14 @@ class GooglePlacesServer(OnLoopback):
 
     def reset(self, **settings: Any) -> GooglePlacesServer:
         """A fresh server's state on the same socket: every field back to its default, then `settings`."""
-        for f in fields(self):
-            setattr(self, f.name, f.default_factory() if f.default_factory is not MISSING else f.default)
-        for name, value in settings.items():
-            setattr(self, name, value)
+        restore_defaults(self, settings)
         return self
 
     def fail(self, fault: Fault, times: int = 1) -> None:
         self.faults.extend([fault] * times)
 
     async def _handle(self, request: Request) -> Response:
-        raw = await request.body()
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        seen = Seen(request.method, request.url.path, {k.lower(): v for k, v in request.headers.items()},
-                    dict(request.query_params), body, time.monotonic())
+        seen = await Seen.of(request)
         self.requests.append(seen)  # handlers run on the server's one event loop: no lock needed
         if refusal := self._refusal(seen):
             return refusal

@@ -101,6 +101,24 @@ class Seen:
     json: Any  # the decoded body; None without one
     at: float  # time.monotonic() on arrival
 
+    @classmethod
+    async def of(cls, request: Request) -> Seen:
+        raw = await request.body()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        return cls(request.method, request.url.path, {k.lower(): v for k, v in request.headers.items()},
+                   dict(request.query_params), body, time.monotonic())
+
+
+def restore_defaults(server: Any, settings: dict[str, Any]) -> None:
+    """A dataclass server's fields back to their defaults, then `settings`: a fresh server on the same socket."""
+    for f in fields(server):
+        setattr(server, f.name, f.default_factory() if f.default_factory is not MISSING else f.default)
+    for name, value in settings.items():
+        setattr(server, name, value)
+
 
 @dataclass
 class SearchApiServer(OnLoopback):
@@ -130,10 +148,7 @@ class SearchApiServer(OnLoopback):
     def reset(self, **settings: Any) -> SearchApiServer:
         """A fresh server's state on the same socket, so one server can serve a whole test module: every field
         back to its default, then `settings`."""
-        for f in fields(self):
-            setattr(self, f.name, f.default_factory() if f.default_factory is not MISSING else f.default)
-        for name, value in settings.items():
-            setattr(self, name, value)
+        restore_defaults(self, settings)
         self._brave_window = []
         return self
 
@@ -141,13 +156,7 @@ class SearchApiServer(OnLoopback):
         self.faults.extend([fault] * times)
 
     async def _handle(self, request: Request) -> Response:
-        raw = await request.body()
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        seen = Seen(request.method, request.url.path, {k.lower(): v for k, v in request.headers.items()},
-                    dict(request.query_params), body, time.monotonic())
+        seen = await Seen.of(request)
         self.requests.append(seen)  # handlers run on the server's one event loop: no lock needed
         if (seen.method, seen.path) not in ROUTES[self.provider]:
             return JSONResponse({"detail": "Not Found"}, status_code=404)

@@ -4,7 +4,7 @@ end to end: a SearXNG-compatible search server and a generated web on loopback."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -25,13 +25,6 @@ COMPANIES = ["roboarm.com", "weldbots.de", "gripworks.com"]
 QUERY = "industrial robot makers in Germany"
 # Searches enough for every planned search's pages: the sources run dry before this budget does.
 PLENTY = 1000
-
-
-@pytest.fixture(scope="module")
-def search_server() -> Iterator[SearchApiServer]:
-    server = SearchApiServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -53,13 +53,6 @@ def _model_reply() -> str:
     return json.dumps({"companies": companies})
 
 
-@pytest.fixture(scope="module")
-def search_server() -> Iterator[SearchApiServer]:
-    server = SearchApiServer().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 async def provider(search_server: SearchApiServer) -> AsyncIterator[SearchProvider]:
     search_server.reset(provider="searxng", corpus=[

@@ -7,7 +7,7 @@ board). The task finds companies that are in no database, each graded from its o
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -32,13 +32,6 @@ def _ranking_page() -> str:
                     for host in LISTED_ONLY)
     return (f"<h1>Top 5 industrial robot companies in Germany</h1><ol>{items}</ol>"
             '<p><a href="https://twitter.com/robotblog">Follow us</a> <a href="/about">About</a></p>')
-
-
-@pytest.fixture(scope="module")
-def search_server() -> Iterator[SearchApiServer]:
-    server = SearchApiServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
