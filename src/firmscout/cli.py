@@ -213,8 +213,8 @@ def explain(
         else:
             print_task_explanation(found)
         return
-    from firmscout.commands.explain import explain as parse
     from firmscout.commands.explain import print_explanation
+    from firmscout.tasks.explain import explain as parse
 
     assert query is not None
     result = _run(lambda: parse(query, Settings()))

@@ -11,47 +11,11 @@ from rich.console import Console
 from rich.table import Table
 
 from firmscout.api.schemas import CandidatesRemoved
-from firmscout.commands.shortfall import removal_summary
 from firmscout.config import Settings
-from firmscout.entities import Plan
-from firmscout.llm.registry import llm_planner
-from firmscout.pipeline.local.query_parser import parse_query
-from firmscout.pipeline.stages.plan import make_plan, refine_plan
 from firmscout.tasks import accounts
+from firmscout.tasks.explain import constraints_of
 from firmscout.tasks.runtime import open_runtime
-
-
-def _constraints(plan: Plan) -> dict[str, Any]:
-    return {k: v for k, v in plan.constraints.to_dict().items() if v not in (None, [], ())}
-
-
-async def explain(query: str, settings: Settings | None = None) -> dict[str, Any]:
-    """The local parse; plus, when `settings` configure an LLM that plans queries, its refinement under
-    "llm" (one model request, cached like a task's)."""
-    plan = make_plan(query, [])
-    parsed = parse_query(query)
-    out: dict[str, Any] = {
-        "query": query,
-        "criteria": [c.to_dict() for c in plan.criteria],
-        "constraints": _constraints(plan),
-        "search_terms": list(plan.search_terms),
-        "web_searches": list(plan.web_searches),
-        "focus": parsed.focus,
-        "places": list(parsed.places),
-    }
-    planner = llm_planner(settings) if settings is not None else None
-    if planner is not None:
-        draft = await planner.draft(query, None)
-        refined = refine_plan(plan, draft)
-        out["llm"] = {
-            "model": draft.model,
-            "criteria": [c.to_dict() for c in refined.criteria],
-            "constraints": _constraints(refined),
-            "expansion_terms": list(refined.expansion_terms),
-            "usage": {"prompt_tokens": draft.usage.prompt_tokens,
-                      "completion_tokens": draft.usage.completion_tokens},
-        }
-    return out
+from firmscout.tasks.shortfall import removal_summary
 
 
 def print_explanation(parse: dict[str, Any]) -> None:
@@ -104,7 +68,7 @@ async def explain_task(settings: Settings, task_id: str) -> dict[str, Any]:
         "num_results_evaluated": task.num_results_evaluated,
         "num_results": task.num_results,
         "criteria": [c.to_dict() for c in plan.criteria],
-        "constraints": _constraints(plan),
+        "constraints": constraints_of(plan),
         "search_terms": list(plan.all_search_terms),
         "web_searches": list(plan.web_searches),
         "candidates_removed": removed.model_dump(),

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from firmscout import __version__
 from firmscout.api.schemas import CreateDiscoveryTask, DiscoveryTaskResult, ResumeDiscoveryTask
-from firmscout.commands.explain import explain
 from firmscout.config import Settings
 from firmscout.entities import CompanyProfile, Criterion
 from firmscout.errors import FirmscoutError, InvalidField
 from firmscout.lookalike import Filters, Match
 from firmscout.storage.views import ResultView, TaskView
 from firmscout.tasks import accounts, instant
+from firmscout.tasks.explain import explain
 from firmscout.tasks.runtime import Runtime, open_runtime
 from firmscout.tasks.service import NewTask
 from firmscout.worker import run_worker

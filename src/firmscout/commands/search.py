@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from firmscout.api.schemas import CreateDiscoveryTask, DiscoveryTaskResult, Prices, Usage
-from firmscout.commands.shortfall import shortfall
 from firmscout.config import Settings
 from firmscout.entities import Criterion
 from firmscout.errors import FirmscoutError, InvalidField
@@ -18,6 +17,7 @@ from firmscout.storage.views import TaskView
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime, open_runtime
 from firmscout.tasks.service import NewTask
+from firmscout.tasks.shortfall import shortfall
 from firmscout.worker import run_worker
 
 console = Console(stderr=True, soft_wrap=True)

@@ -224,6 +224,16 @@ class TaskService:
             raise NotFound()
         return found
 
+    async def all_results(self, caller: Caller, task_id: str) -> TaskResults:
+        """The task and every result, best first. A task holds at most MAX_TARGET, one page; more pages are read
+        only if one ever holds more (then the task is the first page's)."""
+        page = await self.results(caller, task_id, offset=0, limit=MAX_TARGET)
+        rows, last = list(page.results), page.results
+        while len(last) == MAX_TARGET:
+            last = (await self.results(caller, task_id, offset=len(rows), limit=MAX_TARGET)).results
+            rows += last
+        return TaskResults(page.task, rows)
+
     async def plan(self, caller: Caller, task_id: str) -> Plan:
         """The plan the task grades and searches with (the LLM's refinement, once the worker made it)."""
         _check_id(task_id)

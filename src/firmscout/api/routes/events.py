@@ -17,10 +17,9 @@ from firmscout.tasks.accounts import Caller
 from firmscout.tasks.service import TaskService
 
 router = APIRouter(prefix="/v1/discovery_tasks", tags=["company-discovery"])
-_PAGE = 250  # the results endpoint's largest page
 
 
-class _Feed:
+class TaskFeed:
     """The task and its results as GET …/{id} and GET …/{id}/results show them, in the caller's scope."""
 
     def __init__(self, service: TaskService, caller: Caller, task_id: str, cost: Prices) -> None:
@@ -31,17 +30,12 @@ class _Feed:
             mode="json")
 
     async def results(self) -> tuple[events.JSON, list[events.JSON]]:
-        page = await self._service.results(self._caller, self._task_id, offset=0, limit=_PAGE)
-        rows, last = list(page.results), page.results
-        # A task holds at most MAX_TARGET (250) results, one page; more pages only if a task ever holds more.
-        while len(last) == _PAGE:
-            last = (await self._service.results(self._caller, self._task_id, offset=len(rows), limit=_PAGE)).results
-            rows += last
+        page = await self._service.all_results(self._caller, self._task_id)
         task = DiscoveryTaskOut.from_row(page.task, self._cost).model_dump(mode="json")
-        return task, [DiscoveryTaskResult.from_row(r).model_dump(mode="json") for r in rows]
+        return task, [DiscoveryTaskResult.from_row(r).model_dump(mode="json") for r in page.results]
 
 
-async def _body(feed: _Feed, cursor: events.Cursor, poll_s: float) -> AsyncIterator[str]:
+async def _body(feed: TaskFeed, cursor: events.Cursor, poll_s: float) -> AsyncIterator[str]:
     try:
         async for chunk in events.watch(feed, cursor, poll_s=poll_s):
             yield chunk
@@ -80,11 +74,16 @@ async def stream_discovery_task_events(
     opened after the task finished); when a later result outranks one the client has, the reconnect may repeat
     one and skip another, so a client that must have every result exactly once reads GET …/{id}/results.
     """
+    return await stream(TaskFeed(service, caller, task_id, cost), last_event_id,
+                        runtime(request).settings.api.events_poll_s)
+
+
+async def stream(feed: TaskFeed, last_event_id: str | None, poll_s: float) -> StreamingResponse:
+    """The feed's events as a response; the web app's live page streams through here too."""
     # Read once before streaming: another workspace's task or a malformed id is a 404 as GET …/{id} gives.
-    feed = _Feed(service, caller, task_id, cost)
     await feed.task()
     return StreamingResponse(
-        _body(feed, events.Cursor.parse(last_event_id), runtime(request).settings.api.events_poll_s),
+        _body(feed, events.Cursor.parse(last_event_id), poll_s),
         media_type="text/event-stream",
         # no-transform and X-Accel-Buffering: proxies (nginx) must pass each event on, not buffer the stream.
         headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"},

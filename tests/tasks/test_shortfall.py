@@ -6,10 +6,10 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
-from firmscout.commands.shortfall import removal_summary, shortfall
 from firmscout.entities import Criterion
 from firmscout.pipeline.local import infer_criteria, plan_for_criteria
 from firmscout.storage.views import TaskView
+from firmscout.tasks.shortfall import removal_summary, shortfall
 
 PLAN = infer_criteria("fintech series A companies in Spain")
 
