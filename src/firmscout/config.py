@@ -76,6 +76,11 @@ class ApiSettings(BaseModel):
         0.5, gt=0, le=60,
         description="How often a stream of GET /v1/discovery_tasks/{id}/events reads its task from the database.",
     )
+    session_hours: float = Field(
+        168.0, gt=0, le=24 * 365,
+        description="How long a web app sign-in lasts (never past its token's expiry); revoking the token ends it "
+                    "at once.",
+    )
 
 
 class DatabaseSettings(BaseModel):

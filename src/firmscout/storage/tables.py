@@ -79,6 +79,19 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
+class WebSession(Base):
+    """A browser's sign-in to the web app: the cookie carries a secret, stored only as its sha256."""
+
+    __tablename__ = "web_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The session lives on its token: revoking or expiring the token signs the browser out.
+    token_id: Mapped[str] = mapped_column(ForeignKey("api_token.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class DiscoveryTask(Base):
     __tablename__ = "discovery_task"
     __table_args__ = (

@@ -1,4 +1,4 @@
-"""Accounts: organizations, users, API tokens and authentication."""
+"""Accounts: organizations, users, API tokens, the web app's sign-ins and authentication."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from firmscout.errors import InvalidField, NotFound, Unauthorized
 from firmscout.storage.db import read_only, unit_of_work
 from firmscout.storage.repositories import accounts as account_repo
-from firmscout.storage.tables import ApiToken
+from firmscout.storage.tables import ApiToken, Organization, UserAccount
 
 TOKEN_PREFIX = "fs_"
 LOCAL_EMAIL = "local@firmscout.localhost"
@@ -153,6 +153,10 @@ async def _find_caller(sessions: async_sessionmaker[AsyncSession], digest: str) 
     # Same error as an unknown token: a caller learns nothing about which tokens exist.
     if _status(token, datetime.now(UTC)) != "active":
         raise Unauthorized()
+    return _caller(token, user, org)
+
+
+def _caller(token: ApiToken, user: UserAccount, org: Organization | None) -> Caller:
     return Caller(
         user_id=user.id,
         email=user.email,
@@ -163,6 +167,54 @@ async def _find_caller(sessions: async_sessionmaker[AsyncSession], digest: str) 
         available_credits=user.available_credits,
         token_expires_at=_utc(token.expires_at) if token.expires_at is not None else None,
     )
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A browser's session in the web app: `secret` goes in its cookie, `csrf_token` in every form it posts."""
+
+    secret: str
+    csrf_token: str
+    caller: Caller
+
+
+async def sign_in(sessions: async_sessionmaker[AsyncSession], token: str, lifetime: timedelta) -> SignIn:
+    """Exchange an API token for a web session of at most `lifetime` (never past the token's own expiry)."""
+    digest = hash_token(token.strip())
+    now = datetime.now(UTC)
+    async with unit_of_work(sessions) as session:
+        found = await account_repo.find_token_owner(session, digest)
+        if found is None or not hmac.compare_digest(found[0].token_hash, digest) or _status(found[0], now) != "active":
+            raise Unauthorized()
+        api_token = found[0]
+        expires_at = now + lifetime
+        if api_token.expires_at is not None:
+            expires_at = min(expires_at, _utc(api_token.expires_at))
+        secret, csrf_token = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        # Sign-ins past their time are only ever refused; each new one sweeps them away.
+        await account_repo.delete_expired_web_sessions(session, now)
+        await account_repo.add_web_session(
+            session, id_hash=hash_token(secret), token_id=api_token.id, csrf_token=csrf_token, expires_at=expires_at
+        )
+        return SignIn(secret, csrf_token, _caller(*found))
+
+
+async def session_caller(sessions: async_sessionmaker[AsyncSession], secret: str) -> SignIn:
+    """The web session whose cookie carries `secret`; Unauthorized once it, or its token, expired or was revoked."""
+    now = datetime.now(UTC)
+    async with read_only(sessions) as session:
+        found = await account_repo.find_web_session(session, hash_token(secret))
+    if found is None:
+        raise Unauthorized()
+    web, token, user, org = found
+    if _utc(web.expires_at) <= now or _status(token, now) != "active":
+        raise Unauthorized()
+    return SignIn(secret, web.csrf_token, _caller(token, user, org))
+
+
+async def sign_out(sessions: async_sessionmaker[AsyncSession], secret: str) -> None:
+    async with unit_of_work(sessions) as session:
+        await account_repo.delete_web_session(session, hash_token(secret))
 
 
 async def _issue_token(

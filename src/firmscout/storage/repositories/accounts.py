@@ -1,13 +1,13 @@
-"""Organizations, users and API tokens."""
+"""Organizations, users, API tokens and the web app's sign-ins."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from firmscout.storage.tables import ApiToken, Organization, UserAccount
+from firmscout.storage.tables import ApiToken, Organization, UserAccount, WebSession
 
 
 async def get_org_by_slug(session: AsyncSession, slug: str) -> Organization | None:
@@ -78,3 +78,29 @@ async def find_tokens_by_hash_prefix(session: AsyncSession, hash_prefix: str, *,
 async def revoke_token(session: AsyncSession, token: ApiToken, at: datetime) -> None:
     token.revoked_at = at
     await session.flush()
+
+
+async def add_web_session(
+    session: AsyncSession, *, id_hash: str, token_id: str, csrf_token: str, expires_at: datetime
+) -> None:
+    session.add(WebSession(id_hash=id_hash, token_id=token_id, csrf_token=csrf_token, expires_at=expires_at))
+    await session.flush()
+
+
+async def find_web_session(
+    session: AsyncSession, id_hash: str
+) -> tuple[WebSession, ApiToken, UserAccount, Organization | None] | None:
+    """The sign-in, with its token and the token's owner; None when there is no such sign-in."""
+    query = _with_owner().add_columns(WebSession).join(WebSession, WebSession.token_id == ApiToken.id)
+    row = (await session.execute(query.where(WebSession.id_hash == id_hash))).first()
+    if row is None:
+        return None
+    return row[3], row[0], row[1], row[2]
+
+
+async def delete_web_session(session: AsyncSession, id_hash: str) -> None:
+    await session.execute(delete(WebSession).where(WebSession.id_hash == id_hash))
+
+
+async def delete_expired_web_sessions(session: AsyncSession, now: datetime) -> None:
+    await session.execute(delete(WebSession).where(WebSession.expires_at <= now))
