@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from firmscout import __version__
 from firmscout.api import docs, errors
 from firmscout.api.middleware import RequestMiddleware
 from firmscout.api.routes import account, companies, discovery_tasks, events, metrics
+from firmscout.api.ui import routes as web_app
 from firmscout.config import Settings
 from firmscout.tasks import accounts
 from firmscout.tasks.runtime import Runtime
@@ -61,6 +63,8 @@ def _app(settings: Settings, lifespan: Callable[[FastAPI], AbstractAsyncContextM
     app.include_router(companies.router)
     app.include_router(account.router)
     app.include_router(metrics.router)
+    app.include_router(web_app.router)
+    app.mount("/static", StaticFiles(packages=[("firmscout.api.ui", "static")]), name="static")
     app.add_middleware(RequestMiddleware, max_body_bytes=limits.max_body_bytes)
     return app
 
