@@ -30,7 +30,17 @@ lint: $(VENV)/.installed-semantic
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-test: lint
+# Browser tests drive Debian's Chromium, never a browser download: installed here when missing and apt may run.
+CHROMIUM ?= /usr/bin/chromium
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }; \
+	else \
+		echo "Browser tests need Chromium: run 'sudo apt-get install chromium' (without it they are skipped)."; \
+	fi
+
+test: lint $(CHROMIUM)
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed
