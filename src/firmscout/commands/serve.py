@@ -72,8 +72,9 @@ async def serve(settings: Settings, *, host: str, port: int, with_worker: bool) 
 
 
 def _announce(settings: Settings, host: str, port: int, what: str) -> None:
-    console.print(f"Firmscout {what} on http://{host}:{port} — docs at http://{host}:{port}/docs, database "
-                  f"{settings.resolved_database_url()}", highlight=False)
+    console.print(f"Firmscout {what} on http://{host}:{port} — web app at http://{host}:{port}/ (sign in with a "
+                  f"token), API docs at http://{host}:{port}/docs, database {settings.resolved_database_url()}",
+                  highlight=False)
 
 
 async def work(settings: Settings) -> None:

@@ -10,7 +10,7 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from firmscout.api.schemas import CriterionOut, DiscoveryTaskResult
+from firmscout.api.schemas import CriterionOut, DiscoveryTaskResult, Score
 
 # Relevance is 0-100; the filter offers these floors.
 RELEVANCE_FLOORS = (50, 60, 70, 80, 90)
@@ -83,6 +83,42 @@ class View:
 
 def _haystack(r: DiscoveryTaskResult) -> str:
     return " ".join(filter(None, (r.company_name, r.company_website, r.company_description, r.hq_city))).casefold()
+
+
+@dataclass(frozen=True)
+class Grade:
+    """One criterion's grade of one result, as its chip and its explanation show it (None: not graded)."""
+
+    name: str
+    grade: int | None
+    explanation: str
+    links: tuple[str, ...]  # sources that are web addresses
+    other_sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Row:
+    """A result laid out for the page: computed here once, so the template only prints."""
+
+    result: DiscoveryTaskResult
+    place: str
+    grades: tuple[Grade, ...]
+
+
+def rows(results: Sequence[DiscoveryTaskResult], criteria: Sequence[CriterionOut]) -> list[Row]:
+    return [
+        Row(r, ", ".join(p for p in (r.hq_city, r.hq_state_province, r.hq_country) if p) or "Place unknown",
+            tuple(_grade(c, r.scores.get(c.key)) for c in criteria))
+        for r in results
+    ]
+
+
+def _grade(criterion: CriterionOut, score: Score | None) -> Grade:
+    if score is None:
+        return Grade(criterion.name, None, "", (), ())
+    links = tuple(u for u in score.sources if u.startswith(("https://", "http://")))
+    return Grade(criterion.name, score.grade, score.explanation, links,
+                 tuple(u for u in score.sources if u not in links))
 
 
 def countries(results: Sequence[DiscoveryTaskResult]) -> list[str]:

@@ -28,7 +28,7 @@ from firmscout.api.schemas import (
 )
 from firmscout.api.ui import forms, session
 from firmscout.api.ui.rendering import render
-from firmscout.api.ui.results import RELEVANCE_FLOORS, SORTS, View, countries, to_csv
+from firmscout.api.ui.results import RELEVANCE_FLOORS, SORTS, View, countries, rows, to_csv
 from firmscout.errors import FirmscoutError, InvalidField, NotFound, Unauthorized
 from firmscout.tasks import accounts
 from firmscout.tasks.explain import explain
@@ -239,10 +239,11 @@ async def _task_context(request: Request, caller: accounts.Caller, task_id: str)
     task = DiscoveryTaskOut.from_row(found.task, Prices.of(rt.settings))
     results = [DiscoveryTaskResult.from_row(r) for r in found.results]
     view = View.read(request.query_params, task.criteria)
+    shown = view.apply(results)
     finished = task.status in ("done", "failed")
     why = shortfall(found.task, await rt.service.plan(caller, task_id)) if finished else None
     return {
-        "task": task, "results": view.apply(results), "total": len(results), "view": view,
+        "task": task, "results": shown, "rows": rows(shown, task.criteria), "total": len(results), "view": view,
         "view_qs": urlencode(view.query_string()), "sorts": SORTS, "floors": RELEVANCE_FLOORS,
         "countries": countries(results),
         "running": not finished, "reason": STOP_REASONS.get(task.stop_reason or ""), "why": why, "notice": None,
