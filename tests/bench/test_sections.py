@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import common
+from bench import common, web_app
 from bench.common import check_block, write_section
 from bench.importer import YC, ImportFigures
 from bench.load.api import Result, process_counts, section, verdicts
@@ -169,3 +169,19 @@ class TestQualityBlock:
         assert with_llm.splitlines()[0].endswith(", `llm` = `llama3.1:8b` (temperature 0.0):")
         assert 'Weakest local F1: "fintech in Nigeria" (yc) 0.40, "banks in Spain" (builtin) 0.90.' in text
         assert "Per query:" in text
+
+
+class TestWebAppSection:
+    def _timings(self, page_ms: float) -> list[web_app.Timing]:
+        return [web_app.Timing("API JSON (baseline)", [20.0, 22.0], 1000),
+                web_app.Timing("task page, all results", [page_ms, page_ms + 5], 5000)]
+
+    def test_is_a_dateless_block_with_ratios_to_the_api(self) -> None:
+        text = web_app.section("SQLite", 250, 250, 2, self._timings(60.0))
+        check_block(text)
+        assert "| task page, all results | 62.5 ms | 65.0 ms | 2.98× | 5 KiB |" in text
+        assert text.endswith("met (median 62.5 ms, p95 65.0 ms).")
+
+    def test_the_target_is_the_page_s_p95_with_every_result_on_it(self) -> None:
+        assert "not met" in web_app.section("SQLite", 250, 250, 2, self._timings(120.0))
+        assert "not met" in web_app.section("SQLite", 250, 200, 2, self._timings(10.0))
