@@ -150,12 +150,18 @@ def token_revoke(
                    f"may accept it for up to {settings.api.auth_cache_s:g} s more (FIRMSCOUT_API__AUTH_CACHE_S).")
 
 
+# catalog.readers.CANONICAL_FIELDS, written out so the CLI starts without importing the catalog (a test compares).
+_IMPORT_FIELDS = ("name, website, domain, description, full_description, country, state, city, location, industry, "
+                  "tags, products, founded_year, employees, employee_count, revenue, linkedin_url, wikipedia_url, "
+                  "status")
+
+
 @companies_app.command("import")
 def companies_import(
     file: Annotated[Path, typer.Argument(help="CSV (plain or .gz) or JSON Lines (.jsonl/.ndjson, plain or .gz).")],
     map_: Annotated[
         list[str] | None,
-        typer.Option("--map", help="FIELD=COLUMN[,COLUMN…]; repeatable. See README for the fields."),
+        typer.Option("--map", help="FIELD=COLUMN[,COLUMN…]; repeatable. FIELD is one of: " + _IMPORT_FIELDS),
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Rows per transaction.")] = 5000,
 ) -> None:

@@ -187,3 +187,10 @@ class TestImportSummary:
         assert again.returncode == 0, again.stderr
         assert "3 rows read → 1 company created, 1 updated, 1 unchanged, 0 rows skipped in" in again.stderr
         assert int(firmscout(data, "companies", "count", env=env).stdout.strip()) == 3
+
+
+def test_import_help_names_every_field_the_importer_reads() -> None:
+    from firmscout.catalog.readers import CANONICAL_FIELDS
+    from firmscout.cli import _IMPORT_FIELDS
+
+    assert _IMPORT_FIELDS.split(", ") == list(CANONICAL_FIELDS)
