@@ -310,3 +310,19 @@ class TestIsolationAndEdges:
     async def test_pages_ask_to_sign_in_first(self, client: httpx.AsyncClient, path: str) -> None:
         response = await client.get(path)
         assert response.status_code == 303 and response.headers["location"].startswith("/signin?next=")
+
+
+async def test_a_finished_task_offers_a_new_search_that_skips_its_companies(
+    client: httpx.AsyncClient, runtime: Runtime, worker: None
+) -> None:
+    await create_companies(runtime, ALL)
+    token = await create_token(runtime)
+    csrf = await _sign_in(client, token)
+    task_id = _task_id(await _start(client, csrf, query="banks in Spain"))
+    await wait_for_task(client, token, task_id)
+    page = await client.get(f"/tasks/{task_id}")
+    link = re.search(r'href="(/tasks/new\?exclude_task=[^"]+)"', page.text)
+    assert link is not None
+    form = await client.get(link[1].replace("&amp;", "&"))
+    assert re.search(rf'name="exclude_task_ids" value="{task_id}" checked', form.text)
+    assert ">banks in Spain</textarea>" in form.text

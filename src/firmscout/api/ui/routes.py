@@ -7,6 +7,7 @@ signed-in caller's workspace, as the API's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -187,6 +188,9 @@ async def _search_form(request: Request, signed: accounts.SignIn, form: forms.Se
     # Earlier tasks whose companies a search may skip: the API accepts only finished ones.
     recent = await rt.service.list(signed.caller, offset=0, limit=PAGE)
     done = [t for t in recent if t.status == "done" or t.id in form.exclude_task_ids]
+    for task_id in set(form.exclude_task_ids) - {t.id for t in done}:  # ticked, older than the page shows
+        with contextlib.suppress(NotFound):
+            done.append(await rt.service.get(signed.caller, task_id))
     return _page(request, "new.html", signed, status, form=form, rows=form.renumbered(), errors=errors,
                  sources=list(rt.sources), done_tasks=done, plan=plan,
                  custom=any(not row.blank() for row in form.criteria))
