@@ -50,6 +50,15 @@ def _task_id(response: httpx.Response) -> str:
     return response.headers["location"].rsplit("/", 1)[-1]
 
 
+async def _finished_search(client: httpx.AsyncClient, runtime: Runtime) -> tuple[str, dict[str, Any]]:
+    """Signed in, "banks in Spain" started from the form and run to its end: (the token, the task)."""
+    await create_companies(runtime, ALL)
+    token = await create_token(runtime)
+    csrf = await _sign_in(client, token)
+    task_id = _task_id(await _start(client, csrf, query="banks in Spain"))
+    return token, await wait_for_task(client, token, task_id)
+
+
 def _errors(html: str) -> dict[str, str]:
     return dict(re.findall(r'<p class="error field-error" id="([^"]+)-error">([^<]*)</p>', html))
 
@@ -188,11 +197,8 @@ class TestTaskPages:
     async def test_a_search_runs_and_its_results_show_grades_explanations_and_sources(
         self, client: httpx.AsyncClient, runtime: Runtime, worker: None
     ) -> None:
-        await create_companies(runtime, ALL)
-        token = await create_token(runtime)
-        csrf = await _sign_in(client, token)
-        task_id = _task_id(await _start(client, csrf, query="banks in Spain"))
-        task = await wait_for_task(client, token, task_id)
+        token, task = await _finished_search(client, runtime)
+        task_id = task["id"]
         page = await client.get(f"/tasks/{task_id}")
         assert page.status_code == 200
         assert re.search(r'data-testid="task-status">done<', page.text)
@@ -212,11 +218,8 @@ class TestTaskPages:
     async def test_results_filter_and_sort_and_the_export_follows_them(
         self, client: httpx.AsyncClient, runtime: Runtime, worker: None
     ) -> None:
-        await create_companies(runtime, ALL)
-        token = await create_token(runtime)
-        csrf = await _sign_in(client, token)
-        task_id = _task_id(await _start(client, csrf, query="banks in Spain"))
-        task = await wait_for_task(client, token, task_id)
+        token, task = await _finished_search(client, runtime)
+        task_id = task["id"]
         by_name = await client.get(f"/tasks/{task_id}", params={"sort": "name"})
         names = re.findall(r'<span class="name">([^<]+)</span>', by_name.text)
         assert names == sorted(names, key=str.casefold) and len(names) == task["num_results"]
@@ -315,11 +318,8 @@ class TestIsolationAndEdges:
 async def test_a_finished_task_offers_a_new_search_that_skips_its_companies(
     client: httpx.AsyncClient, runtime: Runtime, worker: None
 ) -> None:
-    await create_companies(runtime, ALL)
-    token = await create_token(runtime)
-    csrf = await _sign_in(client, token)
-    task_id = _task_id(await _start(client, csrf, query="banks in Spain"))
-    await wait_for_task(client, token, task_id)
+    _, task = await _finished_search(client, runtime)
+    task_id = task["id"]
     page = await client.get(f"/tasks/{task_id}")
     link = re.search(r'href="(/tasks/new\?exclude_task=[^"]+)"', page.text)
     assert link is not None

@@ -104,6 +104,17 @@ async def _posted(request: Request, signed: accounts.SignIn) -> FormData | None:
     return form
 
 
+async def _signed_post(request: Request) -> tuple[accounts.SignIn, FormData] | Response:
+    """The session and form of a post sent from this site's page; otherwise the response to send instead."""
+    signed = await session.current(request)
+    if signed is None:
+        return _to_signin(request)
+    posted = await _posted(request, signed)
+    if posted is None:
+        return _csrf_refused(request, signed)
+    return signed, posted
+
+
 # --- signing in and out ---------------------------------------------------------------------------------------
 
 @router.get("/")
@@ -198,12 +209,10 @@ async def _search_form(request: Request, signed: accounts.SignIn, form: forms.Se
 
 @router.post("/tasks/new")
 async def new_search(request: Request) -> Response:
-    signed = await session.current(request)
-    if signed is None:
-        return _to_signin(request)
-    posted = await _posted(request, signed)
-    if posted is None:
-        return _csrf_refused(request, signed)
+    got = await _signed_post(request)
+    if isinstance(got, Response):
+        return got
+    signed, posted = got
     form = forms.SearchForm.read(posted)
     action = str(posted.get("action") or "start")
     if action == "add_criterion":
@@ -295,12 +304,10 @@ async def task_events(request: Request, task_id: str,
 
 
 async def _task_action(request: Request, task_id: str, act: str) -> Response:
-    signed = await session.current(request)
-    if signed is None:
-        return _to_signin(request)
-    posted = await _posted(request, signed)
-    if posted is None:
-        return _csrf_refused(request, signed)
+    got = await _signed_post(request)
+    if isinstance(got, Response):
+        return got
+    signed, posted = got
     service = _runtime(request).service
     try:
         if act == "cancel":
