@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from firmscout import __version__
+from firmscout.api.deps import runtime
 from firmscout.api.routes.discovery_tasks import new_task
 from firmscout.api.routes.events import TaskFeed, stream
 from firmscout.api.schemas import (
@@ -33,7 +34,6 @@ from firmscout.api.ui.results import RELEVANCE_FLOORS, SORTS, View, countries, r
 from firmscout.errors import FirmscoutError, InvalidField, NotFound, Unauthorized
 from firmscout.tasks import accounts
 from firmscout.tasks.explain import explain
-from firmscout.tasks.runtime import Runtime
 from firmscout.tasks.shortfall import shortfall
 
 router = APIRouter(include_in_schema=False)
@@ -47,11 +47,6 @@ STOP_REASONS = {
     "cancelled": "It was stopped.",
     "failed": "It failed.",
 }
-
-
-def _runtime(request: Request) -> Runtime:
-    rt: Runtime = request.app.state.runtime
-    return rt
 
 
 def _page(request: Request, template: str, signed: accounts.SignIn | None, status: int = 200, *,
@@ -176,8 +171,8 @@ async def task_list(request: Request, offset: int = 0) -> Response:
     if signed is None:
         return _to_signin(request)
     offset = max(0, min(offset, 10_000_000))
-    rows = await _runtime(request).service.list(signed.caller, offset=offset, limit=PAGE + 1)
-    prices = Prices.of(_runtime(request).settings)
+    rows = await runtime(request).service.list(signed.caller, offset=offset, limit=PAGE + 1)
+    prices = Prices.of(runtime(request).settings)
     tasks = [DiscoveryTaskOut.from_row(t, prices) for t in rows[:PAGE]]
     return _page(request, "tasks.html", signed, tasks=tasks, offset=offset, page=PAGE, more=len(rows) > PAGE)
 
@@ -195,7 +190,7 @@ async def new_search_page(request: Request, exclude_task: str | None = None, que
 
 async def _search_form(request: Request, signed: accounts.SignIn, form: forms.SearchForm, errors: dict[str, str],
                        status: int = 200, plan: dict[str, Any] | None = None) -> HTMLResponse:
-    rt = _runtime(request)
+    rt = runtime(request)
     # Earlier tasks whose companies a search may skip: the API accepts only finished ones.
     recent = await rt.service.list(signed.caller, offset=0, limit=PAGE)
     done = [t for t in recent if t.status == "done" or t.id in form.exclude_task_ids]
@@ -226,7 +221,7 @@ async def new_search(request: Request) -> Response:
     if action in ("preview", "use_inferred"):
         if not form.query.strip():
             return await _search_form(request, signed, form, {"query": "Type a query to preview."}, 422)
-        plan = await explain(form.query.strip(), _runtime(request).settings)
+        plan = await explain(form.query.strip(), runtime(request).settings)
         if action == "use_inferred":
             inferred = plan.get("llm", plan)["criteria"]
             form.criteria = [forms.CriterionRow(c["key"], c["name"], c["criterion"]) for c in inferred]
@@ -235,7 +230,7 @@ async def new_search(request: Request) -> Response:
     if body is None:
         return await _search_form(request, signed, form, errors, 422)
     try:
-        task = await _runtime(request).service.create(signed.caller, new_task(body),
+        task = await runtime(request).service.create(signed.caller, new_task(body),
                                                       quota=request.app.state.create_quota)
     except InvalidField as exc:
         return await _search_form(request, signed, form, forms.errors_by_field([(exc.loc, exc.message)]), 422)
@@ -247,7 +242,7 @@ async def new_search(request: Request) -> Response:
 # --- a task: progress, results, stop, find more, export --------------------------------------------------------
 
 async def _task_context(request: Request, caller: accounts.Caller, task_id: str) -> dict[str, Any]:
-    rt = _runtime(request)
+    rt = runtime(request)
     found = await rt.service.all_results(caller, task_id)
     task = DiscoveryTaskOut.from_row(found.task, Prices.of(rt.settings))
     results = [DiscoveryTaskResult.from_row(r) for r in found.results]
@@ -295,7 +290,7 @@ async def task_events(request: Request, task_id: str,
     signed = await session.current(request)
     if signed is None:
         return Response(status_code=401)
-    rt = _runtime(request)
+    rt = runtime(request)
     feed = TaskFeed(rt.service, signed.caller, task_id, Prices.of(rt.settings))
     try:
         return await stream(feed, last_event_id, rt.settings.api.events_poll_s)
@@ -308,7 +303,7 @@ async def _task_action(request: Request, task_id: str, act: str) -> Response:
     if isinstance(got, Response):
         return got
     signed, posted = got
-    service = _runtime(request).service
+    service = runtime(request).service
     try:
         if act == "cancel":
             await service.cancel(signed.caller, task_id)

@@ -14,6 +14,7 @@ from datetime import timedelta
 from fastapi import Request
 from fastapi.responses import Response
 
+from firmscout.api.deps import runtime
 from firmscout.errors import Unauthorized
 from firmscout.tasks import accounts
 
@@ -42,15 +43,15 @@ async def current(request: Request) -> accounts.SignIn | None:
     if not secret:
         return None
     try:
-        return await accounts.session_caller(request.app.state.runtime.sessions, secret)
+        return await accounts.session_caller(runtime(request).sessions, secret)
     except Unauthorized:
         return None
 
 
 async def open_session(request: Request, response: Response, token: str) -> accounts.SignIn:
     """Exchange `token` for a session and set its cookie on `response`; Unauthorized for a bad token."""
-    hours = request.app.state.runtime.settings.api.session_hours
-    signed = await accounts.sign_in(request.app.state.runtime.sessions, token, timedelta(hours=hours))
+    hours = runtime(request).settings.api.session_hours
+    signed = await accounts.sign_in(runtime(request).sessions, token, timedelta(hours=hours))
     response.set_cookie(SESSION_COOKIE, signed.secret, max_age=int(hours * 3600), path=root(request) or "/",
                         httponly=True, samesite="lax", secure=_secure(request))
     response.delete_cookie(SIGNIN_COOKIE, path=root(request) or "/")
@@ -59,7 +60,7 @@ async def open_session(request: Request, response: Response, token: str) -> acco
 
 async def close_session(request: Request, response: Response) -> None:
     if secret := request.cookies.get(SESSION_COOKIE):
-        await accounts.sign_out(request.app.state.runtime.sessions, secret)
+        await accounts.sign_out(runtime(request).sessions, secret)
     response.delete_cookie(SESSION_COOKIE, path=root(request) or "/", httponly=True, samesite="lax",
                            secure=_secure(request))
 
