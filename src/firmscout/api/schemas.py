@@ -22,8 +22,10 @@ from firmscout.entities import (
     CRITERION_NAME_MIN,
     CRITERION_TEXT_MAX,
     CRITERION_TEXT_MIN,
+    Criterion,
 )
 from firmscout.storage.views import ResultView, TaskView
+from firmscout.tasks.service import NewTask
 
 TaskStatus = Literal["created", "in_progress", "done", "failed"]
 
@@ -86,6 +88,24 @@ class CreateDiscoveryTask(StrictModel):
     notify: bool | None = Field(None, description="Legacy flag; accepted and ignored.")
     budget: TaskBudget | None = None
     webhook: WebhookIn | None = None
+
+    def new_task(self) -> NewTask:
+        """The task this request asks for: the API, the web app and the MCP server create through here."""
+        return NewTask(
+            query=self.query,
+            desired_num_results=self.desired_num_results,
+            auto_data_sources=self.auto_data_sources,
+            data_sources=[s.value for s in self.data_sources],
+            criteria=[Criterion(**c.model_dump()) for c in self.criteria] if self.criteria else None,
+            exclude_domains=self.exclude_domains,
+            exclude_task_ids=[str(i) for i in self.exclude_task_ids],
+            table_id=str(self.table.id) if self.table else None,
+            search_budget=self.budget.search_requests if self.budget else None,
+            page_budget=self.budget.pages_fetched if self.budget else None,
+            token_budget=self.budget.total_tokens if self.budget else None,
+            webhook_url=self.webhook.url if self.webhook else None,
+            webhook_secret=self.webhook.secret if self.webhook else None,
+        )
 
     @field_validator("criteria")
     @classmethod

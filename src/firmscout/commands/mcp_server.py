@@ -19,14 +19,13 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from firmscout import __version__
 from firmscout.api.schemas import CreateDiscoveryTask, DiscoveryTaskResult, ResumeDiscoveryTask
 from firmscout.config import Settings
-from firmscout.entities import CompanyProfile, Criterion
+from firmscout.entities import CompanyProfile
 from firmscout.errors import FirmscoutError, InvalidField
 from firmscout.lookalike import Filters, Match
 from firmscout.storage.views import ResultView, TaskView
 from firmscout.tasks import accounts, instant
 from firmscout.tasks.explain import explain
 from firmscout.tasks.runtime import Runtime, open_runtime
-from firmscout.tasks.service import NewTask
 from firmscout.worker import run_worker
 
 if TYPE_CHECKING:
@@ -123,15 +122,9 @@ class Tools:
     async def deep_search(self, query: str, desired_num_results: int, criteria: list[dict[str, Any]] | None,
                           data_sources: list[str] | None, wait: bool) -> dict[str, Any]:
         body = _validated(CreateDiscoveryTask, query=query, desired_num_results=desired_num_results,
-                          criteria=criteria, data_sources=data_sources or [])
+                          criteria=criteria, data_sources=data_sources or [], auto_data_sources=not data_sources)
         runtime, caller = self.local.runtime, self.local.caller
-        task = await runtime.service.create(caller, NewTask(
-            query=body.query,
-            desired_num_results=body.desired_num_results,
-            criteria=[Criterion(**c.model_dump()) for c in body.criteria] if body.criteria else None,
-            auto_data_sources=not body.data_sources,
-            data_sources=[s.value for s in body.data_sources],
-        ))
+        task = await runtime.service.create(caller, body.new_task())
         if not wait:
             return {"task_id": task.id, "status": task.status}
         await self._wait(task.id)

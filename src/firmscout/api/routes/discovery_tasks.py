@@ -16,8 +16,6 @@ from firmscout.api.schemas import (
     ResumeDiscoveryTask,
     error_responses,
 )
-from firmscout.entities import Criterion
-from firmscout.tasks.service import NewTask
 
 router = APIRouter(prefix="/v1/discovery_tasks", tags=["company-discovery"])
 # Deeper than any real list; keeps offsets inside the 64-bit integers databases accept.
@@ -32,32 +30,13 @@ async def prices(request: Request) -> Prices:
 PricesDep = Annotated[Prices, Depends(prices)]
 
 
-def new_task(body: CreateDiscoveryTask) -> NewTask:
-    """The task a valid create request asks for (the web app's form makes the same request)."""
-    return NewTask(
-        query=body.query,
-        desired_num_results=body.desired_num_results,
-        auto_data_sources=body.auto_data_sources,
-        data_sources=[s.value for s in body.data_sources],
-        criteria=[Criterion(**c.model_dump()) for c in body.criteria] if body.criteria else None,
-        exclude_domains=body.exclude_domains,
-        exclude_task_ids=[str(i) for i in body.exclude_task_ids],
-        table_id=str(body.table.id) if body.table else None,
-        search_budget=body.budget.search_requests if body.budget else None,
-        page_budget=body.budget.pages_fetched if body.budget else None,
-        token_budget=body.budget.total_tokens if body.budget else None,
-        webhook_url=body.webhook.url if body.webhook else None,
-        webhook_secret=body.webhook.secret if body.webhook else None,
-    )
-
-
 @router.post("", response_model=DiscoveryTaskOut, summary="Create Discovery Task",
              responses=error_responses(400, 401, 403, 404, 413, 429))
 async def create_discovery_task(
     body: CreateDiscoveryTask, caller: CallerDep, service: ServiceDep, request: Request, cost: PricesDep
 ) -> DiscoveryTaskOut:
     # The caller spends from its create budget (429 past it) only once the whole request proved valid.
-    task = await service.create(caller, new_task(body), quota=request.app.state.create_quota)
+    task = await service.create(caller, body.new_task(), quota=request.app.state.create_quota)
     return DiscoveryTaskOut.from_row(task, cost)
 
 

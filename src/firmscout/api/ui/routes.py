@@ -19,7 +19,6 @@ from starlette.datastructures import FormData
 
 from firmscout import __version__
 from firmscout.api.deps import runtime
-from firmscout.api.routes.discovery_tasks import new_task
 from firmscout.api.routes.events import TaskFeed, stream
 from firmscout.api.schemas import (
     DiscoveryTaskOut,
@@ -230,7 +229,7 @@ async def new_search(request: Request) -> Response:
     if body is None:
         return await _search_form(request, signed, form, errors, 422)
     try:
-        task = await runtime(request).service.create(signed.caller, new_task(body),
+        task = await runtime(request).service.create(signed.caller, body.new_task(),
                                                       quota=request.app.state.create_quota)
     except InvalidField as exc:
         return await _search_form(request, signed, form, forms.errors_by_field([(exc.loc, exc.message)]), 422)
