@@ -43,14 +43,16 @@ class App:
             page.screenshot(path=str(self.shots / f"{name}.png"), full_page=full_page)
 
 
-@pytest.fixture(scope="session")
+# Module-scoped, never session: sync Playwright keeps an event loop running in this thread until it stops,
+# and every asyncio test after it would fail with "cannot be called from a running event loop".
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     _chromium()
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=_chromium(), args=CHROMIUM_ARGS)
     yield browser
