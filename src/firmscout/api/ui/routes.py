@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -31,6 +32,7 @@ from firmscout.api.ui import forms, session
 from firmscout.api.ui.rendering import render
 from firmscout.api.ui.results import RELEVANCE_FLOORS, SORTS, View, countries, rows, to_csv
 from firmscout.errors import FirmscoutError, InvalidField, NotFound, Unauthorized
+from firmscout.storage.views import TaskResults
 from firmscout.tasks import accounts
 from firmscout.tasks.explain import explain
 from firmscout.tasks.shortfall import shortfall
@@ -240,15 +242,31 @@ async def new_search(request: Request) -> Response:
 
 # --- a task: progress, results, stop, find more, export --------------------------------------------------------
 
-async def _task_context(request: Request, caller: accounts.Caller, task_id: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Shown:
+    """A task and its results as the request's view narrows and orders them."""
+
+    found: TaskResults
+    task: DiscoveryTaskOut
+    results: list[DiscoveryTaskResult]  # all of them
+    view: View
+    shown: list[DiscoveryTaskResult]
+
+
+async def _shown(request: Request, caller: accounts.Caller, task_id: str) -> _Shown:
     rt = runtime(request)
     found = await rt.service.all_results(caller, task_id)
     task = DiscoveryTaskOut.from_row(found.task, Prices.of(rt.settings))
     results = [DiscoveryTaskResult.from_row(r) for r in found.results]
     view = View.read(request.query_params, task.criteria)
-    shown = view.apply(results)
+    return _Shown(found, task, results, view, view.apply(results))
+
+
+async def _task_context(request: Request, caller: accounts.Caller, task_id: str) -> dict[str, Any]:
+    got = await _shown(request, caller, task_id)
+    task, results, view, shown = got.task, got.results, got.view, got.shown
     finished = task.status in ("done", "failed")
-    why = shortfall(found.task, await rt.service.plan(caller, task_id)) if finished else None
+    why = shortfall(got.found.task, await runtime(request).service.plan(caller, task_id)) if finished else None
     return {
         "task": task, "results": shown, "rows": rows(shown, task.criteria), "total": len(results), "view": view,
         "view_qs": urlencode(view.query_string()), "sorts": SORTS, "floors": RELEVANCE_FLOORS,
@@ -347,15 +365,14 @@ async def export(request: Request, task_id: str, kind: str) -> Response:
     if kind not in ("csv", "json"):
         return _not_found(request, signed)
     try:
-        context = await _task_context(request, signed.caller, task_id)
+        got = await _shown(request, signed.caller, task_id)
     except NotFound:
         return _not_found(request, signed)
-    task: DiscoveryTaskOut = context["task"]
+    task = got.task
     name = f"firmscout-{task.id[:8]}.{kind}"
     headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
     if kind == "csv":
-        return Response(to_csv(context["results"], task.criteria), media_type="text/csv; charset=utf-8",
-                        headers=headers)
-    body = DiscoveryTaskResults(**task.model_dump(), results=context["results"])
+        return Response(to_csv(got.shown, task.criteria), media_type="text/csv; charset=utf-8", headers=headers)
+    body = DiscoveryTaskResults(**task.model_dump(), results=got.shown)
     return Response(json.dumps(body.model_dump(mode="json"), ensure_ascii=False, indent=2),
                     media_type="application/json", headers=headers)
